@@ -1,0 +1,216 @@
+"""The router contract: what a smart order router implements and what the simulator offers it.
+
+A router is a small callback object (:class:`Router`). The simulator calls it when a parent order arrives, when a
+venue's response to one of its child orders reaches it (ack, fill, reject, cancel) and when a timer it set fires.
+Through its :class:`RouterContext` it sends child orders, cancels and replaces them, sets timers and reads market
+data, always as its own links deliver it:
+
+* ``ctx.nbbo(symbol)`` is the consolidated NBBO as the SIP shows it: each venue's quote delayed by the venue-to-SIP
+  link, the SIP's processing time and the SIP-to-router link.
+* ``ctx.quote(venue, symbol)`` is that venue's top of book as its direct feed shows it, delayed by the
+  venue-to-router market-data link.
+* ``ctx.venues`` and ``ctx.symbols`` are static public data (kind, fees, tick, round lot).
+
+A router never sees the simulator's hidden state (the latent efficient price, other participants' orders, the books
+as they are *now*). Every message carries two times, when it happened at the venue (``venue_ts_ns``) and when the
+router learned of it (``recv_ts_ns``).
+
+Required: :meth:`Router.on_parent`. Optional: every other callback (the defaults do nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from venues.types import CancelReason, Liquidity, OrdType, Quote, RejectReason, Side, TimeInForce
+from venues.venue import SymbolInfo, VenueInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ParentOrder:
+    """A customer order handed to the router.
+
+    ``limit_price`` is ``None`` for market orders. Whether a limit order is marketable is not a property of the order:
+    it depends on the NBBO when it arrives.
+    """
+
+    parent_id: int
+    symbol: str
+    side: Side
+    order_type: OrdType
+    qty: int
+    limit_price: int | None
+    arrival_ts_ns: int
+
+
+@dataclass(slots=True)
+class ChildAck:
+    """The venue accepted a child order."""
+
+    child_id: int
+    parent_id: int
+    venue: str
+    venue_ts_ns: int
+    recv_ts_ns: int
+
+
+@dataclass(slots=True)
+class ChildFill:
+    """An execution of a child order. ``leaves_qty`` is its open quantity after this fill."""
+
+    child_id: int
+    parent_id: int
+    venue: str
+    symbol: str
+    side: Side
+    qty: int
+    price: int
+    liquidity: Liquidity
+    fee_usd: float
+    """Fee charged (positive) or rebate paid (negative) for this fill."""
+    leaves_qty: int
+    venue_ts_ns: int
+    recv_ts_ns: int
+
+
+@dataclass(slots=True)
+class ChildReject:
+    """The venue refused a child order, cancel or replace."""
+
+    child_id: int
+    parent_id: int
+    venue: str
+    reason: RejectReason
+    venue_ts_ns: int
+    recv_ts_ns: int
+
+
+@dataclass(slots=True)
+class ChildCancelled:
+    """Open quantity of a child order left the book without trading (requested cancel, IOC or market remainder)."""
+
+    child_id: int
+    parent_id: int
+    venue: str
+    qty: int
+    reason: CancelReason
+    venue_ts_ns: int
+    recv_ts_ns: int
+
+
+class RouterContext(Protocol):
+    """What the simulator offers a router. Every view is delayed by the router's own links."""
+
+    @property
+    def now_ns(self) -> int:
+        """Current simulated time, ns since midnight."""
+        ...
+
+    @property
+    def venues(self) -> Mapping[str, VenueInfo]:
+        """Static data of every venue, by name, in the scenario's order."""
+        ...
+
+    @property
+    def symbols(self) -> Mapping[str, SymbolInfo]:
+        """Static data of every symbol, by name."""
+        ...
+
+    def nbbo(self, symbol: str) -> Quote:
+        """The NBBO as the SIP shows it to this router now (bid/ask sizes are summed over venues at the best price)."""
+        ...
+
+    def quote(self, venue: str, symbol: str) -> Quote:
+        """A venue's top of book as its direct feed shows it to this router now."""
+        ...
+
+    def send(
+        self,
+        *,
+        parent_id: int,
+        venue: str,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce = TimeInForce.DAY,
+        post_only: bool = False,
+    ) -> int:
+        """Send a child order (``price=None`` is a market order); returns its child id."""
+        ...
+
+    def cancel(self, child_id: int) -> None:
+        """Ask the venue to cancel a child order's open quantity."""
+        ...
+
+    def replace(self, child_id: int, *, qty: int, price: int) -> None:
+        """Ask the venue to change a child order's open quantity and price (see the book's priority rules)."""
+        ...
+
+    def set_timer(self, delay_ns: int, token: object = None) -> None:
+        """Call :meth:`Router.on_timer` with ``token`` after ``delay_ns``."""
+        ...
+
+
+class Router:
+    """Base class of every router; subclass it and implement :meth:`on_parent`.
+
+    Class attributes
+    ----------------
+    name : str
+        Registry name, as used with ``--router`` and in scenario files.
+    description : str
+        One line shown by ``sorbench routers``.
+    Params : type[pydantic.BaseModel]
+        The router's parameters (from the scenario's ``[router_params.<name>]`` table); unknown keys are errors.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    class Params(BaseModel):
+        """No parameters."""
+
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, params: BaseModel | None = None) -> None:
+        self.params: Any = params if params is not None else self.Params()
+        self._ctx: RouterContext | None = None
+
+    @property
+    def ctx(self) -> RouterContext:
+        """The context given at :meth:`on_start`."""
+        if self._ctx is None:
+            raise RuntimeError(f"router {self.name!r} used its context before on_start")
+        return self._ctx
+
+    # Optional callbacks ---------------------------------------------------------------------------------------
+    def on_start(self, ctx: RouterContext) -> None:
+        """Called once before any order; the default keeps ``ctx``. Overrides must call ``super().on_start(ctx)``."""
+        self._ctx = ctx
+
+    def on_ack(self, ack: ChildAck) -> None:
+        """A child order was accepted."""
+
+    def on_fill(self, fill: ChildFill) -> None:
+        """A child order (partly) executed."""
+
+    def on_reject(self, reject: ChildReject) -> None:
+        """A child order, cancel or replace was refused."""
+
+    def on_cancelled(self, cancelled: ChildCancelled) -> None:
+        """A child order's open quantity was cancelled (on request, or an IOC/market remainder)."""
+
+    def on_timer(self, token: object) -> None:
+        """A timer set with :meth:`RouterContext.set_timer` fired."""
+
+    def on_end(self) -> None:
+        """The simulated window ended."""
+
+    # Required -------------------------------------------------------------------------------------------------
+    def on_parent(self, parent: ParentOrder) -> None:
+        """A parent order arrived: route it."""
+        raise NotImplementedError(f"router {type(self).__name__} does not implement on_parent")

@@ -1,0 +1,204 @@
+"""The ``sorbench`` command line."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import UserError
+
+app = typer.Typer(
+    name="sorbench",
+    help="Simulate a fragmented US equity market and benchmark smart order routers on identical order flows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_scenario_path() -> Path:
+    """``scenarios/default.toml`` in the working directory if present, else the one shipped with sorbench."""
+    local = Path("scenarios/default.toml")
+    if local.is_file():
+        return local
+    for candidate in (REPO_ROOT / "scenarios" / "default.toml", Path(__file__).parent / "_scenarios" / "default.toml"):
+        if candidate.is_file():
+            return candidate
+    raise UserError("no scenario given and no scenarios/default.toml found")
+
+
+def _fail(message: str) -> None:
+    _err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario TOML file (default: scenarios/default.toml).")] = None,
+    router: Annotated[
+        list[str] | None, typer.Option("--router", "-r", help="Router to run (repeatable; default: the scenario's).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Run this one seed (default: the scenario's).")] = None,
+    seeds: Annotated[int | None, typer.Option(help="Run N seeds, from the scenario's seed upward.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: results/<scenario>-<utc time>).")] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+    orders: Annotated[Path | None, typer.Option(help="Parent orders from this CSV/Parquet file.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Run routers x seeds on a scenario and write a run folder."""
+    try:
+        from adapters.registry import builtin_registry
+        from harness.flow import load_parents
+        from harness.run import run_scenario
+        from harness.scenario import load_scenario
+
+        registry = builtin_registry()
+        path = scenario if scenario is not None else default_scenario_path()
+        sc, resolved = load_scenario(path, registry=registry)
+        if seed is not None and seeds is not None:
+            raise UserError("--seed and --seeds are exclusive")
+        if seed is not None and not 0 <= seed < 2**63:
+            raise UserError(f"--seed: {seed} is out of range")
+        if seeds is not None and seeds < 1:
+            raise UserError(f"--seeds: {seeds} must be at least 1")
+        if jobs < 1:
+            raise UserError(f"--jobs: {jobs} must be at least 1")
+        seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
+        routers = list(router) if router else list(sc.routers)
+        for i, name in enumerate(routers):
+            if name not in registry:
+                raise UserError(f"--router: unknown router {name!r} (known: {', '.join(registry.names())})")
+            if routers.index(name) != i:
+                raise UserError(f"--router: {name!r} given twice")
+        orders_file = orders
+        if orders_file is None and sc.flow.file is not None:
+            orders_file = (resolved.parent / sc.flow.file)
+        parents = load_parents(orders_file, sc) if orders_file is not None else None
+
+        total = len(routers) * len(seed_list)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=_err, disable=quiet, transient=True,
+        )
+        with progress:
+            task = progress.add_task(f"{sc.name}: {len(routers)} router(s) x {len(seed_list)} seed(s)", total=total)
+            outcome = run_scenario(
+                sc, scenario_path=resolved, routers=routers, seeds=seed_list, out_dir=out,
+                results_root=Path("results"), jobs=jobs, parents=parents, orders_file=orders_file,
+                registry=registry, on_done=lambda _res: progress.advance(task), command=sys.argv,
+            )
+    except UserError as err:
+        _fail(str(err))
+        return
+    _print_summary(outcome)
+
+
+def _fmt(v: object, spec: str) -> str:
+    if isinstance(v, float) and math.isnan(v):
+        return "-"
+    return format(v, spec)
+
+
+def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome
+    table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left")
+    for col, just in (
+        ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),
+        ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms", "right"), ("fees $", "right"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for row in outcome.summary.itertuples(index=False):
+        table.add_row(
+            row.router, row.status, str(row.orders), _fmt(row.fill_rate, ".1%"), _fmt(row.pi_per_share, "+.4f"),
+            _fmt(row.eq_ratio, ".3f"), _fmt(row.mean_first_fill_ms, ".2f"), _fmt(row.fees_usd, ",.2f"),
+        )
+    _out.print(table)
+    for res in outcome.results:
+        if res.status != "ok":
+            _out.print(f"[red]FAILED[/] {res.router} seed {res.seed}: {res.error}")
+    msgs = sum(r.stats.get("messages", 0) for r in outcome.results)
+    wall = sum(r.stats.get("simulation_wall_seconds", 0.0) for r in outcome.results)
+    _out.print(f"{msgs:,} book messages simulated in {wall:.1f} s of simulation time")
+    _out.print(f"results: {outcome.out_dir}")
+
+
+@app.command()
+def routers() -> None:
+    """List the available routers."""
+    from adapters.registry import builtin_registry
+
+    registry = builtin_registry()
+    table = Table(show_header=True)
+    table.add_column("name")
+    table.add_column("origin")
+    table.add_column("description")
+    for name in registry.names():
+        table.add_row(name, registry.origin(name), registry.get(name).description)
+    _out.print(table)
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
+    """Check a scenario file; exit status 2 with one line naming the field if it is wrong."""
+    from adapters.registry import builtin_registry
+    from harness.flow import load_parents
+    from harness.scenario import load_scenario
+
+    try:
+        sc, resolved = load_scenario(scenario, registry=builtin_registry())
+        if sc.flow.file is not None:
+            load_parents(resolved.parent / sc.flow.file, sc)
+    except UserError as err:
+        _fail(str(err))
+        return
+    _out.print(f"{scenario}: ok (scenario {sc.name!r}, sha256 {sc.sha256()[:16]}...)")
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None) -> None:
+    """Print the JSON Schema of scenario files (for editors)."""
+    from harness.scenario import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    seconds: Annotated[float, typer.Option(help="Simulated seconds of the benchmark scenario.")] = 120.0,
+) -> None:
+    """Measure simulator speed on a fixed benchmark scenario (one process)."""
+    from harness.bench import run_bench
+
+    if not 1 <= seconds <= 23_400:
+        _fail(f"--seconds: {seconds} must be between 1 and 23400")
+    result = run_bench(simulated_seconds=seconds)
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+        return
+    _out.print(f"book messages       {result['messages']:>12,}  in {result['seconds']:.3f} s")
+    _out.print(f"messages/s          {result['messages_per_second']:>12,.0f}")
+    _out.print(f"kernel events/s     {result['kernel_events_per_second']:>12,.0f}")
+    _out.print(f"bare simpy events/s {result['bare_simpy_events_per_second']:>12,.0f}")
+    _out.print(f"ratio to bare simpy {result['ratio_to_bare_simpy']:>12.3f}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

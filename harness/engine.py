@@ -1,0 +1,224 @@
+"""One simulation: a scenario, one router, one seed -> the run's tables.
+
+This is the one place where the pieces meet: the kernel, the venues, the latency links, the SIP, the background
+participants, the parent-order flow and the router. :func:`simulate` is a pure function of its arguments (the
+same inputs give identical outputs, in any process), which is what makes runs reproducible and comparable.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from adapters.contract import ParentOrder
+from adapters.registry import RouterRegistry, builtin_registry
+from harness.background import EfficientPrice, LiquidityFlow, MarketMaker
+from harness.flow import generate_parents
+from harness.kernel import Kernel
+from harness.latency import Link, model_from_spec
+from harness.market import Market
+from harness.router_node import RouterFailure, RouterNode
+from harness.routers import make_router, venue_infos
+from harness.scenario import Scenario
+from harness.streams import stream
+from venues.venue import LitVenue, SymbolInfo
+
+_NS = 1_000_000_000
+
+
+@dataclass
+class RunResult:
+    """Everything one (router, seed) simulation produced; tables are dicts of equal-length column lists."""
+
+    router: str
+    seed: int
+    status: str
+    """``ok`` or ``failed``."""
+    error: str = ""
+    traceback: str = ""
+    child_orders: dict[str, list[Any]] = field(default_factory=dict)
+    fills: dict[str, list[Any]] = field(default_factory=dict)
+    nbbo: dict[str, list[Any]] = field(default_factory=dict)
+    trades: dict[str, list[Any]] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+class Links:
+    """The scenario's latency links, each built on first use with its own stream ``("latency", participant, ...)``."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self._lat = scenario.latency
+        self._seed = seed
+        self._overrides = {(ln.participant, ln.venue, ln.direction): ln.model for ln in scenario.latency.links}
+
+    def get(self, participant: str, venue: str, direction: str, *, instance: str = "") -> Link:
+        """The link of ``participant`` (one ``instance`` of it, if several) with ``venue`` in ``direction``."""
+        spec = self._overrides.get((participant, venue, direction)) or getattr(self._lat.defaults, direction)
+        name = ("latency", participant, instance, venue, direction)
+        return Link(model_from_spec(spec), stream(self._seed, *name))
+
+    def sip_processing(self) -> Link:
+        """The SIP's consolidation delay."""
+        return Link(model_from_spec(self._lat.sip_processing), stream(self._seed, "latency", "sip", "processing"))
+
+
+def build_parents(scenario: Scenario, seed: int) -> list[ParentOrder]:
+    """The generated parent-order flow of ``seed`` (identical for every router)."""
+    return generate_parents(scenario, seed, efficient_prices(scenario, seed))
+
+
+def efficient_prices(scenario: Scenario, seed: int) -> dict[str, EfficientPrice]:
+    """Every symbol's latent efficient price path for ``seed``."""
+    s = scenario.session
+    grid_ns = max(1, int(scenario.background.price_grid_ms * 1_000_000))
+    return {
+        sym.name: EfficientPrice(
+            start_ns=s.start_ns, end_ns=s.end_ns, grid_ns=grid_ns, price=sym.price_usd * 10_000,
+            volatility_annual=sym.volatility_annual, jumps_per_hour=sym.jumps_per_hour,
+            jump_sd_bps=sym.jump_sd_bps, rng=stream(seed, "efficient_price", sym.name),
+        )
+        for sym in scenario.symbols
+    }
+
+
+def simulate(
+    scenario: Scenario,
+    router_name: str,
+    router_params: BaseModel,
+    seed: int,
+    *,
+    parents: list[ParentOrder] | None = None,
+    registry: RouterRegistry | None = None,
+) -> RunResult:
+    """Run one router on one seed of ``scenario``; a failing router gives ``status="failed"``, never an exception."""
+    wall0 = time.perf_counter()
+    registry = registry or builtin_registry()
+    start_ns, end_ns = scenario.session.start_ns, scenario.session.end_ns
+    kernel = Kernel(start_ns)
+    infos = venue_infos(scenario)
+    symbols = {
+        s.name: SymbolInfo(name=s.name, tick=s.tick, round_lot=s.round_lot, sp500=s.sp500) for s in scenario.symbols
+    }
+    ticks = {name: info.tick for name, info in symbols.items()}
+    venues = [LitVenue(info, ticks=ticks) for info in infos.values()]
+    market = Market(kernel, venues, list(symbols))
+    values = efficient_prices(scenario, seed)
+    links = Links(scenario, seed)
+    bg = scenario.background
+
+    # Background participants, in a fixed order (symbol, then venue) so owner and order ids are deterministic.
+    for sym in scenario.symbols:
+        for vi, vspec in enumerate(scenario.venues):
+            if sym.name not in infos[vspec.name].symbols:
+                continue
+            if bg.market_maker.enabled:
+                MarketMaker(
+                    kernel=kernel, market=market, venue_idx=vi, symbol=sym.name, tick=sym.tick,
+                    round_lot=sym.round_lot, spec=bg.market_maker, value=values[sym.name],
+                    rng=stream(seed, "market_maker", sym.name, vspec.name),
+                    entry=links.get("market_maker", vspec.name, "order_entry", instance=sym.name),
+                    response=links.get("market_maker", vspec.name, "response", instance=sym.name),
+                    start_ns=start_ns,
+                )
+            if bg.liquidity.enabled:
+                LiquidityFlow(
+                    kernel=kernel, market=market, venue_idx=vi, symbol=sym.name, tick=sym.tick,
+                    round_lot=sym.round_lot, spec=bg.liquidity, rate_scale=sym.activity * vspec.flow_share,
+                    rng=stream(seed, "flow", sym.name, vspec.name), start_ns=start_ns,
+                )
+
+    if parents is None:
+        parents = generate_parents(scenario, seed, values)
+    router = make_router(registry, router_name, router_params)
+    names = list(infos)
+    node = RouterNode(
+        router=router, kernel=kernel, market=market, venue_infos=infos, symbol_infos=symbols,
+        order_entry=[links.get("router", v, "order_entry") for v in names],
+        response=[links.get("router", v, "response") for v in names],
+        market_data=[links.get("router", v, "market_data") for v in names],
+        sip_feed=links.get("router", "SIP", "market_data"),
+        sip_processing=links.sip_processing(),
+        sip_links=[links.get("sip", v, "market_data") for v in names],
+    )
+    status, error, tb = "ok", "", ""
+    sim_wall0 = time.perf_counter()
+    try:
+        node.start()
+        for p in parents:
+            node.schedule_parent(p)
+        kernel.run(end_ns)
+        node.end()
+    except RouterFailure as failure:
+        status, error, tb = "failed", str(failure), failure.traceback
+    sim_wall = time.perf_counter() - sim_wall0
+    result = RunResult(router=router_name, seed=seed, status=status, error=error, traceback=tb)
+    _collect(result, node, market, names, end_ns)
+    result.stats = {
+        "messages": market.messages,
+        "kernel_events": kernel.scheduled,
+        "simulated_seconds": (min(kernel.now, end_ns) - start_ns) / _NS,
+        "simulation_wall_seconds": sim_wall,
+        "wall_seconds": time.perf_counter() - wall0,
+        "parents": len(parents),
+    }
+    return result
+
+
+def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: list[str], end_ns: int) -> None:
+    """Turn the node's and the market's records into column lists (integers inside, as recorded)."""
+    r, seed = result.router, result.seed
+    ch: dict[str, list[Any]] = {k: [] for k in (
+        "router", "seed", "child_id", "parent_id", "venue", "symbol", "side", "order_type", "tif", "post_only",
+        "qty", "limit_price", "sent_ts_ns", "venue_ts_ns", "filled_qty", "cancelled_qty", "status", "reject_reason",
+    )}
+    for rec in node.children.values():
+        if rec.reject_reason:
+            status = "rejected"
+        elif rec.venue_ts_ns < 0:
+            status = "in_flight"
+        elif rec.filled_qty >= rec.qty:
+            status = "filled"
+        elif rec.child_id in market.book(rec.venue_idx, rec.symbol):
+            status = "open"
+        else:
+            status = "cancelled"
+        for k, v in (
+            ("router", r), ("seed", seed), ("child_id", rec.child_id), ("parent_id", rec.parent_id),
+            ("venue", venue_names[rec.venue_idx]), ("symbol", rec.symbol), ("side", rec.side.name.lower()),
+            ("order_type", "market" if rec.price is None else "limit"), ("tif", rec.tif.value),
+            ("post_only", rec.post_only), ("qty", rec.qty), ("limit_price", rec.price),
+            ("sent_ts_ns", rec.sent_ts_ns), ("venue_ts_ns", rec.venue_ts_ns if rec.venue_ts_ns >= 0 else None),
+            ("filled_qty", rec.filled_qty), ("cancelled_qty", rec.cancelled_qty), ("status", status),
+            ("reject_reason", rec.reject_reason or None),
+        ):
+            ch[k].append(v)
+    result.child_orders = ch
+    cols = ("parent_id", "child_id", "venue", "symbol", "side", "exec_ts_ns", "qty", "price", "liquidity", "fee_micros")
+    fills: dict[str, list[Any]] = {"router": [r] * len(node.fills), "seed": [seed] * len(node.fills)}
+    for j, name in enumerate(cols):
+        fills[name] = [row[j] for row in node.fills]
+    fills["venue"] = [venue_names[v] for v in fills["venue"]]
+    fills["side"] = ["buy" if s == 1 else "sell" for s in fills["side"]]
+    result.fills = fills
+    nb: dict[str, list[Any]] = {k: [] for k in ("router", "seed", "symbol", "ts_ns", "bid", "bid_size", "ask",
+                                                 "ask_size")}
+    for sym, hist in market.nbbo.items():
+        n = len(hist)
+        nb["router"] += [r] * n
+        nb["seed"] += [seed] * n
+        nb["symbol"] += [sym] * n
+        nb["ts_ns"] += hist.ts
+        for j, k in enumerate(("bid", "bid_size", "ask", "ask_size")):
+            nb[k] += [t[j] for t in hist.tops]
+    result.nbbo = nb
+    tape = market.tape
+    result.trades = {
+        "router": [r] * len(tape), "seed": [seed] * len(tape),
+        "symbol": [t[2] for t in tape], "venue": [venue_names[t[1]] for t in tape], "ts_ns": [t[0] for t in tape],
+        "price": [t[3] for t in tape], "qty": [t[4] for t in tape],
+        "aggressor": ["buy" if t[5] == 1 else "sell" for t in tape], "router_involved": [t[6] for t in tape],
+    }
+

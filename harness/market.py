@@ -1,0 +1,241 @@
+"""The market as the simulator holds it: venues, their quote histories, the true NBBO and the tape.
+
+Every order, cancel and replace reaching a venue goes through :class:`Market`, which applies it to the venue's book
+at the current simulated time, counts it, and dispatches the resulting events synchronously to the owners at the
+venue (participants model their own latency when they react). Top-of-book changes are appended to a per-venue,
+per-symbol :class:`QuoteHistory`; subscribers do not get a delivery per update: they read the history *as of*
+``now - latency`` when they look (:meth:`QuoteHistory.at`). The true consolidated NBBO is recomputed from the
+protected venues' tops whenever one changes and kept as a history too.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Protocol
+
+from harness.kernel import Kernel
+from venues.types import (
+    EMPTY_QUOTE,
+    Cancelled,
+    Event,
+    Fill,
+    Quote,
+    QuoteUpdate,
+    Reject,
+    Side,
+    TimeInForce,
+)
+from venues.venue import LitVenue
+
+_DAY = TimeInForce.DAY
+_Top = tuple[int | None, int, int | None, int]
+_EMPTY_TOP: _Top = (None, 0, None, 0)
+
+
+class Owner(Protocol):
+    """A participant that wants to hear, at the venue, about its orders' events."""
+
+    def on_exec(self, venue_idx: int, symbol: str, fill: Fill, is_maker: bool) -> None:
+        """One of its orders traded."""
+
+    def on_cancelled(self, venue_idx: int, symbol: str, event: Cancelled) -> None:
+        """Open quantity of one of its orders was cancelled."""
+
+    def on_reject(self, venue_idx: int, symbol: str, event: Reject) -> None:
+        """One of its requests was refused."""
+
+
+class QuoteHistory:
+    """Top-of-book states in time order; ``at(t)`` is the state in force at ``t`` (the last update at or before)."""
+
+    __slots__ = ("ts", "tops")
+
+    def __init__(self) -> None:
+        self.ts: list[int] = []
+        self.tops: list[_Top] = []
+
+    def append(self, ts_ns: int, top: _Top) -> None:
+        """Record a new state (times must not decrease)."""
+        self.ts.append(ts_ns)
+        self.tops.append(top)
+
+    def top_at(self, t_ns: int) -> tuple[int, _Top]:
+        """``(publication time, (bid, bid_size, ask, ask_size))`` in force at ``t_ns``."""
+        i = bisect_right(self.ts, t_ns) - 1
+        if i < 0:
+            return 0, _EMPTY_TOP
+        return self.ts[i], self.tops[i]
+
+    def at(self, t_ns: int) -> Quote:
+        """The :class:`Quote` in force at ``t_ns``."""
+        i = bisect_right(self.ts, t_ns) - 1
+        if i < 0:
+            return EMPTY_QUOTE
+        bid, bid_size, ask, ask_size = self.tops[i]
+        return Quote(ts_ns=self.ts[i], bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size)
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+def consolidate(tops: Sequence[_Top]) -> _Top:
+    """NBBO of some venues' tops: best bid and ask, with the sizes summed over venues at those prices."""
+    bid: int | None = None
+    ask: int | None = None
+    bid_size = ask_size = 0
+    for b, bs, a, as_ in tops:
+        if b is not None:
+            if bid is None or b > bid:
+                bid, bid_size = b, bs
+            elif b == bid:
+                bid_size += bs
+        if a is not None:
+            if ask is None or a < ask:
+                ask, ask_size = a, as_
+            elif a == ask:
+                ask_size += as_
+    return (bid, bid_size, ask, ask_size)
+
+
+class Market:
+    """Venues, owners, quote histories, the true NBBO and the tape of one simulation."""
+
+    def __init__(self, kernel: Kernel, venues: Sequence[LitVenue], symbols: Sequence[str]) -> None:
+        self.kernel = kernel
+        self.venues = list(venues)
+        self.venue_index = {v.info.name: i for i, v in enumerate(self.venues)}
+        self.symbols = list(symbols)
+        self.history: list[dict[str, QuoteHistory]] = [
+            {sym: QuoteHistory() for sym in v.info.symbols} for v in self.venues
+        ]
+        # Protected venues per symbol and their current tops, in venue order.
+        self._protected: dict[str, list[int]] = {
+            sym: [i for i, v in enumerate(self.venues) if v.info.protected and sym in v.info.symbols]
+            for sym in self.symbols
+        }
+        self._tops: list[dict[str, _Top]] = [{sym: _EMPTY_TOP for sym in v.info.symbols} for v in self.venues]
+        self.nbbo: dict[str, QuoteHistory] = {sym: QuoteHistory() for sym in self.symbols}
+        self._nbbo_last: dict[str, _Top] = {sym: _EMPTY_TOP for sym in self.symbols}
+        self.owners: list[Owner | None] = []
+        self.tracked_owners: set[int] = set()
+        """Owners whose trades are flagged on the tape (the router under test)."""
+        self.tape: list[tuple[int, int, str, int, int, int, bool]] = []
+        """Every trade: (ts_ns, venue index, symbol, price, qty, aggressor side value, router involved)."""
+        self.messages = 0
+        """Book messages processed: new, cancel and replace requests reaching any venue."""
+        self._next_order_id = 1
+
+    # ------------------------------------------------------------------ registration
+    def register_owner(self, owner: Owner | None, *, tracked: bool = False) -> int:
+        """A new owner id; ``owner`` (if any) hears about its orders' events."""
+        self.owners.append(owner)
+        oid = len(self.owners) - 1
+        if tracked:
+            self.tracked_owners.add(oid)
+        return oid
+
+    def next_order_id(self) -> int:
+        """A fresh venue order id, unique within the simulation."""
+        oid = self._next_order_id
+        self._next_order_id = oid + 1
+        return oid
+
+    # ------------------------------------------------------------------ messages reaching a venue
+    def submit(
+        self,
+        venue_idx: int,
+        symbol: str,
+        order_id: int,
+        owner: int,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce = _DAY,
+        post_only: bool = False,
+    ) -> None:
+        """A new order arrives at a venue now."""
+        self.messages += 1
+        events = self.venues[venue_idx].submit(
+            symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif, post_only=post_only
+        )
+        if events:
+            self._dispatch(venue_idx, symbol, events)
+
+    def cancel(self, venue_idx: int, symbol: str, order_id: int, owner: int) -> None:
+        """A cancel request arrives at a venue now."""
+        self.messages += 1
+        events = self.venues[venue_idx].cancel(symbol, order_id, owner=owner, ts_ns=self.kernel.env._now)
+        self._dispatch(venue_idx, symbol, events)
+
+    def replace(self, venue_idx: int, symbol: str, order_id: int, owner: int, qty: int, price: int) -> None:
+        """A cancel/replace request arrives at a venue now."""
+        self.messages += 1
+        events = self.venues[venue_idx].replace(
+            symbol, order_id, owner=owner, qty=qty, price=price, ts_ns=self.kernel.env._now
+        )
+        if events:
+            self._dispatch(venue_idx, symbol, events)
+
+    def book(self, venue_idx: int, symbol: str):  # noqa: ANN201 - OrderBook; background participants read their own orders
+        """The live book (simulator-side participants only; routers never get it)."""
+        return self.venues[venue_idx].books[symbol]
+
+    # ------------------------------------------------------------------ events
+    def _dispatch(self, venue_idx: int, symbol: str, events: list[Event]) -> None:
+        owners = self.owners
+        for ev in events:
+            kind = type(ev)
+            if kind is Fill:
+                maker, taker = ev.maker_owner, ev.taker_owner  # type: ignore[union-attr]
+                tracked = self.tracked_owners
+                self.tape.append(
+                    (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, ev.taker_side.value,  # type: ignore[union-attr]
+                     maker in tracked or taker in tracked)
+                )
+                h = owners[maker]
+                if h is not None:
+                    h.on_exec(venue_idx, symbol, ev, True)  # type: ignore[arg-type]
+                h = owners[taker]
+                if h is not None:
+                    h.on_exec(venue_idx, symbol, ev, False)  # type: ignore[arg-type]
+            elif kind is QuoteUpdate:
+                self._on_quote(venue_idx, symbol, ev)  # type: ignore[arg-type]
+            elif kind is Cancelled:
+                h = owners[ev.owner]  # type: ignore[union-attr]
+                if h is not None:
+                    h.on_cancelled(venue_idx, symbol, ev)  # type: ignore[arg-type]
+            else:
+                h = owners[ev.owner]  # type: ignore[union-attr]
+                if h is not None:
+                    h.on_reject(venue_idx, symbol, ev)  # type: ignore[arg-type]
+
+    def _on_quote(self, venue_idx: int, symbol: str, ev: QuoteUpdate) -> None:
+        top = (ev.bid, ev.bid_size, ev.ask, ev.ask_size)
+        self.history[venue_idx][symbol].append(ev.ts_ns, top)
+        self._tops[venue_idx][symbol] = top
+        protected = self._protected[symbol]
+        if venue_idx in protected:
+            tops = self._tops
+            nbbo = consolidate([tops[i][symbol] for i in protected])
+            if nbbo != self._nbbo_last[symbol]:
+                self._nbbo_last[symbol] = nbbo
+                self.nbbo[symbol].append(ev.ts_ns, nbbo)
+
+    # ------------------------------------------------------------------ views
+    def top(self, venue_idx: int, symbol: str) -> _Top:
+        """Current top of book of a venue (true, undelayed)."""
+        return self._tops[venue_idx][symbol]
+
+    def nbbo_now(self, symbol: str) -> _Top:
+        """Current true NBBO."""
+        return self._nbbo_last[symbol]
+
+    def nbbo_excluding(self, symbol: str, venue_idx: int) -> _Top:
+        """Current true NBBO of the protected venues other than ``venue_idx``."""
+        tops = self._tops
+        return consolidate([tops[i][symbol] for i in self._protected[symbol] if i != venue_idx])
+
+    def protected_venues(self, symbol: str) -> list[int]:
+        """Indices of the venues whose quotes in ``symbol`` are protected."""
+        return self._protected[symbol]

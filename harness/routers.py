@@ -1,0 +1,53 @@
+"""Resolving the routers named by a scenario: class from the registry, validated parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from adapters.contract import Router
+from adapters.registry import RouterRegistry
+from harness.errors import UserError
+from venues.fees import FeeSchedule
+from venues.venue import VenueInfo, VenueKind
+
+
+def venue_infos(scenario: Any) -> dict[str, VenueInfo]:
+    """Public static data of the scenario's venues, by name, in file order."""
+    return {
+        v.name: VenueInfo(
+            name=v.name,
+            kind=VenueKind(v.kind),
+            fees=FeeSchedule.from_usd(take_usd=v.fees.take_usd, make_usd=v.fees.make_usd),
+            protected=v.protected,
+            symbols=tuple(scenario.venue_symbols(v)),
+        )
+        for v in scenario.venues
+    }
+
+
+def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *, source: str) -> BaseModel:
+    """Validate ``[router_params.<name>]`` against the router's ``Params``; errors name the file and field."""
+    cls = registry.get(name)
+    raw = scenario.router_params.get(name, {})
+    try:
+        params = cls.Params.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        got = f" (got {first['input']!r})" if first["type"] not in {"extra_forbidden", "missing"} else ""
+        raise UserError(f"{source}: router_params.{name}.{loc}: {msg}{got}") from None
+    check = getattr(cls, "check_params", None)
+    if check is not None:
+        try:
+            check(params, venues=venue_infos(scenario))
+        except ValueError as err:
+            raise UserError(f"{source}: router_params.{name}: {err}") from None
+    return params
+
+
+def make_router(registry: RouterRegistry, name: str, params: BaseModel) -> Router:
+    """Instantiate a registered router with validated parameters."""
+    return registry.get(name)(params)

@@ -1,0 +1,328 @@
+"""Runs: every router x seed of a scenario, in-process or in a process pool, written as one run folder.
+
+The run folder appears complete or not at all: everything is written into a hidden temporary folder beside the
+destination, hashed into ``manifest.json``, and renamed into place last. Tables are Parquet with integer times and
+USD float prices; rows are in a fixed order (seed, router, then time), so a scenario and seed give byte-identical
+files whatever ``--jobs`` is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from adapters.contract import ParentOrder
+from adapters.registry import RouterRegistry, builtin_registry
+from harness.engine import RunResult, build_parents, simulate
+from harness.errors import UserError
+from harness.routers import resolve_router_params
+from harness.scenario import Scenario
+from venues.types import FEE_SCALE, PRICE_SCALE
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One simulation to run."""
+
+    scenario_json: str
+    router: str
+    params: dict[str, Any]
+    seed: int
+    parents: tuple[ParentOrder, ...] | None
+
+
+def _run_task(task: Task) -> RunResult:
+    """Worker entry point (also used in-process)."""
+    scenario = Scenario.model_validate_json(task.scenario_json)
+    registry = builtin_registry()
+    params = registry.get(task.router).Params.model_validate(task.params)
+    parents = list(task.parents) if task.parents is not None else None
+    return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry)
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: the folder and the per-(router, seed) results (tables dropped once written)."""
+
+    out_dir: Path
+    results: list[RunResult]
+    summary: Any
+
+
+def git_commit(path: Path) -> str | None:
+    """The git commit of the source tree at ``path`` (with ``-dirty`` if it has changes), when available."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "") if head else None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sorbench")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    scenario_path: Path | None,
+    routers: Sequence[str],
+    seeds: Sequence[int],
+    out_dir: Path | None,
+    results_root: Path,
+    jobs: int = 1,
+    parents: list[ParentOrder] | None = None,
+    orders_file: Path | None = None,
+    registry: RouterRegistry | None = None,
+    on_done: Callable[[RunResult], None] | None = None,
+    command: Sequence[str] = (),
+) -> RunOutcome:
+    """Run every router x seed and write the run folder; returns where it went and the summary."""
+    from harness.summary import summarize  # pandas import kept off the worker path
+
+    registry = registry or builtin_registry()
+    started = _utc_now()
+    source = str(scenario_path) if scenario_path else scenario.name
+    params = {r: resolve_router_params(scenario, registry, r, source=source) for r in routers}
+    if out_dir is None:
+        stamp = started.strftime("%Y%m%dT%H%M%SZ")
+        out_dir = results_root / f"{scenario.name}-{stamp}"
+        n = 1
+        while out_dir.exists():
+            n += 1
+            out_dir = results_root / f"{scenario.name}-{stamp}-{n}"
+    out_dir = out_dir.resolve()
+    if out_dir.exists():
+        raise UserError(f"{out_dir}: output folder already exists (choose another --out)")
+
+    scenario_json = scenario.model_dump_json()
+    frozen = tuple(parents) if parents is not None else None
+    tasks = [
+        Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen) for seed in seeds for r in routers
+    ]
+    results: list[RunResult] = []
+    if jobs <= 1 or len(tasks) == 1:
+        for t in tasks:
+            res = _run_task(t)
+            results.append(res)
+            if on_done:
+                on_done(res)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+            futures = [pool.submit(_run_task, t) for t in tasks]
+            for fut in futures:
+                res = fut.result()
+                results.append(res)
+                if on_done:
+                    on_done(res)
+
+    flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
+    tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        summary = _write_folder(tmp, scenario, results, flows)
+        finished = _utc_now()
+        manifest = {
+            "sorbench_version": _version(),
+            "git_commit": git_commit(Path(__file__).resolve().parent.parent),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "command": list(command),
+            "scenario_file": str(scenario_path) if scenario_path else None,
+            "scenario_sha256": scenario.sha256(),
+            "scenario": scenario.model_dump(mode="json"),
+            "orders_file": str(orders_file) if orders_file else None,
+            "orders_file_sha256": _sha256(orders_file) if orders_file else None,
+            "seeds": list(seeds),
+            "routers": [
+                {"name": r, "origin": registry.origin(r), "params": params[r].model_dump(mode="json")} for r in routers
+            ],
+            "jobs": jobs,
+            "started_utc": started.isoformat(),
+            "finished_utc": finished.isoformat(),
+            "runs": [
+                {"router": res.router, "seed": res.seed, "status": res.status, "error": res.error or None,
+                 **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in res.stats.items()}}
+                for res in results
+            ],
+            "files": {
+                str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
+            },
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for res in results:  # the tables now live in the folder
+        res.child_orders = res.fills = res.nbbo = res.trades = {}
+    return RunOutcome(out_dir=out_dir, results=results, summary=summary)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _price_usd(values: list[int | None]) -> pa.Array:
+    return pa.array([None if v is None else v / PRICE_SCALE for v in values], type=pa.float64())
+
+
+def _write(path: Path, table: pa.Table) -> None:
+    pq.write_table(table, path, **PARQUET_OPTIONS)
+
+
+def _concat(results: list[RunResult], attr: str) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for res in results:
+        for k, v in getattr(res, attr).items():
+            out.setdefault(k, []).extend(v)
+    return out
+
+
+def _write_folder(
+    folder: Path, scenario: Scenario, results: list[RunResult], flows: dict[int, list[ParentOrder]]
+) -> Any:
+    from harness.summary import summarize
+
+    ok = [r for r in results if r.status == "ok"]
+    parents_cols: dict[str, list[Any]] = {k: [] for k in (
+        "seed", "parent_id", "symbol", "side", "order_type", "qty", "limit_price", "arrival_ts_ns")}
+    for seed, flow in flows.items():
+        for p in flow:
+            parents_cols["seed"].append(seed)
+            parents_cols["parent_id"].append(p.parent_id)
+            parents_cols["symbol"].append(p.symbol)
+            parents_cols["side"].append(p.side.name.lower())
+            parents_cols["order_type"].append(p.order_type.value)
+            parents_cols["qty"].append(p.qty)
+            parents_cols["limit_price"].append(p.limit_price)
+            parents_cols["arrival_ts_ns"].append(p.arrival_ts_ns)
+    parents_tbl = pa.table({
+        "seed": pa.array(parents_cols["seed"], pa.int64()),
+        "parent_id": pa.array(parents_cols["parent_id"], pa.int64()),
+        "symbol": pa.array(parents_cols["symbol"], pa.string()),
+        "side": pa.array(parents_cols["side"], pa.string()),
+        "order_type": pa.array(parents_cols["order_type"], pa.string()),
+        "qty": pa.array(parents_cols["qty"], pa.int64()),
+        "limit_price": _price_usd(parents_cols["limit_price"]),
+        "arrival_ts_ns": pa.array(parents_cols["arrival_ts_ns"], pa.int64()),
+    })
+    _write(folder / "parent_orders.parquet", parents_tbl)
+
+    ch = _concat(ok, "child_orders")
+    child_tbl = pa.table({
+        "router": pa.array(ch.get("router", []), pa.string()),
+        "seed": pa.array(ch.get("seed", []), pa.int64()),
+        "child_id": pa.array(ch.get("child_id", []), pa.int64()),
+        "parent_id": pa.array(ch.get("parent_id", []), pa.int64()),
+        "venue": pa.array(ch.get("venue", []), pa.string()),
+        "symbol": pa.array(ch.get("symbol", []), pa.string()),
+        "side": pa.array(ch.get("side", []), pa.string()),
+        "order_type": pa.array(ch.get("order_type", []), pa.string()),
+        "tif": pa.array(ch.get("tif", []), pa.string()),
+        "post_only": pa.array(ch.get("post_only", []), pa.bool_()),
+        "qty": pa.array(ch.get("qty", []), pa.int64()),
+        "limit_price": _price_usd(ch.get("limit_price", [])),
+        "sent_ts_ns": pa.array(ch.get("sent_ts_ns", []), pa.int64()),
+        "venue_ts_ns": pa.array(ch.get("venue_ts_ns", []), pa.int64()),
+        "filled_qty": pa.array(ch.get("filled_qty", []), pa.int64()),
+        "cancelled_qty": pa.array(ch.get("cancelled_qty", []), pa.int64()),
+        "status": pa.array(ch.get("status", []), pa.string()),
+        "reject_reason": pa.array(ch.get("reject_reason", []), pa.string()),
+    })
+    _write(folder / "child_orders.parquet", child_tbl)
+
+    f = _concat(ok, "fills")
+    fills_tbl = pa.table({
+        "router": pa.array(f.get("router", []), pa.string()),
+        "seed": pa.array(f.get("seed", []), pa.int64()),
+        "parent_id": pa.array(f.get("parent_id", []), pa.int64()),
+        "child_id": pa.array(f.get("child_id", []), pa.int64()),
+        "venue": pa.array(f.get("venue", []), pa.string()),
+        "symbol": pa.array(f.get("symbol", []), pa.string()),
+        "side": pa.array(f.get("side", []), pa.string()),
+        "exec_ts_ns": pa.array(f.get("exec_ts_ns", []), pa.int64()),
+        "qty": pa.array(f.get("qty", []), pa.int64()),
+        "price": _price_usd(f.get("price", [])),
+        "liquidity": pa.array(f.get("liquidity", []), pa.string()),
+        "fee_usd": pa.array([m / FEE_SCALE for m in f.get("fee_micros", [])], pa.float64()),
+    })
+    _write(folder / "fills.parquet", fills_tbl)
+
+    nb = _concat(ok, "nbbo")
+    nbbo_tbl = pa.table({
+        "router": pa.array(nb.get("router", []), pa.string()),
+        "seed": pa.array(nb.get("seed", []), pa.int64()),
+        "symbol": pa.array(nb.get("symbol", []), pa.string()),
+        "ts_ns": pa.array(nb.get("ts_ns", []), pa.int64()),
+        "bid": _price_usd(nb.get("bid", [])),
+        "bid_size": pa.array(nb.get("bid_size", []), pa.int64()),
+        "ask": _price_usd(nb.get("ask", [])),
+        "ask_size": pa.array(nb.get("ask_size", []), pa.int64()),
+    })
+    _write(folder / "nbbo.parquet", nbbo_tbl)
+
+    tr = _concat(ok, "trades")
+    trades_tbl = pa.table({
+        "router": pa.array(tr.get("router", []), pa.string()),
+        "seed": pa.array(tr.get("seed", []), pa.int64()),
+        "symbol": pa.array(tr.get("symbol", []), pa.string()),
+        "venue": pa.array(tr.get("venue", []), pa.string()),
+        "ts_ns": pa.array(tr.get("ts_ns", []), pa.int64()),
+        "price": _price_usd(tr.get("price", [])),
+        "qty": pa.array(tr.get("qty", []), pa.int64()),
+        "aggressor": pa.array(tr.get("aggressor", []), pa.string()),
+        "router_involved": pa.array(tr.get("router_involved", []), pa.bool_()),
+    })
+    _write(folder / "trades.parquet", trades_tbl)
+
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        fdir = folder / "failures"
+        fdir.mkdir()
+        for r in failed:
+            (fdir / f"{r.router}-seed{r.seed}.txt").write_text(f"{r.error}\n\n{r.traceback}", encoding="utf-8")
+
+    summary = summarize(parents_tbl.to_pandas(), fills_tbl.to_pandas(), nbbo_tbl.to_pandas(), results)
+    summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g", lineterminator="\n")
+    return summary

@@ -1,0 +1,485 @@
+"""Scenario files: a strict, typed schema (pydantic) for TOML scenario files, and loading with one-line errors.
+
+Every table rejects unknown keys; every value is range-checked; cross-field rules (times inside the session, unique
+names, known venues in router parameters and latency links, fees within the access-fee cap, prices on the tick grid)
+are checked here so that a simulation never starts on a bad scenario. A resolved scenario has a stable hash: the
+sha256 of its canonical JSON (sorted keys, no whitespace).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.errors import UserError
+
+SESSION_OPEN = "09:30:00"
+SESSION_CLOSE = "16:00:00"
+NS_PER_SECOND = 1_000_000_000
+_TIME_RE = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$")
+_NAME_RE = r"^[A-Za-z][A-Za-z0-9_.\-]{0,31}$"
+
+
+def parse_clock(text: str) -> int:
+    """``HH:MM:SS[.fraction]`` to nanoseconds since midnight."""
+    m = _TIME_RE.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a time of day HH:MM:SS[.fff]")
+    hh, mm, ss = int(m[1]), int(m[2]), int(m[3])
+    if hh > 23 or mm > 59 or ss > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    frac = (m[4] or "").ljust(9, "0")
+    return ((hh * 60 + mm) * 60 + ss) * NS_PER_SECOND + int(frac)
+
+
+def format_clock(ts_ns: int) -> str:
+    """Nanoseconds since midnight to ``HH:MM:SS.fffffffff``."""
+    s, ns = divmod(ts_ns, NS_PER_SECOND)
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{ns:09d}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+
+
+# ---------------------------------------------------------------------------------------------------- latency models
+class _LatencyBase(_Strict):
+    jitter_ns: int = Field(0, ge=0, description="Uniform extra delay in [0, jitter_ns] added to each draw.")
+
+
+class ConstantLatencySpec(_LatencyBase):
+    """Always the same delay."""
+
+    model: Literal["constant"]
+    ns: int = Field(ge=0)
+
+
+class NormalLatencySpec(_LatencyBase):
+    """Normal distribution truncated below at ``min_ns`` (draws below it are redrawn)."""
+
+    model: Literal["normal"]
+    mean_ns: int = Field(ge=0)
+    sd_ns: int = Field(ge=0)
+    min_ns: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> NormalLatencySpec:
+        if self.sd_ns == 0 and self.mean_ns < self.min_ns:
+            raise ValueError(f"mean_ns {self.mean_ns} is below min_ns {self.min_ns} with sd_ns 0")
+        if self.sd_ns > 0 and (self.min_ns - self.mean_ns) / self.sd_ns > 6:
+            raise ValueError(f"min_ns {self.min_ns} is more than 6 sd above mean_ns {self.mean_ns}")
+        return self
+
+
+class LognormalLatencySpec(_LatencyBase):
+    """Lognormal: ``median_ns * exp(sigma * Z)``, plus ``min_ns``."""
+
+    model: Literal["lognormal"]
+    median_ns: int = Field(gt=0)
+    sigma: float = Field(ge=0, le=5)
+    min_ns: int = Field(0, ge=0)
+
+
+class EmpiricalLatencySpec(_LatencyBase):
+    """Draws uniformly from measured samples (ns)."""
+
+    model: Literal["empirical"]
+    samples_ns: list[Annotated[int, Field(ge=0)]] = Field(min_length=1)
+
+
+LatencySpec = Annotated[
+    ConstantLatencySpec | NormalLatencySpec | LognormalLatencySpec | EmpiricalLatencySpec,
+    Field(discriminator="model"),
+]
+
+Direction = Literal["order_entry", "response", "market_data"]
+Participant = Literal["router", "market_maker", "sip"]
+
+
+class LatencyDefaults(_Strict):
+    """Default link models per direction, used wherever no ``[[latency.links]]`` entry overrides them."""
+
+    order_entry: LatencySpec = ConstantLatencySpec(model="constant", ns=150_000)
+    response: LatencySpec = ConstantLatencySpec(model="constant", ns=150_000)
+    market_data: LatencySpec = ConstantLatencySpec(model="constant", ns=150_000)
+
+
+class LinkSpec(_Strict):
+    """One (participant, venue, direction) link's model. ``venue = "SIP"`` is the SIP-to-participant feed."""
+
+    participant: Participant
+    venue: str
+    direction: Direction
+    model: LatencySpec
+
+
+class LatencySection(_Strict):
+    """Every link's latency. Links are per (participant, venue) and direction."""
+
+    defaults: LatencyDefaults = LatencyDefaults()
+    sip_processing: LatencySpec = ConstantLatencySpec(model="constant", ns=20_000)
+    """Time the SIP takes to consolidate a quote update before publishing it."""
+    links: list[LinkSpec] = []
+
+
+# ----------------------------------------------------------------------------------------------- market structure
+class SessionSpec(_Strict):
+    """The simulated window of the trading day, and the run's seed."""
+
+    date: str = Field("2026-11-20", pattern=r"^\d{4}-\d{2}-\d{2}$", description="Informational trade date.")
+    start: str = SESSION_OPEN
+    end: str = "09:40:00"
+    seed: int = Field(1, ge=0, lt=2**63)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_session(cls, v: str) -> str:
+        t = parse_clock(v)
+        if not parse_clock(SESSION_OPEN) <= t <= parse_clock(SESSION_CLOSE):
+            raise ValueError(f"{v!r} is outside the regular session {SESSION_OPEN}-{SESSION_CLOSE}")
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SessionSpec:
+        if parse_clock(self.end) <= parse_clock(self.start):
+            raise ValueError(f"end {self.end!r} is not after start {self.start!r}")
+        return self
+
+    @property
+    def start_ns(self) -> int:
+        """Window start, ns since midnight."""
+        return parse_clock(self.start)
+
+    @property
+    def end_ns(self) -> int:
+        """Window end, ns since midnight."""
+        return parse_clock(self.end)
+
+
+class SymbolSpec(_Strict):
+    """A listed symbol and its latent efficient price process."""
+
+    name: str = Field(pattern=_NAME_RE)
+    price_usd: float = Field(gt=0, le=100_000, description="Efficient price at the window start.")
+    tick_usd: float | None = Field(
+        None, description="Tick; default $0.01 at or above $1, $0.0001 below. $0.005 allowed (half-penny names)."
+    )
+    round_lot: int = Field(100, gt=0)
+    sp500: bool = False
+    volatility_annual: float = Field(0.25, ge=0, le=5, description="Annualised volatility of the efficient price.")
+    jumps_per_hour: float = Field(0.0, ge=0, le=3600)
+    jump_sd_bps: float = Field(0.0, ge=0, le=5000)
+    activity: float = Field(1.0, gt=0, le=100, description="Multiplier on every background flow rate.")
+
+    @field_validator("tick_usd")
+    @classmethod
+    def _tick(cls, v: float | None) -> float | None:
+        if v is not None and not any(math.isclose(v, t, rel_tol=0, abs_tol=1e-12) for t in (0.01, 0.005, 0.0001)):
+            raise ValueError(f"tick_usd {v!r} must be 0.01, 0.005 or 0.0001")
+        return v
+
+    @model_validator(mode="after")
+    def _tick_fits_price(self) -> SymbolSpec:
+        if self.tick_usd is not None and self.tick_usd >= 0.005 and self.price_usd < 1.0:
+            raise ValueError(f"tick_usd {self.tick_usd} is not allowed below $1 (price_usd {self.price_usd})")
+        if self.tick_usd == 0.0001 and self.price_usd >= 1.0:
+            raise ValueError(f"tick_usd 0.0001 is only for prices below $1 (price_usd {self.price_usd})")
+        return self
+
+    @property
+    def tick(self) -> int:
+        """Tick in price units (1e-4 USD)."""
+        usd = self.tick_usd if self.tick_usd is not None else (0.01 if self.price_usd >= 1.0 else 0.0001)
+        return round(usd * 10_000)
+
+
+class FeesSpec(_Strict):
+    """A venue's per-share fees in USD; negative is a rebate. ``model`` must agree with the signs."""
+
+    model: Literal["maker-taker", "inverted", "flat"]
+    take_usd: float = Field(ge=-0.01, le=0.01)
+    make_usd: float = Field(ge=-0.01, le=0.01)
+
+    @model_validator(mode="after")
+    def _signs(self) -> FeesSpec:
+        for name in ("take_usd", "make_usd"):
+            v = getattr(self, name)
+            if abs(v * 1e6 - round(v * 1e6)) > 1e-6:
+                raise ValueError(f"{name} {v!r} is finer than one micro-dollar per share")
+        if self.model == "maker-taker" and not (self.take_usd >= 0 >= self.make_usd):
+            raise ValueError("maker-taker fees need take_usd >= 0 and make_usd <= 0 (a rebate)")
+        if self.model == "inverted" and not (self.take_usd <= 0 <= self.make_usd):
+            raise ValueError("inverted fees need take_usd <= 0 (a rebate) and make_usd >= 0")
+        return self
+
+
+class VenueSpec(_Strict):
+    """A venue. Only lit exchanges exist in this version; dark pools and wholesalers come with their own rules."""
+
+    name: str = Field(pattern=_NAME_RE)
+    kind: Literal["lit"] = "lit"
+    fees: FeesSpec
+    protected: bool = True
+    flow_share: float = Field(1.0, ge=0, le=100, description="Relative share of background liquidity flow.")
+    symbols: list[str] | None = Field(None, description="Symbols traded here; default: all.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v.upper() == "SIP":
+            raise ValueError("'SIP' is reserved for the consolidated feed")
+        return v
+
+
+class MarketMakerSpec(_Strict):
+    """Market makers: one per (symbol, venue), quoting one level each side around the efficient price."""
+
+    enabled: bool = True
+    half_spread_ticks: float = Field(0.75, gt=0, le=100, description="Half the quoted spread around value, ticks.")
+    quote_size_lots: int = Field(3, gt=0, le=1000, description="Quote size in round lots.")
+    refill_below: float = Field(0.5, ge=0, le=1, description="Refill when open size falls below this share.")
+    requotes_per_second: float = Field(4.0, gt=0, le=1000)
+    skew_ticks_per_lot: float = Field(0.05, ge=0, le=10, description="Quote shift per round lot of inventory.")
+    venue_offset_ticks: float = Field(
+        0.35, ge=0, le=10, description="Max extra half-spread per venue (spread of quality across venues)."
+    )
+
+
+class LiquidityFlowSpec(_Strict):
+    """Zero-intelligence limit/cancel/market flow per (symbol, venue), before symbol activity and venue share."""
+
+    enabled: bool = True
+    limit_per_second: float = Field(8.0, ge=0, le=100_000)
+    market_per_second: float = Field(0.6, ge=0, le=100_000)
+    mean_lifetime_s: float = Field(4.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
+    improve_prob: float = Field(0.15, ge=0, le=1, description="Chance a limit order improves a spread wider than 1 tick.")
+    depth_geometric_p: float = Field(0.45, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
+    round_lot_share: float = Field(0.6, ge=0, le=1, description="Share of orders that are whole round lots.")
+    lots_geometric_p: float = Field(0.55, gt=0, le=1, description="Round lots per round-lot order ~ Geometric(p).")
+    odd_median_shares: float = Field(40.0, gt=0, le=1_000_000)
+    odd_sigma: float = Field(0.9, ge=0, le=5)
+    max_shares: int = Field(20_000, gt=0)
+    sign_persistence: float = Field(0.6, ge=0, lt=1, description="P(market order has the previous one's side).")
+
+
+class BackgroundSpec(_Strict):
+    """The background market."""
+
+    price_grid_ms: float = Field(10.0, gt=0, le=60_000, description="Step of the efficient price path.")
+    market_maker: MarketMakerSpec = MarketMakerSpec()
+    liquidity: LiquidityFlowSpec = LiquidityFlowSpec()
+
+
+class OrderMix(_Strict):
+    """Intended mix of parent order types (marketability is decided by the NBBO at arrival)."""
+
+    market: float = Field(0.4, ge=0)
+    marketable_limit: float = Field(0.3, ge=0)
+    nonmarketable_limit: float = Field(0.3, ge=0)
+
+    @model_validator(mode="after")
+    def _some(self) -> OrderMix:
+        if self.market + self.marketable_limit + self.nonmarketable_limit <= 0:
+            raise ValueError("the order mix weights are all zero")
+        return self
+
+
+class FlowSpec(_Strict):
+    """The parent-order flow replayed to every router: generated from the seed, or read from a file."""
+
+    file: str | None = Field(None, description="CSV or Parquet of parent orders, relative to the scenario file.")
+    orders: int = Field(200, ge=0, le=10_000_000)
+    warmup_s: float = Field(20.0, ge=0, description="No parent arrives in the first warmup_s of the window.")
+    buy_share: float = Field(0.5, ge=0, le=1)
+    mix: OrderMix = OrderMix()
+    median_shares: float = Field(300.0, gt=0)
+    size_sigma: float = Field(1.0, ge=0, le=5)
+    max_shares: int = Field(10_000, gt=0)
+    round_lot_share: float = Field(0.7, ge=0, le=1, description="Share of parents rounded to whole round lots.")
+    limit_offset_ticks_max: int = Field(3, ge=1, le=1000, description="Limits sit 1..max ticks from the touch.")
+    symbol_weights: dict[str, float] | None = Field(None, description="Relative share of parents per symbol.")
+
+
+class Scenario(_Strict):
+    """A whole scenario file."""
+
+    name: str = Field(pattern=_NAME_RE)
+    description: str = ""
+    session: SessionSpec = SessionSpec()
+    access_fee_cap_usd: float = Field(0.0030, ge=0, le=0.01, description="Reg NMS access-fee cap per share.")
+    symbols: list[SymbolSpec] = Field(min_length=1)
+    venues: list[VenueSpec] = Field(min_length=1)
+    latency: LatencySection = LatencySection()
+    background: BackgroundSpec = BackgroundSpec()
+    flow: FlowSpec = FlowSpec()
+    routers: list[str] = Field(default_factory=lambda: ["best-price", "single-venue"], min_length=1)
+    router_params: dict[str, dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        _unique([s.name for s in self.symbols], "symbols", "symbol")
+        _unique([v.name for v in self.venues], "venues", "venue")
+        _unique(self.routers, "routers", "router")
+        symbol_names = {s.name for s in self.symbols}
+        venue_names = {v.name for v in self.venues}
+        for i, v in enumerate(self.venues):
+            if v.fees.take_usd > self.access_fee_cap_usd + 1e-12:
+                raise _FieldError(
+                    f"venues[{i}].fees.take_usd",
+                    f"{v.fees.take_usd} is above the access-fee cap {self.access_fee_cap_usd}",
+                )
+            for j, sym in enumerate(v.symbols or []):
+                if sym not in symbol_names:
+                    raise _FieldError(f"venues[{i}].symbols[{j}]", f"unknown symbol {sym!r}")
+        for sym in symbol_names:
+            if not any(v.symbols is None or sym in v.symbols for v in self.venues):
+                raise _FieldError("symbols", f"symbol {sym!r} trades on no venue")
+        for i, link in enumerate(self.latency.links):
+            if link.venue != "SIP" and link.venue not in venue_names:
+                raise _FieldError(f"latency.links[{i}].venue", f"unknown venue {link.venue!r}")
+            if link.participant == "sip" and (link.direction != "market_data" or link.venue == "SIP"):
+                raise _FieldError(
+                    f"latency.links[{i}]", "a 'sip' link is a venue's market_data feed to the SIP"
+                )
+            if link.venue == "SIP" and link.direction != "market_data":
+                raise _FieldError(f"latency.links[{i}].direction", "the SIP only sends market_data")
+        seen = set()
+        for i, link in enumerate(self.latency.links):
+            key = (link.participant, link.venue, link.direction)
+            if key in seen:
+                raise _FieldError(f"latency.links[{i}]", f"duplicate link {key}")
+            seen.add(key)
+        if self.flow.symbol_weights is not None:
+            for sym, w in self.flow.symbol_weights.items():
+                if sym not in symbol_names:
+                    raise _FieldError(f"flow.symbol_weights.{sym}", f"unknown symbol {sym!r}")
+                if not (w >= 0 and math.isfinite(w)):
+                    raise _FieldError(f"flow.symbol_weights.{sym}", f"weight {w!r} must be >= 0")
+            if sum(self.flow.symbol_weights.values()) <= 0:
+                raise _FieldError("flow.symbol_weights", "all weights are zero")
+        start, end = self.session.start_ns, self.session.end_ns
+        if self.flow.warmup_s * NS_PER_SECOND >= end - start:
+            raise _FieldError("flow.warmup_s", f"{self.flow.warmup_s} s leaves no time for parent orders")
+        for name in self.router_params:
+            if name not in self.routers:
+                raise _FieldError(f"router_params.{name}", f"parameters for router {name!r}, which is not in routers")
+        return self
+
+    @property
+    def venue_names(self) -> list[str]:
+        """Venue names in file order."""
+        return [v.name for v in self.venues]
+
+    def venue_symbols(self, venue: VenueSpec) -> list[str]:
+        """Symbols that trade on ``venue``, in the scenario's symbol order."""
+        return [s.name for s in self.symbols if venue.symbols is None or s.name in venue.symbols]
+
+    def canonical_json(self) -> str:
+        """Canonical JSON of the resolved scenario (all defaults filled in)."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        """Stable hash of the resolved scenario."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+class _FieldError(ValueError):
+    """A cross-field check failed at a known location."""
+
+    def __init__(self, loc: str, msg: str) -> None:
+        super().__init__(f"{loc}: {msg}")
+        self.loc = loc
+        self.msg = msg
+
+
+def _unique(names: list[str], field: str, what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise _FieldError(f"{field}[{i}]", f"duplicate {what} name {n!r} (also {field}[{seen[n]}])")
+        seen[n] = i
+
+
+# ------------------------------------------------------------------------------------------------------- loading
+def _loc_text(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {"constant", "normal", "lognormal", "empirical"}:
+            continue  # discriminated-union tag pydantic inserts into the path
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _format_validation_error(source: str, err: ValidationError) -> str:
+    first = err.errors()[0]
+    msg = first["msg"]
+    ctx_err = (first.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, _FieldError):
+        return f"{source}: {ctx_err.loc}: {ctx_err.msg}"
+    loc = _loc_text(tuple(first["loc"]))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    shown = first.get("input")
+    more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    if first["type"] in {"missing"}:
+        return f"{source}: {loc}: required field is missing{more}"
+    if isinstance(shown, (dict, list)):
+        return f"{source}: {loc}: {msg}{more}"
+    return f"{source}: {loc}: {msg} (got {shown!r}){more}"
+
+
+def scenario_from_dict(data: Mapping[str, Any], *, source: str = "<scenario>", registry: Any = None) -> Scenario:
+    """Validate a scenario mapping; raises :class:`UserError` naming ``source``, the field and the value."""
+    try:
+        scenario = Scenario.model_validate(dict(data))
+    except ValidationError as err:
+        raise UserError(_format_validation_error(source, err)) from None
+    if registry is not None:
+        check_routers(scenario, registry, source=source)
+    return scenario
+
+
+def check_routers(scenario: Scenario, registry: Any, *, source: str) -> None:
+    """Routers must be registered and their parameters valid for this scenario."""
+    from harness.routers import resolve_router_params  # local: avoids a cycle at import
+
+    for i, name in enumerate(scenario.routers):
+        if name not in registry:
+            known = ", ".join(sorted(registry))
+            raise UserError(f"{source}: routers[{i}]: unknown router {name!r} (known: {known})")
+        resolve_router_params(scenario, registry, name, source=source)
+
+
+def load_scenario(path: str | Path, *, registry: Any = None) -> tuple[Scenario, Path]:
+    """Read and validate a TOML scenario file; returns it with its resolved path."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: scenario file not found")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{p}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{p}: not UTF-8 text: {err.reason} at byte {err.start}") from None
+    return scenario_from_dict(data, source=str(p), registry=registry), p.resolve()
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "sorbench scenario"
+    return schema
