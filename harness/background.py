@@ -10,8 +10,8 @@ Efficient price
 Market makers
     One per (symbol, venue), quoting one level on each side: bid = floor(v - h - skew), ask = ceil(v + h - skew) on the
     tick grid, with v the efficient price as of the moment the maker decided (one order-entry latency before its
-    messages reach the venue), h = ``half_spread_ticks`` plus a per-venue offset in [0, ``venue_offset_ticks``]
-    drawn once per (symbol, venue), and skew = ``skew_ticks_per_lot`` per round lot of inventory (long inventory
+    messages reach the venue), h = ``half_spread_ticks`` (or the symbol's ``mm_half_spread_ticks``) plus a per-venue
+    offset in [0, ``venue_offset_ticks``] drawn once per (symbol, venue), and skew = ``skew_ticks_per_lot`` per round lot of inventory (long inventory
     lowers both quotes). It re-quotes at Poisson times (``requotes_per_second``) and after each fill of its quotes
     (one response plus one order-entry latency later). Re-quoting replaces an order whose price changed or whose
     open size fell below ``refill_below`` of the quote size; unchanged quotes send nothing. Its quotes are plain
@@ -110,6 +110,7 @@ class MarketMaker:
         entry: Link,
         response: Link,
         start_ns: int,
+        half_spread_ticks: float | None = None,
     ) -> None:
         self.kernel = kernel
         self.market = market
@@ -125,7 +126,8 @@ class MarketMaker:
         self.size = spec.quote_size_lots * round_lot
         self.refill_qty = spec.refill_below * self.size
         self.skew_per_share = spec.skew_ticks_per_lot * tick / round_lot
-        self.half_spread = (spec.half_spread_ticks + rng.uniform(0.0, spec.venue_offset_ticks)) * tick
+        half = spec.half_spread_ticks if half_spread_ticks is None else half_spread_ticks
+        self.half_spread = (half + rng.uniform(0.0, spec.venue_offset_ticks)) * tick
         self.mean_gap_ns = _NS / spec.requotes_per_second
         self.rng = rng
         self.inventory = 0
@@ -235,21 +237,27 @@ class LiquidityFlow:
         self._i = _BATCH
         if self.active:
             self._refill()
-            kernel.at(start_ns + int(self._gap[0]) + 1, self._arrival)
+            kernel.at(start_ns + self._batch[0][0], self._arrival)
             self._i = 1
 
     def _refill(self) -> None:
+        """Draw the next batch of events; every event takes the same draws whatever it turns out to be (CRN)."""
         rng, spec, n = self.rng, self.spec, _BATCH
-        self._gap = rng.exponential(self.mean_gap_ns, size=n).tolist()
-        self._u_type = rng.random(n).tolist()
-        self._u_side = rng.random(n).tolist()
-        self._depth = (rng.geometric(spec.depth_geometric_p, size=n) - 1).tolist()
-        self._u_improve = rng.random(n).tolist()
-        self._u_round = rng.random(n).tolist()
-        self._lots = rng.geometric(spec.lots_geometric_p, size=n).tolist()
+        gaps = rng.exponential(self.mean_gap_ns, size=n).astype(np.int64) + 1
+        is_limit = rng.random(n) < self.p_limit
+        u_side = rng.random(n)
+        depth = rng.geometric(spec.depth_geometric_p, size=n) - 1
+        improve = rng.random(n) < spec.improve_prob
+        whole_lots = rng.random(n) < spec.round_lot_share
+        lots = rng.geometric(spec.lots_geometric_p, size=n)
         odd = np.exp(math.log(spec.odd_median_shares) + spec.odd_sigma * rng.standard_normal(n))
-        self._odd = np.clip(odd, 1, spec.max_shares).astype(np.int64).tolist()
-        self._life = rng.exponential(self.mean_life_ns, size=n).tolist()
+        life = rng.exponential(self.mean_life_ns, size=n).astype(np.int64) + 1
+        qty = np.where(whole_lots, np.minimum(lots * self.round_lot, spec.max_shares),
+                       np.clip(odd, 1, spec.max_shares).astype(np.int64))
+        self._batch = list(zip(
+            gaps.tolist(), is_limit.tolist(), u_side.tolist(), depth.tolist(), improve.tolist(), qty.tolist(),
+            life.tolist(), strict=True,
+        ))
         self._i = 0
 
     def _arrival(self, _: object) -> None:
@@ -258,54 +266,49 @@ class LiquidityFlow:
             self._refill()
             i = 0
         self._i = i + 1
-        now = self.kernel.env._now
-        spec = self.spec
-        if self._u_round[i] < spec.round_lot_share:
-            qty = min(self._lots[i] * self.round_lot, spec.max_shares)
-        else:
-            qty = self._odd[i]
+        gap, is_limit, u_side, depth, improve, qty, life = self._batch[i]
+        kernel = self.kernel
+        now = kernel.env._now
         market = self.market
-        if self._u_type[i] < self.p_limit:
-            bid, _, ask, _ = market.nbbo_now(self.symbol)
+        if is_limit:
+            bid, _, ask, _ = market._nbbo_last[self.symbol]
             tick = self.tick
-            buy = self._u_side[i] < 0.5
             price: int | None
-            if buy:
+            if u_side < 0.5:
+                side = _BUY
                 if bid is not None:
-                    price = bid - self._depth[i] * tick
-                    if ask is not None and ask - bid > tick and self._u_improve[i] < spec.improve_prob:
+                    price = bid - depth * tick
+                    if improve and ask is not None and ask - bid > tick:
                         price = bid + tick
                 elif ask is not None:
-                    price = ask - (1 + self._depth[i]) * tick
+                    price = ask - (1 + depth) * tick
                 else:
                     price = None
                 if price is not None and ask is not None and price >= ask:
                     price = ask - tick  # never lock or cross the NBBO (Reg NMS Rule 610(d))
             else:
+                side = _SELL
                 if ask is not None:
-                    price = ask + self._depth[i] * tick
-                    if bid is not None and ask - bid > tick and self._u_improve[i] < spec.improve_prob:
+                    price = ask + depth * tick
+                    if improve and bid is not None and ask - bid > tick:
                         price = ask - tick
                 elif bid is not None:
-                    price = bid + (1 + self._depth[i]) * tick
+                    price = bid + (1 + depth) * tick
                 else:
                     price = None
                 if price is not None and bid is not None and price <= bid:
                     price = bid + tick
             if price is not None and price > 0:
                 order_id = market.next_order_id()
-                market.submit(self.venue_idx, self.symbol, order_id, self.owner, _BUY if buy else _SELL, qty, price)
-                self.kernel.at(now + int(self._life[i]) + 1, self._expire, order_id)
+                market.submit(self.venue_idx, self.symbol, order_id, self.owner, side, qty, price)
+                kernel.at(now + life, self._expire, order_id)
         else:
-            u = self._u_side[i]
-            p = spec.sign_persistence
-            if u < p:
-                side = self.last_market_side
-            else:
-                side = _BUY if (u - p) / (1.0 - p) < 0.5 else _SELL
+            p = self.spec.sign_persistence
+            # Keep the previous side with probability p, else a fair coin from the rest of the same uniform.
+            side = self.last_market_side if u_side < p else (_BUY if (u_side - p) / (1.0 - p) < 0.5 else _SELL)
             self.last_market_side = side
             market.submit(self.venue_idx, self.symbol, market.next_order_id(), self.owner, side, qty, None, _IOC)
-        self.kernel.at(now + int(self._gap[i]) + 1, self._arrival)
+        kernel.at(now + gap, self._arrival)
 
     def _expire(self, order_id: int) -> None:
         if order_id in self.book:

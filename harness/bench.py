@@ -50,7 +50,7 @@ def bare_simpy_rate(events: int = 300_000) -> float:
     """Events per second of a bare simpy loop of one-nanosecond timeouts."""
     env = simpy.Environment()
 
-    def loop(env: simpy.Environment):  # noqa: ANN202 - a simpy process generator
+    def loop(env: simpy.Environment):
         for _ in range(events):
             yield env.timeout(1)
 

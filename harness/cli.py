@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.errors import UserError
@@ -22,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _err = Console(stderr=True, highlight=False)
-_out = Console(highlight=False)
+_out = Console(highlight=False, width=120)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,8 @@ def default_scenario_path() -> Path:
 
 
 def _fail(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    # escape: the message quotes the user's values and paths, which must not be read as rich markup ("[/]", "[b]")
+    _err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -118,7 +120,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome
         ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),
         ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms", "right"), ("fees $", "right"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for row in outcome.summary.itertuples(index=False):
         table.add_row(
             row.router, row.status, str(row.orders), _fmt(row.fill_rate, ".1%"), _fmt(row.pi_per_share, "+.4f"),
@@ -202,3 +204,7 @@ def bench(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

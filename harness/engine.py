@@ -8,6 +8,7 @@ same inputs give identical outputs, in any process), which is what makes runs re
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +122,7 @@ def simulate(
                     rng=stream(seed, "market_maker", sym.name, vspec.name),
                     entry=links.get("market_maker", vspec.name, "order_entry", instance=sym.name),
                     response=links.get("market_maker", vspec.name, "response", instance=sym.name),
-                    start_ns=start_ns,
+                    start_ns=start_ns, half_spread_ticks=sym.mm_half_spread_ticks,
                 )
             if bg.liquidity.enabled:
                 LiquidityFlow(
@@ -132,7 +133,14 @@ def simulate(
 
     if parents is None:
         parents = generate_parents(scenario, seed, values)
-    router = make_router(registry, router_name, router_params)
+    try:
+        router = make_router(registry, router_name, router_params)
+    except Exception as exc:  # a router that cannot even be built fails alone, like one that raises later
+        return RunResult(
+            router=router_name, seed=seed, status="failed",
+            error=f"router {router_name!r} failed in __init__: {type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(), stats={"parents": len(parents)},
+        )
     names = list(infos)
     node = RouterNode(
         router=router, kernel=kernel, market=market, venue_infos=infos, symbol_infos=symbols,

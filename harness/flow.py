@@ -90,8 +90,12 @@ def generate_parents(scenario: Any, seed: int, values: Mapping[str, Any]) -> lis
 
 
 # ----------------------------------------------------------------------------------------------------- loading
-def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
-    """Column names and rows (as Python values; CSV cells as stripped strings) of a CSV or Parquet file."""
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Column names and numbered rows (as Python values; CSV cells as stripped strings) of a CSV or Parquet file.
+
+    Rows are numbered from 1 for the first record after the header; blank CSV lines are skipped but keep their number,
+    so a row number still points at line ``n + 1`` of the file.
+    """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -102,12 +106,12 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
             raise UserError(f"{path}: not a readable Parquet file: {err}") from None
         cols = table.column_names
         data = [table.column(c).to_pylist() for c in cols]
-        return cols, [list(r) for r in zip(*data, strict=True)] if data else []
+        return cols, list(enumerate((list(r) for r in zip(*data, strict=True)), start=1)) if data else []
     if suffix in {".csv", ".txt"}:
         import csv
 
         try:
-            with path.open(newline="", encoding="utf-8") as fh:
+            with path.open(newline="", encoding="utf-8-sig") as fh:  # -sig: spreadsheets start CSVs with a BOM
                 rows = list(csv.reader(fh))
         except UnicodeDecodeError as err:
             raise UserError(f"{path}: not UTF-8 text: {err.reason} at byte {err.start}") from None
@@ -115,10 +119,10 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
             raise UserError(f"{path}: empty file (expected a header row: {', '.join(FLOW_COLUMNS)})")
         header = [h.strip() for h in rows[0]]
         body = []
-        for r in rows[1:]:
+        for n, r in enumerate(rows[1:], start=1):
             if not any(c.strip() for c in r):
                 continue
-            body.append([c.strip() for c in r])
+            body.append((n, [c.strip() for c in r]))
         return header, body
     raise UserError(f"{path}: unknown order file type {suffix!r} (use .csv or .parquet)")
 
@@ -154,7 +158,7 @@ def load_parents(path: str | Path, scenario: Any) -> list[ParentOrder]:
     parents: list[ParentOrder] = []
     seen: dict[int, int] = {}
     errors: list[str] = []
-    for n, row in enumerate(rows, start=1):
+    for n, row in rows:
         try:
             if len(row) < len(header):
                 raise ValueError(f"has {len(row)} cells, the header has {len(header)}")

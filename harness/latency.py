@@ -105,7 +105,7 @@ class EmpiricalLatency(LatencyModel):
 
 def model_from_spec(spec: object) -> LatencyModel:
     """Build a model from a scenario latency table (see :mod:`harness.scenario`)."""
-    kind = getattr(spec, "model")
+    kind = spec.model
     jitter = getattr(spec, "jitter_ns", 0)
     if kind == "constant":
         return ConstantLatency(spec.ns, jitter_ns=jitter)  # type: ignore[attr-defined]

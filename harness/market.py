@@ -115,6 +115,12 @@ class Market:
             for sym in self.symbols
         }
         self._tops: list[dict[str, _Top]] = [{sym: _EMPTY_TOP for sym in v.info.symbols} for v in self.venues]
+        # Per symbol: the protected venues' current tops (a list, in venue order) and each venue's slot in it.
+        self._ptops: dict[str, list[_Top]] = {sym: [_EMPTY_TOP] * len(self._protected[sym]) for sym in self.symbols}
+        self._pslot: list[dict[str, int]] = [
+            {sym: self._protected[sym].index(i) for sym in v.info.symbols if i in self._protected[sym]}
+            for i, v in enumerate(self.venues)
+        ]
         self.nbbo: dict[str, QuoteHistory] = {sym: QuoteHistory() for sym in self.symbols}
         self._nbbo_last: dict[str, _Top] = {sym: _EMPTY_TOP for sym in self.symbols}
         self.owners: list[Owner | None] = []
@@ -177,7 +183,7 @@ class Market:
         if events:
             self._dispatch(venue_idx, symbol, events)
 
-    def book(self, venue_idx: int, symbol: str):  # noqa: ANN201 - OrderBook; background participants read their own orders
+    def book(self, venue_idx: int, symbol: str):
         """The live book (simulator-side participants only; routers never get it)."""
         return self.venues[venue_idx].books[symbol]
 
@@ -212,15 +218,21 @@ class Market:
 
     def _on_quote(self, venue_idx: int, symbol: str, ev: QuoteUpdate) -> None:
         top = (ev.bid, ev.bid_size, ev.ask, ev.ask_size)
-        self.history[venue_idx][symbol].append(ev.ts_ns, top)
+        ts = ev.ts_ns
+        hist = self.history[venue_idx][symbol]
+        hist.ts.append(ts)
+        hist.tops.append(top)
         self._tops[venue_idx][symbol] = top
-        protected = self._protected[symbol]
-        if venue_idx in protected:
-            tops = self._tops
-            nbbo = consolidate([tops[i][symbol] for i in protected])
+        slot = self._pslot[venue_idx].get(symbol)
+        if slot is not None:
+            ptops = self._ptops[symbol]
+            ptops[slot] = top
+            nbbo = consolidate(ptops)
             if nbbo != self._nbbo_last[symbol]:
                 self._nbbo_last[symbol] = nbbo
-                self.nbbo[symbol].append(ev.ts_ns, nbbo)
+                nb = self.nbbo[symbol]
+                nb.ts.append(ts)
+                nb.tops.append(nbbo)
 
     # ------------------------------------------------------------------ views
     def top(self, venue_idx: int, symbol: str) -> _Top:

@@ -1,6 +1,8 @@
 """The router under test inside the simulation: its links, its context, its child orders and its fills.
 
-:class:`RouterNode` implements :class:`adapters.contract.RouterContext`. Child orders travel to venues over the
+:class:`RouterNode` implements :class:`adapters.contract.RouterContext`; the router is handed a
+:class:`RouterContextView` of it, which offers exactly the contract's members (not the node's market, records,
+lifecycle calls or venue-side callbacks). Child orders travel to venues over the
 router's order-entry links; acks, fills, rejects and cancels travel back over its response links (everything a
 venue reports from one request travels as one message, in order); its market-data views are read from the venues'
 quote histories as of ``now`` minus its market-data links' latency. Every router callback runs inside a guard: an
@@ -120,8 +122,8 @@ class RouterNode:
 
     # ------------------------------------------------------------------ lifecycle (called by the engine)
     def start(self) -> None:
-        """Give the router its context."""
-        self._guard(self.router.on_start, self, "on_start")
+        """Give the router its context (a view offering exactly the :class:`RouterContext` members)."""
+        self._guard(self.router.on_start, RouterContextView(self), "on_start")
 
     def schedule_parent(self, parent: ParentOrder) -> None:
         """Deliver ``parent`` to the router at its arrival time."""
@@ -272,12 +274,16 @@ class RouterNode:
 
     def _arrive_replace(self, arg: tuple[ChildRecord, int, int]) -> None:
         rec, qty, price = arg
+        # The child's total becomes what had traded or left before the replace plus the new open quantity; fills
+        # the replace itself causes (a new price that crosses) are part of that new quantity, and a replace to zero
+        # is a cancel, which ``cancelled_qty`` already accounts for.
+        done_before = rec.filled_qty + rec.cancelled_qty
         self._outbox = outbox = []
         self.market.replace(rec.venue_idx, rec.symbol, rec.child_id, self.owner, qty, price)
         self._outbox = None
-        if not outbox or not isinstance(outbox[0], ChildReject):
+        if qty > 0 and (not outbox or not isinstance(outbox[0], ChildReject)):
             rec.price = price
-            rec.qty = rec.filled_qty + qty
+            rec.qty = done_before + qty
         self._send_back(rec.venue_idx, outbox)
 
     def _send_back(self, vi: int, msgs: list[object]) -> None:
@@ -349,4 +355,68 @@ class RouterNode:
                 self._guard(router.on_reject, msg, "on_reject")
 
 
-__all__ = ["ChildRecord", "RouterFailure", "RouterNode"]
+class RouterContextView:
+    """The context a router is given: the :class:`adapters.contract.RouterContext` members and nothing else.
+
+    The node itself also carries the engine's lifecycle calls, the venue-side owner callbacks and the market it
+    reads its views from; handing the router this view instead keeps all of that out of its public reach.
+    """
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: RouterNode) -> None:
+        self._node = node
+
+    @property
+    def now_ns(self) -> int:
+        """Current simulated time, ns since midnight."""
+        return self._node.now_ns
+
+    @property
+    def venues(self) -> Mapping[str, VenueInfo]:
+        """Static data of every venue, by name, in the scenario's order."""
+        return self._node.venues
+
+    @property
+    def symbols(self) -> Mapping[str, SymbolInfo]:
+        """Static data of every symbol, by name."""
+        return self._node.symbols
+
+    def nbbo(self, symbol: str) -> Quote:
+        """Return the NBBO as the SIP shows it to this router now."""
+        return self._node.nbbo(symbol)
+
+    def quote(self, venue: str, symbol: str) -> Quote:
+        """Return a venue's top of book as its direct feed shows it to this router now."""
+        return self._node.quote(venue, symbol)
+
+    def send(
+        self,
+        *,
+        parent_id: int,
+        venue: str,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce = TimeInForce.DAY,
+        post_only: bool = False,
+    ) -> int:
+        """Send a child order (``price=None`` is a market order); returns its child id."""
+        return self._node.send(
+            parent_id=parent_id, venue=venue, side=side, qty=qty, price=price, tif=tif, post_only=post_only
+        )
+
+    def cancel(self, child_id: int) -> None:
+        """Ask the venue to cancel a child order's open quantity."""
+        self._node.cancel(child_id)
+
+    def replace(self, child_id: int, *, qty: int, price: int) -> None:
+        """Ask the venue to change a child order's open quantity and price."""
+        self._node.replace(child_id, qty=qty, price=price)
+
+    def set_timer(self, delay_ns: int, token: object = None) -> None:
+        """Call the router's ``on_timer(token)`` after ``delay_ns``."""
+        self._node.set_timer(delay_ns, token)
+
+
+__all__ = ["ChildRecord", "RouterContextView", "RouterFailure", "RouterNode"]

@@ -48,10 +48,10 @@ class Task:
     parents: tuple[ParentOrder, ...] | None
 
 
-def _run_task(task: Task) -> RunResult:
-    """Worker entry point (also used in-process)."""
+def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
+    """Worker entry point (also used in-process); ``registry`` defaults to the built-in routers."""
     scenario = Scenario.model_validate_json(task.scenario_json)
-    registry = builtin_registry()
+    registry = registry or builtin_registry()
     params = registry.get(task.router).Params.model_validate(task.params)
     parents = list(task.parents) if task.parents is not None else None
     return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry)
@@ -135,14 +135,15 @@ def run_scenario(
     results: list[RunResult] = []
     if jobs <= 1 or len(tasks) == 1:
         for t in tasks:
-            res = _run_task(t)
+            res = _run_task(t, registry)
             results.append(res)
             if on_done:
                 on_done(res)
     else:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-            futures = [pool.submit(_run_task, t) for t in tasks]
+            # The registry travels to the workers by reference (its router classes must be importable there).
+            futures = [pool.submit(_run_task, t, registry) for t in tasks]
             for fut in futures:
                 res = fut.result()
                 results.append(res)

@@ -8,6 +8,7 @@ sha256 of its canonical JSON (sorted keys, no whitespace).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -46,8 +47,19 @@ def format_clock(ts_ns: int) -> str:
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{ns:09d}"
 
 
+class _FieldError(ValueError):
+    """A cross-field check failed at a known location (relative to the model whose validator raised it)."""
+
+    def __init__(self, loc: str, msg: str) -> None:
+        super().__init__(f"{loc}: {msg}")
+        self.loc = loc
+        self.msg = msg
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+    # strict: TOML has real types, so "150000" or true where a number belongs is a mistake, not something to coerce;
+    # no inf/nan: no quantity here can be infinite, and nan slips past every range check.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, validate_default=True)
 
 
 # ---------------------------------------------------------------------------------------------------- latency models
@@ -73,9 +85,9 @@ class NormalLatencySpec(_LatencyBase):
     @model_validator(mode="after")
     def _reachable(self) -> NormalLatencySpec:
         if self.sd_ns == 0 and self.mean_ns < self.min_ns:
-            raise ValueError(f"mean_ns {self.mean_ns} is below min_ns {self.min_ns} with sd_ns 0")
+            raise _FieldError("min_ns", f"{self.min_ns} is above mean_ns {self.mean_ns} with sd_ns 0")
         if self.sd_ns > 0 and (self.min_ns - self.mean_ns) / self.sd_ns > 6:
-            raise ValueError(f"min_ns {self.min_ns} is more than 6 sd above mean_ns {self.mean_ns}")
+            raise _FieldError("min_ns", f"{self.min_ns} is more than 6 sd above mean_ns {self.mean_ns}")
         return self
 
 
@@ -139,6 +151,15 @@ class SessionSpec(_Strict):
     end: str = "09:40:00"
     seed: int = Field(1, ge=0, lt=2**63)
 
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, v: str) -> str:
+        try:
+            datetime.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a calendar date") from None
+        return v
+
     @field_validator("start", "end")
     @classmethod
     def _in_session(cls, v: str) -> str:
@@ -150,7 +171,7 @@ class SessionSpec(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> SessionSpec:
         if parse_clock(self.end) <= parse_clock(self.start):
-            raise ValueError(f"end {self.end!r} is not after start {self.start!r}")
+            raise _FieldError("end", f"{self.end!r} is not after start {self.start!r}")
         return self
 
     @property
@@ -178,6 +199,9 @@ class SymbolSpec(_Strict):
     jumps_per_hour: float = Field(0.0, ge=0, le=3600)
     jump_sd_bps: float = Field(0.0, ge=0, le=5000)
     activity: float = Field(1.0, gt=0, le=100, description="Multiplier on every background flow rate.")
+    mm_half_spread_ticks: float | None = Field(
+        None, gt=0, le=100, description="Market makers' half-spread for this symbol (default: background's)."
+    )
 
     @field_validator("tick_usd")
     @classmethod
@@ -189,9 +213,9 @@ class SymbolSpec(_Strict):
     @model_validator(mode="after")
     def _tick_fits_price(self) -> SymbolSpec:
         if self.tick_usd is not None and self.tick_usd >= 0.005 and self.price_usd < 1.0:
-            raise ValueError(f"tick_usd {self.tick_usd} is not allowed below $1 (price_usd {self.price_usd})")
+            raise _FieldError("tick_usd", f"{self.tick_usd} is not allowed below $1 (price_usd {self.price_usd})")
         if self.tick_usd == 0.0001 and self.price_usd >= 1.0:
-            raise ValueError(f"tick_usd 0.0001 is only for prices below $1 (price_usd {self.price_usd})")
+            raise _FieldError("tick_usd", f"0.0001 is only for prices below $1 (price_usd {self.price_usd})")
         return self
 
     @property
@@ -213,7 +237,7 @@ class FeesSpec(_Strict):
         for name in ("take_usd", "make_usd"):
             v = getattr(self, name)
             if abs(v * 1e6 - round(v * 1e6)) > 1e-6:
-                raise ValueError(f"{name} {v!r} is finer than one micro-dollar per share")
+                raise _FieldError(name, f"{v!r} is finer than one micro-dollar per share")
         if self.model == "maker-taker" and not (self.take_usd >= 0 >= self.make_usd):
             raise ValueError("maker-taker fees need take_usd >= 0 and make_usd <= 0 (a rebate)")
         if self.model == "inverted" and not (self.take_usd <= 0 <= self.make_usd):
@@ -257,11 +281,11 @@ class LiquidityFlowSpec(_Strict):
     """Zero-intelligence limit/cancel/market flow per (symbol, venue), before symbol activity and venue share."""
 
     enabled: bool = True
-    limit_per_second: float = Field(8.0, ge=0, le=100_000)
-    market_per_second: float = Field(0.6, ge=0, le=100_000)
-    mean_lifetime_s: float = Field(4.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
+    limit_per_second: float = Field(5.0, ge=0, le=100_000)
+    market_per_second: float = Field(1.2, ge=0, le=100_000)
+    mean_lifetime_s: float = Field(3.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
     improve_prob: float = Field(0.15, ge=0, le=1, description="Chance a limit order improves a spread wider than 1 tick.")
-    depth_geometric_p: float = Field(0.45, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
+    depth_geometric_p: float = Field(0.3, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
     round_lot_share: float = Field(0.6, ge=0, le=1, description="Share of orders that are whole round lots.")
     lots_geometric_p: float = Field(0.55, gt=0, le=1, description="Round lots per round-lot order ~ Geometric(p).")
     odd_median_shares: float = Field(40.0, gt=0, le=1_000_000)
@@ -325,8 +349,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
-        _unique([s.name for s in self.symbols], "symbols", "symbol")
-        _unique([v.name for v in self.venues], "venues", "venue")
+        _unique([s.name for s in self.symbols], "symbols", "symbol", key=".name")
+        _unique([v.name for v in self.venues], "venues", "venue", key=".name")
         _unique(self.routers, "routers", "router")
         symbol_names = {s.name for s in self.symbols}
         venue_names = {v.name for v in self.venues}
@@ -391,20 +415,11 @@ class Scenario(_Strict):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
-class _FieldError(ValueError):
-    """A cross-field check failed at a known location."""
-
-    def __init__(self, loc: str, msg: str) -> None:
-        super().__init__(f"{loc}: {msg}")
-        self.loc = loc
-        self.msg = msg
-
-
-def _unique(names: list[str], field: str, what: str) -> None:
+def _unique(names: list[str], field: str, what: str, *, key: str = "") -> None:
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
         if n in seen:
-            raise _FieldError(f"{field}[{i}]", f"duplicate {what} name {n!r} (also {field}[{seen[n]}])")
+            raise _FieldError(f"{field}[{i}]{key}", f"duplicate {what} name {n!r} (also {field}[{seen[n]}]{key})")
         seen[n] = i
 
 
@@ -426,7 +441,9 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
     msg = first["msg"]
     ctx_err = (first.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _FieldError):
-        return f"{source}: {ctx_err.loc}: {ctx_err.msg}"
+        at = _loc_text(tuple(first["loc"])) if first["loc"] else ""
+        loc = ctx_err.loc if not at else at + (ctx_err.loc if ctx_err.loc.startswith("[") else f".{ctx_err.loc}")
+        return f"{source}: {loc}: {ctx_err.msg}"
     loc = _loc_text(tuple(first["loc"]))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

@@ -32,8 +32,8 @@ from collections import deque
 from collections.abc import Iterator
 
 from venues.types import (
-    CancelReason,
     Cancelled,
+    CancelReason,
     Event,
     Fill,
     Quote,
@@ -159,14 +159,20 @@ class OrderBook:
 
         events: list[Event] = []
         left = self._take(s, side, qty, limit_key, ts_ns, order_id, owner, events)
+        top_touched = bool(events)
         if left:
             if price is None:
                 events.append(Cancelled(order_id, owner, left, CancelReason.MARKET_REMAINDER))
             elif tif is _DAY:
+                own_keys = self._bid_keys if s == 1 else self._ask_keys
+                key = s * price
+                if not own_keys or key >= own_keys[-1]:
+                    top_touched = True  # joins or improves its side's best level
                 self._rest(_Order(order_id, owner, side, price, left, ts_ns), s)
             else:
                 events.append(Cancelled(order_id, owner, left, CancelReason.IOC_REMAINDER))
-        self._quote_event(ts_ns, events)
+        if top_touched:
+            self._quote_event(ts_ns, events)
         return events
 
     def cancel(self, order_id: int, *, owner: int, ts_ns: int) -> list[Event]:
@@ -175,8 +181,8 @@ class OrderBook:
         if order is None or order.owner != owner:
             return [Reject(order_id, owner, RejectReason.UNKNOWN_ORDER)]
         events: list[Event] = [Cancelled(order_id, owner, order.qty, CancelReason.REQUESTED)]
-        self._remove(order)
-        self._quote_event(ts_ns, events)
+        if self._remove(order):
+            self._quote_event(ts_ns, events)
         return events
 
     def replace(self, order_id: int, *, owner: int, qty: int, price: int, ts_ns: int) -> list[Event]:
@@ -341,7 +347,8 @@ class OrderBook:
         level.total += order.qty
         self._orders[order.order_id] = order
 
-    def _remove(self, order: _Order) -> None:
+    def _remove(self, order: _Order) -> bool:
+        """Take an order out; returns whether it was at its side's best level (so the top changed)."""
         s = 1 if order.side is _BUY else -1
         key = s * order.price
         if s == 1:
@@ -352,12 +359,14 @@ class OrderBook:
         level.total -= order.qty
         order.qty = 0
         del self._orders[order.order_id]
+        at_top = keys[-1] == key
         if not level.total:
             del levels[key]
-            if keys[-1] == key:
+            if at_top:
                 keys.pop()
             else:
                 keys.remove(key)
+        return at_top
 
     def _quote_event(self, ts_ns: int, events: list[Event]) -> None:
         bk = self._bid_keys
