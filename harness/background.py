@@ -8,16 +8,17 @@ Efficient price
     Normal(0, ``jump_sd_bps``)). Held piecewise constant between grid points. Nobody trades on it directly in this
     version; market makers quote around it, so quotes follow it.
 Market makers
-    One per (symbol, venue), quoting one level on each side: bid = floor(v - h - skew), ask = ceil(v + h - skew) on the
-    tick grid, with v the efficient price as of the moment the maker decided (one order-entry latency before its
+    One per (symbol, venue), quoting one level on each side: bid = floor(v - h - skew), ask = ceil(v + h - skew) on
+    the tick grid, with v the efficient price as of the moment the maker decided (one order-entry latency before its
     messages reach the venue), h = ``half_spread_ticks`` (or the symbol's ``mm_half_spread_ticks``) plus a per-venue
-    offset in [0, ``venue_offset_ticks``] drawn once per (symbol, venue), and skew = ``skew_ticks_per_lot`` per round lot of inventory (long inventory
-    lowers both quotes). It re-quotes at Poisson times (``requotes_per_second``) and after each fill of its quotes
-    (one response plus one order-entry latency later). Re-quoting replaces an order whose price changed or whose
-    open size fell below ``refill_below`` of the quote size; unchanged quotes send nothing. Its quotes are plain
-    limit orders, so a re-quote through a stale contra order on its own venue trades with it; a quote that would lock
-    or cross another venue's protected quote is pulled back one tick from it. Inventory is updated at the moment of
-    the fill (the maker reacts later, but its books are exact).
+    offset in [0, ``venue_offset_ticks``] drawn once per (symbol, venue), and skew = ``skew_ticks_per_lot`` per
+    round lot of inventory (long inventory lowers both quotes). It re-quotes at Poisson times
+    (``requotes_per_second``) and after each fill of its quotes (one response plus one order-entry latency later).
+    Re-quoting replaces an order whose price changed or whose open size fell below ``refill_below`` of the quote
+    size; unchanged quotes send nothing. Its quotes are plain limit orders, so a re-quote through a stale contra
+    order on its own venue trades with it; a quote that would lock or cross another venue's protected quote is
+    pulled back one tick from it. Inventory is updated at the moment of the fill (the maker reacts later, but its
+    books are exact).
 Liquidity flow
     Per (symbol, venue), limit and market orders arrive as Poisson processes with rates ``limit_per_second`` and
     ``market_per_second`` times the symbol's ``activity`` and the venue's ``flow_share``. A limit order joins its
