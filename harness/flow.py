@@ -168,6 +168,8 @@ def load_parents(path: str | Path, scenario: Any) -> list[ParentOrder]:
     if errors:
         more = f" (and {len(errors) - 1} more bad row(s))" if len(errors) > 1 else ""
         raise UserError(f"{p}: {errors[0]}{more}")
+    if not parents:
+        raise UserError(f"{p}: no orders (the file has a header but no data rows)")
     parents.sort(key=lambda o: (o.arrival_ts_ns, o.parent_id))
     return parents
 

@@ -290,7 +290,7 @@ class LiquidityFlowSpec(_Strict):
     lots_geometric_p: float = Field(0.55, gt=0, le=1, description="Round lots per round-lot order ~ Geometric(p).")
     odd_median_shares: float = Field(40.0, gt=0, le=1_000_000)
     odd_sigma: float = Field(0.9, ge=0, le=5)
-    max_shares: int = Field(20_000, gt=0)
+    max_shares: int = Field(20_000, gt=0, le=100_000_000)
     sign_persistence: float = Field(0.6, ge=0, lt=1, description="P(market order has the previous one's side).")
 
 
@@ -324,9 +324,9 @@ class FlowSpec(_Strict):
     warmup_s: float = Field(20.0, ge=0, description="No parent arrives in the first warmup_s of the window.")
     buy_share: float = Field(0.5, ge=0, le=1)
     mix: OrderMix = OrderMix()
-    median_shares: float = Field(300.0, gt=0)
+    median_shares: float = Field(300.0, gt=0, le=10_000_000)
     size_sigma: float = Field(1.0, ge=0, le=5)
-    max_shares: int = Field(10_000, gt=0)
+    max_shares: int = Field(10_000, gt=0, le=100_000_000)
     round_lot_share: float = Field(0.7, ge=0, le=1, description="Share of parents rounded to whole round lots.")
     limit_offset_ticks_max: int = Field(3, ge=1, le=1000, description="Limits sit 1..max ticks from the touch.")
     symbol_weights: dict[str, float] | None = Field(None, description="Relative share of parents per symbol.")
@@ -460,6 +460,13 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
 
 def scenario_from_dict(data: Mapping[str, Any], *, source: str = "<scenario>", registry: Any = None) -> Scenario:
     """Validate a scenario mapping; raises :class:`UserError` naming ``source``, the field and the value."""
+    routers = data.get("routers")
+    if registry is not None and isinstance(routers, list):
+        # Name an unknown router before any error it causes elsewhere (e.g. its [router_params] table).
+        for i, name in enumerate(routers):
+            if isinstance(name, str) and name not in registry:
+                known = ", ".join(sorted(registry))
+                raise UserError(f"{source}: routers[{i}]: unknown router {name!r} (known: {known})")
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as err:

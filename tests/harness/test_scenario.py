@@ -1,4 +1,4 @@
-"""Scenario files: the default validates, its hash is stable, and every broken file is one line naming file and field."""
+"""Scenario files: the default validates, its hash is stable, every broken file is one line naming file and field."""
 
 from __future__ import annotations
 
@@ -110,7 +110,8 @@ def test_sha256_changes_when_a_value_changes(tmp_path, mutation):
 BROKEN: list[tuple[str, Mutation, str, str]] = [
     ("unknown top-level key", put("colour", value="blue"), "colour", "unknown key"),
     ("unknown nested key", put("session", "tz", value="NY"), "session.tz", "unknown key"),
-    ("unknown key in inline table", put("venues", 0, "fees", "rebate", value=1), "venues[0].fees.rebate", "unknown key"),
+    ("unknown key in inline table", put("venues", 0, "fees", "rebate", value=1), "venues[0].fees.rebate",
+     "unknown key"),
     ("string for int", put("latency", "defaults", "order_entry", "median_ns", value="150000"),
      "latency.defaults.order_entry.median_ns", "'150000'"),
     ("bool for int", put("flow", "orders", value=True), "flow.orders", "True"),
@@ -131,7 +132,8 @@ BROKEN: list[tuple[str, Mutation, str, str]] = [
      "latency.links[0].venue", "'ARCA'"),
     ("session start before the open", put("session", "start", value="09:00:00"), "session.start", "'09:00:00'"),
     ("session end after the close", put("session", "end", value="16:30:00"), "session.end", "'16:30:00'"),
-    ("session end before start", both(put("session", "start", value="10:00:00"), put("session", "end", value="09:45:00")),
+    ("session end before start",
+     both(put("session", "start", value="10:00:00"), put("session", "end", value="09:45:00")),
      "session.end", "'09:45:00'"),
     ("not a time of day", put("session", "end", value="25:00:00"), "session.end", "'25:00:00'"),
     ("impossible date", put("session", "date", value="2026-02-30"), "session.date", "'2026-02-30'"),
@@ -143,7 +145,8 @@ BROKEN: list[tuple[str, Mutation, str, str]] = [
     ("venue trades an unknown symbol", put("venues", 0, "symbols", value=["ZZZ"]), "venues[0].symbols[0]", "'ZZZ'"),
     ("take fee above the access-fee cap", put("venues", 0, "fees", "take_usd", value=0.0035),
      "venues[0].fees.take_usd", "0.0035"),
-    ("fee model sign mismatch", put("venues", 2, "fees", "model", value="maker-taker"), "venues[2].fees", "maker-taker"),
+    ("fee model sign mismatch", put("venues", 2, "fees", "model", value="maker-taker"), "venues[2].fees",
+     "maker-taker"),
     ("fee finer than a micro-dollar", put("venues", 0, "fees", "make_usd", value=-0.0029005),
      "venues[0].fees.make_usd", "-0.0029005"),
     ("tick 0.0001 on a $50 stock", put("symbols", 0, "tick_usd", value=0.0001), "symbols[0].tick_usd", "0.0001"),
@@ -154,6 +157,8 @@ BROKEN: list[tuple[str, Mutation, str, str]] = [
     ("weight for an unknown symbol", put("flow", "symbol_weights", value={"ZZZ": 1.0}), "flow.symbol_weights.ZZZ",
      "'ZZZ'"),
     ("unknown router", put("routers", value=["best-price", "single-venue", "nope"]), "routers[2]", "'nope'"),
+    # default.toml has [router_params.single-venue]: the typo in routers is named, not the orphaned table.
+    ("misspelt router", put("routers", value=["best-price", "single-venu"]), "routers[1]", "'single-venu'"),
     ("duplicate router", put("routers", value=["best-price", "best-price"]), "routers[1]", "'best-price'"),
     ("params for a router not run", put("router_params", "best-prize", value={}), "router_params.best-prize",
      "'best-prize'"),
