@@ -47,7 +47,9 @@ def _fail(message: str) -> None:
 
 @app.command()
 def run(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario TOML file (default: scenarios/default.toml).")] = None,
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario TOML file (default: scenarios/default.toml).")
+    ] = None,
     router: Annotated[
         list[str] | None, typer.Option("--router", "-r", help="Router to run (repeatable; default: the scenario's).")
     ] = None,
@@ -114,7 +116,7 @@ def _fmt(v: object, spec: str) -> str:
     return format(v, spec)
 
 
-def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome
+def _print_summary(outcome) -> None:
     table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left")
     for col, just in (
         ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),

@@ -53,7 +53,9 @@ class Links:
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self._lat = scenario.latency
         self._seed = seed
-        self._overrides = {(ln.participant, ln.venue, ln.direction): ln.model for ln in scenario.latency.links}
+        self._overrides: dict[tuple[str, str, str], Any] = {
+            (ln.participant, ln.venue, ln.direction): ln.model for ln in scenario.latency.links
+        }
 
     def get(self, participant: str, venue: str, direction: str, *, instance: str = "") -> Link:
         """The link of ``participant`` (one ``instance`` of it, if several) with ``venue`` in ``direction``."""

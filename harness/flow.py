@@ -102,7 +102,7 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
 
         try:
             table = pq.read_table(path)
-        except Exception as err:  # noqa: BLE001 - pyarrow raises several types for unreadable files
+        except Exception as err:
             raise UserError(f"{path}: not a readable Parquet file: {err}") from None
         cols = table.column_names
         data = [table.column(c).to_pylist() for c in cols]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -103,20 +104,18 @@ class EmpiricalLatency(LatencyModel):
         return self.samples[rng.integers(0, len(self.samples), size=n)]
 
 
-def model_from_spec(spec: object) -> LatencyModel:
+def model_from_spec(spec: Any) -> LatencyModel:
     """Build a model from a scenario latency table (see :mod:`harness.scenario`)."""
     kind = spec.model
-    jitter = getattr(spec, "jitter_ns", 0)
+    jitter = spec.jitter_ns
     if kind == "constant":
-        return ConstantLatency(spec.ns, jitter_ns=jitter)  # type: ignore[attr-defined]
+        return ConstantLatency(spec.ns, jitter_ns=jitter)
     if kind == "normal":
-        return TruncatedNormalLatency(
-            spec.mean_ns, spec.sd_ns, min_ns=spec.min_ns, jitter_ns=jitter  # type: ignore[attr-defined]
-        )
+        return TruncatedNormalLatency(spec.mean_ns, spec.sd_ns, min_ns=spec.min_ns, jitter_ns=jitter)
     if kind == "lognormal":
-        return LognormalLatency(spec.median_ns, spec.sigma, min_ns=spec.min_ns, jitter_ns=jitter)  # type: ignore[attr-defined]
+        return LognormalLatency(spec.median_ns, spec.sigma, min_ns=spec.min_ns, jitter_ns=jitter)
     if kind == "empirical":
-        return EmpiricalLatency(spec.samples_ns, jitter_ns=jitter)  # type: ignore[attr-defined]
+        return EmpiricalLatency(spec.samples_ns, jitter_ns=jitter)
     raise ValueError(f"unknown latency model {kind!r}")
 
 

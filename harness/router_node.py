@@ -145,7 +145,7 @@ class RouterNode:
                 fn(arg)  # type: ignore[call-arg]
         except RouterFailure:
             raise
-        except Exception as exc:  # noqa: BLE001 - any router error ends this router's run, contained
+        except Exception as exc:
             raise RouterFailure(
                 self.router.name, where, traceback.format_exc(), f"{type(exc).__name__}: {exc}"
             ) from exc
@@ -227,9 +227,8 @@ class RouterNode:
     def replace(self, child_id: int, *, qty: int, price: int) -> None:
         """Request a cancel/replace; it reaches the venue after the order-entry latency."""
         rec = self._child(child_id)
-        self.kernel.at(
-            self._entry[rec.venue_idx].deliver_at(self.kernel.env._now), self._arrive_replace, (rec, int(qty), int(price))
-        )
+        arrival = self._entry[rec.venue_idx].deliver_at(self.kernel.env._now)
+        self.kernel.at(arrival, self._arrive_replace, (rec, int(qty), int(price)))
 
     def set_timer(self, delay_ns: int, token: object = None) -> None:
         """Call the router's ``on_timer(token)`` after ``delay_ns``."""
@@ -256,7 +255,8 @@ class RouterNode:
     # ------------------------------------------------------------------ at the venue
     def _arrive_new(self, rec: ChildRecord) -> None:
         rec.venue_ts_ns = now = self.kernel.env._now
-        self._outbox = outbox = []
+        outbox: list[object] = []
+        self._outbox = outbox
         self._arriving = rec
         self.market.submit(rec.venue_idx, rec.symbol, rec.child_id, self.owner, rec.side, rec.qty, rec.price,
                            rec.tif, rec.post_only)
@@ -267,7 +267,8 @@ class RouterNode:
         self._send_back(rec.venue_idx, outbox)
 
     def _arrive_cancel(self, rec: ChildRecord) -> None:
-        self._outbox = outbox = []
+        outbox: list[object] = []
+        self._outbox = outbox
         self.market.cancel(rec.venue_idx, rec.symbol, rec.child_id, self.owner)
         self._outbox = None
         self._send_back(rec.venue_idx, outbox)
@@ -278,7 +279,8 @@ class RouterNode:
         # the replace itself causes (a new price that crosses) are part of that new quantity, and a replace to zero
         # is a cancel, which ``cancelled_qty`` already accounts for.
         done_before = rec.filled_qty + rec.cancelled_qty
-        self._outbox = outbox = []
+        outbox: list[object] = []
+        self._outbox = outbox
         self.market.replace(rec.venue_idx, rec.symbol, rec.child_id, self.owner, qty, price)
         self._outbox = None
         if qty > 0 and (not outbox or not isinstance(outbox[0], ChildReject)):

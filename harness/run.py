@@ -110,8 +110,6 @@ def run_scenario(
     command: Sequence[str] = (),
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary."""
-    from harness.summary import summarize  # pandas import kept off the worker path
-
     registry = registry or builtin_registry()
     started = _utc_now()
     source = str(scenario_path) if scenario_path else scenario.name

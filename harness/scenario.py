@@ -284,7 +284,7 @@ class LiquidityFlowSpec(_Strict):
     limit_per_second: float = Field(5.0, ge=0, le=100_000)
     market_per_second: float = Field(1.2, ge=0, le=100_000)
     mean_lifetime_s: float = Field(3.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
-    improve_prob: float = Field(0.15, ge=0, le=1, description="Chance a limit order improves a spread wider than 1 tick.")
+    improve_prob: float = Field(0.15, ge=0, le=1, description="P(improve a spread wider than 1 tick).")
     depth_geometric_p: float = Field(0.3, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
     round_lot_share: float = Field(0.6, ge=0, le=1, description="Share of orders that are whole round lots.")
     lots_geometric_p: float = Field(0.55, gt=0, le=1, description="Round lots per round-lot order ~ Geometric(p).")

@@ -51,7 +51,7 @@ class BestPriceRouter(Router):
     class Params(BaseModel):
         """Parameters of ``best-price``."""
 
-        model_config = ConfigDict(extra="forbid", frozen=True)
+        model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
         max_rounds: int = Field(20, ge=1, description="Routing rounds per parent before giving up or posting.")
         retry_delay_ns: int = Field(1_000_000, ge=1, description="Wait before re-reading quotes when none is usable.")
 

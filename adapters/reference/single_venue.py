@@ -28,7 +28,7 @@ class SingleVenueRouter(Router):
     class Params(BaseModel):
         """Parameters of ``single-venue``."""
 
-        model_config = ConfigDict(extra="forbid", frozen=True)
+        model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
         venue: str | None = Field(None, description="Venue name; default: the scenario's first lit venue.")
 
     @classmethod

@@ -34,7 +34,7 @@ def _bare_simpy(n: int) -> int:
     env = simpy.Environment()
     done = 0
 
-    def proc(env: simpy.Environment):  # noqa: ANN202
+    def proc(env: simpy.Environment):
         nonlocal done
         for _ in range(n):
             yield env.timeout(1)
