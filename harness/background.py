@@ -43,8 +43,9 @@ import math
 from typing import Any
 
 import numpy as np
+from simpy.events import NORMAL
 
-from harness.kernel import Kernel
+from harness.kernel import Kernel, _Call
 from harness.latency import Link
 from harness.market import Market
 from venues.types import Cancelled, Fill, Reject, Side, TimeInForce
@@ -269,7 +270,6 @@ class LiquidityFlow:
         self._i = i + 1
         gap, is_limit, u_side, depth, improve, qty, life = self._batch[i]
         kernel = self.kernel
-        now = kernel.env._now
         market = self.market
         if is_limit:
             bid, _, ask, _ = market._nbbo_last[self.symbol]
@@ -300,16 +300,19 @@ class LiquidityFlow:
                 if price is not None and bid is not None and price <= bid:
                     price = bid + tick
             if price is not None and price > 0:
-                order_id = market.next_order_id()
+                order_id = market._next_order_id
+                market._next_order_id = order_id + 1
                 market.submit(self.venue_idx, self.symbol, order_id, self.owner, side, qty, price)
-                kernel.at(now + life, self._expire, order_id)
+                kernel.scheduled += 1
+                kernel._schedule(_Call(self._expire, order_id), NORMAL, life)
         else:
             p = self.spec.sign_persistence
             # Keep the previous side with probability p, else a fair coin from the rest of the same uniform.
             side = self.last_market_side if u_side < p else (_BUY if (u_side - p) / (1.0 - p) < 0.5 else _SELL)
             self.last_market_side = side
             market.submit(self.venue_idx, self.symbol, market.next_order_id(), self.owner, side, qty, None, _IOC)
-        kernel.at(now + gap, self._arrival)
+        kernel.scheduled += 1
+        kernel._schedule(_Call(self._arrival, None), NORMAL, gap)
 
     def _expire(self, order_id: int) -> None:
         if order_id in self.book:

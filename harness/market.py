@@ -166,7 +166,10 @@ class Market:
             symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif, post_only=post_only
         )
         if events:
-            self._dispatch(venue_idx, symbol, events)
+            if len(events) == 1 and type(events[0]) is QuoteUpdate:  # the common case: a new best level
+                self._on_quote(venue_idx, symbol, events[0])  # type: ignore[arg-type]
+            else:
+                self._dispatch(venue_idx, symbol, events)
 
     def cancel(self, venue_idx: int, symbol: str, order_id: int, owner: int) -> None:
         """A cancel request arrives at a venue now."""
