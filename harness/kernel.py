@@ -54,7 +54,7 @@ class Kernel:
         # Typed as Any: simpy types time as int | float, and here it is always int nanoseconds.
         self.env: Any = simpy.Environment(initial_time=start_ns)
         self.scheduled = 0
-        self._schedule = self.env.schedule
+        self._schedule: Callable[..., None] = self.env.schedule
 
     @property
     def now(self) -> int:
