@@ -68,7 +68,7 @@ class Kernel:
         if delay < 0:
             raise ValueError(f"cannot schedule at {t_ns} ns, before now ({env._now} ns)")
         self.scheduled += 1
-        self._schedule(_Call(fn, arg), NORMAL, delay)  # type: ignore[arg-type]
+        self._schedule(_Call(fn, arg), NORMAL, delay)
 
     def run(self, until_ns: int) -> None:
         """Process events strictly before ``until_ns``."""
