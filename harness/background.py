@@ -21,15 +21,16 @@ Market makers
     books are exact).
 Liquidity flow
     Per (symbol, venue), limit and market orders arrive as Poisson processes with rates ``limit_per_second`` and
-    ``market_per_second`` times the symbol's ``activity`` and the venue's ``flow_share``. A limit order joins its
-    side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the (true, undelayed) NBBO on that side
-    (or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick); with that side empty, one tick
-    behind the contra best. A price that would lock or cross the NBBO slides to one tick away from it, as exchanges'
-    price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit order
-    is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away. Market
-    order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated). Sizes are
-    whole round lots (Geometric(``lots_geometric_p``) lots) with probability ``round_lot_share``, else lognormal
-    with median ``odd_median_shares`` and log-sd ``odd_sigma``, capped at ``max_shares``.
+    ``market_per_second`` times the symbol's ``activity``, the venue's ``limit_share`` / ``market_share`` (both
+    default to its ``flow_share``; inverted venues attract fewer makers and more takers) and the intraday curve. A
+    limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the (true,
+    undelayed) NBBO on that side (or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick);
+    with that side empty, one tick behind the contra best. A price that would lock or cross the NBBO slides to one
+    tick away from it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit
+    order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
+    Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
+    Sizes are whole round lots (Geometric(``lots_geometric_p``) lots) with probability ``round_lot_share``, else
+    lognormal with median ``odd_median_shares`` and log-sd ``odd_sigma``, capped at ``max_shares``.
 
 Common random numbers
     Every event draws the same fixed set of numbers from its component's stream whatever the book looks like, so the
@@ -58,6 +59,47 @@ _NS = 1_000_000_000
 _BATCH = 256
 
 
+_OPEN_NS = (9 * 3600 + 30 * 60) * _NS
+_CLOSE_NS = 16 * 3600 * _NS
+
+
+class ActivityCurve:
+    """Intraday activity u(t): 1 + a * exp(-(t - open) / tau) + b * exp(-(close - t) / tau), mean 1 over the day.
+
+    Held on a one-second grid over the simulated window; ``peak`` is its largest value there (for thinning).
+    """
+
+    def __init__(self, *, start_ns: int, end_ns: int, open_boost: float, close_boost: float, decay_minutes: float):
+        self._tau_s = decay_minutes * 60.0
+        self._open_boost = open_boost
+        self._close_boost = close_boost
+        day = (_CLOSE_NS - _OPEN_NS) / _NS
+        # Mean of exp(-x / tau) over [0, day] is tau / day * (1 - exp(-day / tau)); both boosts share it.
+        self._norm = 1.0 + (open_boost + close_boost) * self._tau_s / day * (1.0 - math.exp(-day / self._tau_s))
+        self.start_ns = start_ns
+        grid = self.evaluate(np.arange(start_ns, end_ns + _NS, _NS, dtype=np.int64))
+        self.values: list[float] = grid.tolist()
+        self.peak = float(grid.max())
+        self._last = len(self.values) - 1
+
+    def evaluate(self, times_ns: np.ndarray) -> np.ndarray:
+        """U at each time (exact, vectorised)."""
+        t = times_ns.astype(np.float64)
+        since_open = (t - _OPEN_NS) / _NS
+        to_close = (_CLOSE_NS - t) / _NS
+        raw = 1.0 + self._open_boost * np.exp(-since_open / self._tau_s) + self._close_boost * np.exp(
+            -to_close / self._tau_s
+        )
+        return raw / self._norm
+
+    def at(self, t_ns: int) -> float:
+        """U at ``t_ns`` (one-second resolution: the hot path reads the grid)."""
+        i = (t_ns - self.start_ns) // _NS
+        if i <= 0:
+            return self.values[0]
+        return self.values[i if i < self._last else self._last]
+
+
 class EfficientPrice:
     """The latent efficient price of one symbol over the window, in price units (float)."""
 
@@ -72,6 +114,7 @@ class EfficientPrice:
         jumps_per_hour: float,
         jump_sd_bps: float,
         rng: np.random.Generator,
+        activity: ActivityCurve | None = None,
     ) -> None:
         self.start_ns = start_ns
         self.grid_ns = grid_ns
@@ -79,6 +122,8 @@ class EfficientPrice:
         dt_s = grid_ns / _NS
         sigma = volatility_annual * math.sqrt(dt_s / _SECONDS_PER_YEAR)
         steps = rng.standard_normal(n) * sigma
+        if activity is not None:  # variance follows activity: sigma_t = sigma * sqrt(u(t))
+            steps *= np.sqrt(activity.evaluate(start_ns + np.arange(n, dtype=np.int64) * grid_ns))
         counts = rng.poisson(jumps_per_hour * dt_s / 3600.0, size=n)
         jumps = rng.standard_normal(n) * (jump_sd_bps / 1e4) * np.sqrt(counts)
         steps[0] = 0.0
@@ -184,6 +229,15 @@ class MarketMaker:
             market.replace(self.venue_idx, self.symbol, order_id, self.owner, self.size, price)
         return order_id
 
+    def fade(self, taker_side: Side) -> None:
+        """Pull the quote that takers on ``taker_side`` are hitting (the ask when buyers are lifting offers).
+
+        The next scheduled re-quote puts it back, around the value then.
+        """
+        order_id = self.ask_id if taker_side is _BUY else self.bid_id
+        if order_id and order_id in self.book:
+            self.market.cancel(self.venue_idx, self.symbol, order_id, self.owner)
+
     # Owner callbacks (at the venue, synchronous)
     def on_exec(self, venue_idx: int, symbol: str, fill: Fill, is_maker: bool) -> None:
         """Book the inventory change; after a fill of a resting quote, re-quote with latency."""
@@ -214,11 +268,14 @@ class LiquidityFlow:
         tick: int,
         round_lot: int,
         spec: Any,
-        rate_scale: float,
+        limit_scale: float,
+        market_scale: float,
         rng: np.random.Generator,
         start_ns: int,
+        activity: ActivityCurve,
     ) -> None:
         self.kernel = kernel
+        self.activity = activity
         self.market = market
         self.venue_idx = venue_idx
         self.symbol = symbol
@@ -228,11 +285,13 @@ class LiquidityFlow:
         self.rng = rng
         self.owner = market.register_owner(None)
         self.book = market.book(venue_idx, symbol)
-        limit_rate = spec.limit_per_second * rate_scale
-        market_rate = spec.market_per_second * rate_scale
-        total = limit_rate + market_rate
+        limit_rate = spec.limit_per_second * limit_scale
+        market_rate = spec.market_per_second * market_scale
+        base_rate = limit_rate + market_rate
+        # Candidate events arrive at the peak rate; each is kept with probability u(t) / peak (thinning).
+        total = base_rate * activity.peak
         self.active = total > 0
-        self.p_limit = limit_rate / total if total > 0 else 0.0
+        self.p_limit = limit_rate / base_rate if base_rate > 0 else 0.0
         self.mean_gap_ns = _NS / total if total > 0 else 0.0
         self.mean_life_ns = spec.mean_lifetime_s * _NS
         self.last_market_side = _BUY
@@ -254,11 +313,12 @@ class LiquidityFlow:
         lots = rng.geometric(spec.lots_geometric_p, size=n)
         odd = np.exp(math.log(spec.odd_median_shares) + spec.odd_sigma * rng.standard_normal(n))
         life = rng.exponential(self.mean_life_ns, size=n).astype(np.int64) + 1
+        keep = rng.random(n)
         qty = np.where(whole_lots, np.minimum(lots * self.round_lot, spec.max_shares),
                        np.clip(odd, 1, spec.max_shares).astype(np.int64))
         self._batch = list(zip(
             gaps.tolist(), is_limit.tolist(), u_side.tolist(), depth.tolist(), improve.tolist(), qty.tolist(),
-            life.tolist(), strict=True,
+            life.tolist(), keep.tolist(), strict=True,
         ))
         self._i = 0
 
@@ -268,10 +328,12 @@ class LiquidityFlow:
             self._refill()
             i = 0
         self._i = i + 1
-        gap, is_limit, u_side, depth, improve, qty, life = self._batch[i]
+        gap, is_limit, u_side, depth, improve, qty, life, keep = self._batch[i]
         kernel = self.kernel
         market = self.market
-        if is_limit:
+        if keep * self.activity.peak > self.activity.at(kernel.env._now):
+            pass  # thinned away: this candidate event does not happen
+        elif is_limit:
             bid, _, ask, _ = market._nbbo_last[self.symbol]
             tick = self.tick
             price: int | None
@@ -317,3 +379,168 @@ class LiquidityFlow:
     def _expire(self, order_id: int) -> None:
         if order_id in self.book:
             self.market.cancel(self.venue_idx, self.symbol, order_id, self.owner)
+
+
+class InformedTrader:
+    """Takes liquidity when the latent efficient price is beyond the far side of the NBBO (one per symbol).
+
+    Candidate arrivals are Poisson at ``arrivals_per_second`` (scaled by intraday activity through thinning). At an
+    arrival at time t it compares the efficient price v(t) with the true NBBO: if v >= ask + ``threshold_ticks``
+    ticks it buys with an IOC at the ask on the lit venue showing it (the lowest take fee on ties), at most
+    ``max_lots`` round lots and the displayed size there; symmetrically for sells. Its orders appear at the venue at
+    the arrival time (its information and speed are part of the model, not of its latency links). This is what makes
+    resting orders adversely selected and markouts informative.
+    """
+
+    def __init__(
+        self,
+        *,
+        kernel: Kernel,
+        market: Market,
+        symbol: str,
+        venue_idxs: list[int],
+        tick: int,
+        round_lot: int,
+        spec: Any,
+        value: EfficientPrice,
+        activity: ActivityCurve,
+        rng: np.random.Generator,
+        start_ns: int,
+    ) -> None:
+        self.kernel = kernel
+        self.market = market
+        self.symbol = symbol
+        self.venue_idxs = venue_idxs
+        self.tick = tick
+        self.max_qty = spec.max_lots * round_lot
+        self.threshold = spec.threshold_ticks * tick
+        self.value = value
+        self.activity = activity
+        self.rng = rng
+        self.owner = market.register_owner(None)
+        rate = spec.arrivals_per_second * activity.peak
+        self.mean_gap_ns = _NS / rate if rate > 0 else 0.0
+        self._batch: list[tuple[int, float]] = []
+        self._i = 0
+        if rate > 0:
+            kernel.at(start_ns + self._next()[0], self._arrival)
+
+    def _next(self) -> tuple[int, float]:
+        if self._i >= len(self._batch):
+            gaps = self.rng.exponential(self.mean_gap_ns, size=_BATCH).astype(np.int64) + 1
+            self._batch = list(zip(gaps.tolist(), self.rng.random(_BATCH).tolist(), strict=True))
+            self._i = 0
+        item = self._batch[self._i]
+        self._i += 1
+        return item
+
+    def _arrival(self, _: object) -> None:
+        now = self.kernel.env._now
+        gap, keep = self._next()
+        if keep * self.activity.peak <= self.activity.at(now):
+            v = self.value.at(now)
+            market = self.market
+            bid, _, ask, _ = market.nbbo_now(self.symbol)
+            if ask is not None and v >= ask + self.threshold:
+                self._take(_BUY, ask)
+            elif bid is not None and v <= bid - self.threshold:
+                self._take(_SELL, bid)
+        self.kernel.at(now + gap, self._arrival)
+
+    def _take(self, side: Side, price: int) -> None:
+        """IOC at ``price`` on the first lit venue showing it on the contra side."""
+        market = self.market
+        for vi in self.venue_idxs:
+            bid, bid_size, ask, ask_size = market.top(vi, self.symbol)
+            shown, size = (ask, ask_size) if side is _BUY else (bid, bid_size)
+            if shown == price and size > 0:
+                qty = min(size, self.max_qty)
+                market.submit(vi, self.symbol, market.next_order_id(), self.owner, side, qty, price, _IOC)
+                return
+
+
+class FastTrader:
+    """Latency arbitrage: after a trade on one venue, race to the other venues and take or fade the same quotes.
+
+    When a qualifying trade prints on venue V (a trade by the router under test, or any trade with ``react_to =
+    "all"``, of at least ``min_trade_shares``), the fast trader learns of it after its market-data latency from V.
+    With probability ``take_prob`` it then sends, to every other lit venue W trading the symbol, an IOC in the same
+    direction at the traded price, for the size displayed there at that price or better (at most ``max_lots``
+    round lots), arriving after its order-entry latency to W. Otherwise the market makers on the other venues fade:
+    each pulls its quote on the side being hit, at the same moment. Either way a router that routes sequentially, or
+    whose child orders reach W later than the fast trader, finds the quote it aimed at gone. Its fills are recorded
+    (``fills``) so that its profit from the router's orders can be measured.
+    """
+
+    def __init__(
+        self,
+        *,
+        kernel: Kernel,
+        market: Market,
+        spec: Any,
+        rng: np.random.Generator,
+        lit_venues: dict[str, list[int]],
+        round_lots: dict[str, int],
+        market_data: list[Link],
+        order_entry: list[Link],
+        makers: dict[tuple[int, str], MarketMaker],
+    ) -> None:
+        self.kernel = kernel
+        self.market = market
+        self.spec = spec
+        self.rng = rng
+        self.lit_venues = lit_venues
+        self.round_lots = round_lots
+        self.market_data = market_data
+        self.order_entry = order_entry
+        self.makers = makers
+        self.react_all = spec.react_to == "all"
+        self.owner = market.register_owner(self)
+        self.fills: list[tuple[int, int, str, int, int, int]] = []
+        """(ts_ns, venue index, symbol, side value, qty, price) of every fill of the fast trader."""
+        market.trade_watcher = self
+
+    def on_trade(self, venue_idx: int, symbol: str, fill: Fill) -> None:
+        """A trade printed on ``venue_idx`` (called by the market, synchronously)."""
+        if fill.qty < self.spec.min_trade_shares or fill.taker_owner == self.owner:
+            return
+        now = self.kernel.env._now
+        seen = now + self.market_data[venue_idx].delay()
+        take = self.rng.random() < self.spec.take_prob
+        for w in self.lit_venues[symbol]:
+            if w == venue_idx:
+                continue
+            if take:
+                arg = (w, symbol, fill.taker_side, fill.price)
+                self.kernel.at(seen + self.order_entry[w].delay(), self._take, arg)
+            else:
+                maker = self.makers.get((w, symbol))
+                if maker is not None:
+                    self.kernel.at(seen + maker.entry.delay(), self._fade, (maker, fill.taker_side))
+
+    def _take(self, arg: tuple[int, str, Side, int]) -> None:
+        w, symbol, side, price = arg
+        market = self.market
+        bid, bid_size, ask, ask_size = market.top(w, symbol)
+        cap = self.spec.max_lots * self.round_lots[symbol]
+        if side is _BUY and ask is not None and ask <= price and ask_size > 0:
+            market.submit(w, symbol, market.next_order_id(), self.owner, side, min(ask_size, cap), ask, _IOC)
+        elif side is _SELL and bid is not None and bid >= price and bid_size > 0:
+            market.submit(w, symbol, market.next_order_id(), self.owner, side, min(bid_size, cap), bid, _IOC)
+
+    @staticmethod
+    def _fade(arg: tuple[MarketMaker, Side]) -> None:
+        maker, side = arg
+        maker.fade(side)
+
+    # Owner callbacks
+    def on_exec(self, venue_idx: int, symbol: str, fill: Fill, is_maker: bool) -> None:
+        """Record the fill."""
+        buy = (fill.taker_side is _BUY) != is_maker
+        self.fills.append((fill.ts_ns, venue_idx, symbol, 1 if buy else -1, fill.qty, fill.price))
+
+    def on_cancelled(self, venue_idx: int, symbol: str, event: Cancelled) -> None:
+        """IOC remainders: nothing to do."""
+
+    def on_reject(self, venue_idx: int, symbol: str, event: Reject) -> None:
+        """Nothing to do."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from adapters.contract import ParentOrder
 from adapters.registry import RouterRegistry, builtin_registry
-from harness.background import EfficientPrice, LiquidityFlow, MarketMaker
+from harness.background import ActivityCurve, EfficientPrice, FastTrader, InformedTrader, LiquidityFlow, MarketMaker
 from harness.flow import generate_parents
 from harness.kernel import Kernel
 from harness.latency import Link, model_from_spec
@@ -44,6 +44,11 @@ class RunResult:
     fills: dict[str, list[Any]] = field(default_factory=dict)
     nbbo: dict[str, list[Any]] = field(default_factory=dict)
     trades: dict[str, list[Any]] = field(default_factory=dict)
+    quotes: dict[str, list[Any]] = field(default_factory=dict)
+    """Every venue's top-of-book history (the direct feeds, undelayed)."""
+    activity: dict[str, list[Any]] = field(default_factory=dict)
+    """Per venue and symbol: message counts and passive-order outcomes."""
+    fast_trader_fills: dict[str, list[Any]] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,20 +73,34 @@ class Links:
         return Link(model_from_spec(self._lat.sip_processing), stream(self._seed, "latency", "sip", "processing"))
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def build_parents(scenario: Scenario, seed: int) -> list[ParentOrder]:
     """The generated parent-order flow of ``seed`` (identical for every router)."""
     return generate_parents(scenario, seed, efficient_prices(scenario, seed))
+
+
+def activity_curve(scenario: Scenario) -> ActivityCurve:
+    """The intraday activity curve over the scenario's window."""
+    i = scenario.background.intraday
+    return ActivityCurve(
+        start_ns=scenario.session.start_ns, end_ns=scenario.session.end_ns, open_boost=i.open_boost,
+        close_boost=i.close_boost, decay_minutes=i.decay_minutes,
+    )
 
 
 def efficient_prices(scenario: Scenario, seed: int) -> dict[str, EfficientPrice]:
     """Every symbol's latent efficient price path for ``seed``."""
     s = scenario.session
     grid_ns = max(1, int(scenario.background.price_grid_ms * 1_000_000))
+    curve = activity_curve(scenario)
     return {
         sym.name: EfficientPrice(
             start_ns=s.start_ns, end_ns=s.end_ns, grid_ns=grid_ns, price=sym.price_usd * 10_000,
             volatility_annual=sym.volatility_annual, jumps_per_hour=sym.jumps_per_hour,
-            jump_sd_bps=sym.jump_sd_bps, rng=stream(seed, "efficient_price", sym.name),
+            jump_sd_bps=sym.jump_sd_bps, rng=stream(seed, "efficient_price", sym.name), activity=curve,
         )
         for sym in scenario.symbols
     }
@@ -112,13 +131,20 @@ def simulate(
     links = Links(scenario, seed)
     bg = scenario.background
 
+    curve = activity_curve(scenario)
+    makers: dict[tuple[int, str], MarketMaker] = {}
+    # Lit venues per symbol, cheapest take fee first (fee-aware takers break price ties that way).
+    by_fee = sorted(range(len(infos)), key=lambda i: (list(infos.values())[i].fees.take_fee_micros, i))
+    lit: dict[str, list[int]] = {
+        sym.name: [vi for vi in by_fee if sym.name in list(infos.values())[vi].symbols] for sym in scenario.symbols
+    }
     # Background participants, in a fixed order (symbol, then venue) so owner and order ids are deterministic.
     for sym in scenario.symbols:
         for vi, vspec in enumerate(scenario.venues):
             if sym.name not in infos[vspec.name].symbols:
                 continue
             if bg.market_maker.enabled:
-                MarketMaker(
+                makers[(vi, sym.name)] = MarketMaker(
                     kernel=kernel, market=market, venue_idx=vi, symbol=sym.name, tick=sym.tick,
                     round_lot=sym.round_lot, spec=bg.market_maker, value=values[sym.name],
                     rng=stream(seed, "market_maker", sym.name, vspec.name),
@@ -129,9 +155,27 @@ def simulate(
             if bg.liquidity.enabled:
                 LiquidityFlow(
                     kernel=kernel, market=market, venue_idx=vi, symbol=sym.name, tick=sym.tick,
-                    round_lot=sym.round_lot, spec=bg.liquidity, rate_scale=sym.activity * vspec.flow_share,
-                    rng=stream(seed, "flow", sym.name, vspec.name), start_ns=start_ns,
+                    round_lot=sym.round_lot, spec=bg.liquidity,
+                    limit_scale=sym.activity * _or(vspec.limit_share, vspec.flow_share),
+                    market_scale=sym.activity * _or(vspec.market_share, vspec.flow_share),
+                    rng=stream(seed, "flow", sym.name, vspec.name), start_ns=start_ns, activity=curve,
                 )
+        if bg.informed.enabled:
+            InformedTrader(
+                kernel=kernel, market=market, symbol=sym.name, venue_idxs=lit[sym.name], tick=sym.tick,
+                round_lot=sym.round_lot, spec=bg.informed, value=values[sym.name], activity=curve,
+                rng=stream(seed, "informed", sym.name), start_ns=start_ns,
+            )
+    fast: FastTrader | None = None
+    if bg.fast_trader.enabled:
+        venue_names = list(infos)
+        fast = FastTrader(
+            kernel=kernel, market=market, spec=bg.fast_trader, rng=stream(seed, "fast_trader"), lit_venues=lit,
+            round_lots={s.name: s.round_lot for s in scenario.symbols},
+            market_data=[links.get("fast_trader", v, "market_data") for v in venue_names],
+            order_entry=[links.get("fast_trader", v, "order_entry") for v in venue_names],
+            makers=makers,
+        )
 
     if parents is None:
         parents = generate_parents(scenario, seed, values)
@@ -166,6 +210,7 @@ def simulate(
     sim_wall = time.perf_counter() - sim_wall0
     result = RunResult(router=router_name, seed=seed, status=status, error=error, traceback=tb)
     _collect(result, node, market, names, end_ns)
+    _collect_market(result, market, names, fast)
     result.stats = {
         "messages": market.messages,
         "kernel_events": kernel.scheduled,
@@ -232,3 +277,37 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
         "aggressor": ["buy" if t[5] == 1 else "sell" for t in tape], "router_involved": [t[6] for t in tape],
     }
 
+
+
+def _collect_market(result: RunResult, market: Market, venue_names: list[str], fast: FastTrader | None) -> None:
+    """Per-venue quote histories, activity counters and the fast trader's fills as column lists."""
+    r, seed = result.router, result.seed
+    q: dict[str, list[Any]] = {k: [] for k in ("router", "seed", "venue", "symbol", "ts_ns", "bid", "bid_size", "ask",
+                                                "ask_size")}
+    act: dict[str, list[Any]] = {k: [] for k in ("router", "seed", "venue", "symbol", "messages", "new_orders",
+                                                  "cancels", "replaces", "passive_orders", "passive_orders_filled")}
+    for vi, name in enumerate(venue_names):
+        for sym, hist in market.history[vi].items():
+            n = len(hist)
+            q["router"] += [r] * n
+            q["seed"] += [seed] * n
+            q["venue"] += [name] * n
+            q["symbol"] += [sym] * n
+            q["ts_ns"] += hist.ts
+            for j, k in enumerate(("bid", "bid_size", "ask", "ask_size")):
+                q[k] += [t[j] for t in hist.tops]
+            new, cancels, replaces, rested = market.counts[vi][sym]
+            for k, v in (("router", r), ("seed", seed), ("venue", name), ("symbol", sym),
+                         ("messages", new + cancels + replaces), ("new_orders", new), ("cancels", cancels),
+                         ("replaces", replaces), ("passive_orders", rested),
+                         ("passive_orders_filled", len(market.filled_makers[vi][sym]))):
+                act[k].append(v)
+    result.quotes = q
+    result.activity = act
+    rows = fast.fills if fast is not None else []
+    result.fast_trader_fills = {
+        "router": [r] * len(rows), "seed": [seed] * len(rows), "ts_ns": [f[0] for f in rows],
+        "venue": [venue_names[f[1]] for f in rows], "symbol": [f[2] for f in rows],
+        "side": ["buy" if f[3] == 1 else "sell" for f in rows], "qty": [f[4] for f in rows],
+        "price": [f[5] for f in rows],
+    }

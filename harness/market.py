@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from harness.kernel import Kernel
 from venues.types import (
@@ -130,6 +130,12 @@ class Market:
         """Every trade: (ts_ns, venue index, symbol, price, qty, aggressor side value, router involved)."""
         self.messages = 0
         """Book messages processed: new, cancel and replace requests reaching any venue."""
+        self.trade_watcher: Any = None
+        """A participant told of trades as they print (the fast trader), or None."""
+        # Per venue and symbol: [new orders, cancels, replaces, orders that rested]; and the resting orders that
+        # traded at least once (for passive fill probabilities).
+        self.counts: list[dict[str, list[int]]] = [{sym: [0, 0, 0, 0] for sym in v.info.symbols} for v in self.venues]
+        self.filled_makers: list[dict[str, set[int]]] = [{sym: set() for sym in v.info.symbols} for v in self.venues]
         self._next_order_id = 1
 
     # ------------------------------------------------------------------ registration
@@ -162,9 +168,14 @@ class Market:
     ) -> None:
         """A new order arrives at a venue now."""
         self.messages += 1
-        events = self.venues[venue_idx].submit(
+        venue = self.venues[venue_idx]
+        events = venue.submit(
             symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif, post_only=post_only
         )
+        counts = self.counts[venue_idx][symbol]
+        counts[0] += 1
+        if tif is _DAY and order_id in venue.books[symbol]:
+            counts[3] += 1
         if events:
             if len(events) == 1 and type(events[0]) is QuoteUpdate:  # the common case: a new best level
                 self._on_quote(venue_idx, symbol, events[0])  # type: ignore[arg-type]
@@ -174,12 +185,14 @@ class Market:
     def cancel(self, venue_idx: int, symbol: str, order_id: int, owner: int) -> None:
         """A cancel request arrives at a venue now."""
         self.messages += 1
+        self.counts[venue_idx][symbol][1] += 1
         events = self.venues[venue_idx].cancel(symbol, order_id, owner=owner, ts_ns=self.kernel.env._now)
         self._dispatch(venue_idx, symbol, events)
 
     def replace(self, venue_idx: int, symbol: str, order_id: int, owner: int, qty: int, price: int) -> None:
         """A cancel/replace request arrives at a venue now."""
         self.messages += 1
+        self.counts[venue_idx][symbol][2] += 1
         events = self.venues[venue_idx].replace(
             symbol, order_id, owner=owner, qty=qty, price=price, ts_ns=self.kernel.env._now
         )
@@ -202,12 +215,16 @@ class Market:
                     (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, ev.taker_side.value,  # type: ignore[union-attr]
                      maker in tracked or taker in tracked)
                 )
+                self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
                 h = owners[maker]
                 if h is not None:
                     h.on_exec(venue_idx, symbol, ev, True)  # type: ignore[arg-type]
                 h = owners[taker]
                 if h is not None:
                     h.on_exec(venue_idx, symbol, ev, False)  # type: ignore[arg-type]
+                watcher = self.trade_watcher
+                if watcher is not None and (taker in tracked or watcher.react_all):
+                    watcher.on_trade(venue_idx, symbol, ev)
             elif kind is QuoteUpdate:
                 self._on_quote(venue_idx, symbol, ev)  # type: ignore[arg-type]
             elif kind is Cancelled:

@@ -190,7 +190,8 @@ def run_scenario(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     for res in results:  # the tables now live in the folder
-        res.child_orders = res.fills = res.nbbo = res.trades = {}
+        res.child_orders = res.fills = res.nbbo = res.trades = res.quotes = res.activity = {}
+        res.fast_trader_fills = {}
     return RunOutcome(out_dir=out_dir, results=results, summary=summary)
 
 
@@ -314,6 +315,39 @@ def _write_folder(
         "router_involved": pa.array(tr.get("router_involved", []), pa.bool_()),
     })
     _write(folder / "trades.parquet", trades_tbl)
+
+    qt = _concat(ok, "quotes")
+    _write(folder / "quotes.parquet", pa.table({
+        "router": pa.array(qt.get("router", []), pa.string()),
+        "seed": pa.array(qt.get("seed", []), pa.int64()),
+        "venue": pa.array(qt.get("venue", []), pa.string()),
+        "symbol": pa.array(qt.get("symbol", []), pa.string()),
+        "ts_ns": pa.array(qt.get("ts_ns", []), pa.int64()),
+        "bid": _price_usd(qt.get("bid", [])),
+        "bid_size": pa.array(qt.get("bid_size", []), pa.int64()),
+        "ask": _price_usd(qt.get("ask", [])),
+        "ask_size": pa.array(qt.get("ask_size", []), pa.int64()),
+    }))
+    ac = _concat(ok, "activity")
+    _write(folder / "activity.parquet", pa.table({
+        "router": pa.array(ac.get("router", []), pa.string()),
+        "seed": pa.array(ac.get("seed", []), pa.int64()),
+        "venue": pa.array(ac.get("venue", []), pa.string()),
+        "symbol": pa.array(ac.get("symbol", []), pa.string()),
+        **{k: pa.array(ac.get(k, []), pa.int64()) for k in (
+            "messages", "new_orders", "cancels", "replaces", "passive_orders", "passive_orders_filled")},
+    }))
+    ft = _concat(ok, "fast_trader_fills")
+    _write(folder / "fast_trader_fills.parquet", pa.table({
+        "router": pa.array(ft.get("router", []), pa.string()),
+        "seed": pa.array(ft.get("seed", []), pa.int64()),
+        "ts_ns": pa.array(ft.get("ts_ns", []), pa.int64()),
+        "venue": pa.array(ft.get("venue", []), pa.string()),
+        "symbol": pa.array(ft.get("symbol", []), pa.string()),
+        "side": pa.array(ft.get("side", []), pa.string()),
+        "qty": pa.array(ft.get("qty", []), pa.int64()),
+        "price": _price_usd(ft.get("price", [])),
+    }))
 
     failed = [r for r in results if r.status != "ok"]
     if failed:

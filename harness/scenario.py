@@ -113,7 +113,7 @@ LatencySpec = Annotated[
 ]
 
 Direction = Literal["order_entry", "response", "market_data"]
-Participant = Literal["router", "market_maker", "sip"]
+Participant = Literal["router", "market_maker", "sip", "informed", "fast_trader", "institution"]
 
 
 class LatencyDefaults(_Strict):
@@ -253,6 +253,12 @@ class VenueSpec(_Strict):
     fees: FeesSpec
     protected: bool = True
     flow_share: float = Field(1.0, ge=0, le=100, description="Relative share of background liquidity flow.")
+    limit_share: float | None = Field(
+        None, ge=0, le=100, description="Share of background limit (maker) flow; default flow_share."
+    )
+    market_share: float | None = Field(
+        None, ge=0, le=100, description="Share of background market (taker) flow; default flow_share."
+    )
     symbols: list[str] | None = Field(None, description="Symbols traded here; default: all.")
 
     @field_validator("name")
@@ -294,12 +300,46 @@ class LiquidityFlowSpec(_Strict):
     sign_persistence: float = Field(0.6, ge=0, lt=1, description="P(market order has the previous one's side).")
 
 
+class IntradaySpec(_Strict):
+    """U-shaped activity: rates (and efficient-price variance) scale by u(t), higher at the open and the close.
+
+    u(t) = 1 + open_boost * exp(-(t - 09:30) / decay) + close_boost * exp(-(16:00 - t) / decay), normalised so that
+    its mean over the whole session is 1 (a scenario's rates are day averages).
+    """
+
+    open_boost: float = Field(1.5, ge=0, le=50)
+    close_boost: float = Field(1.0, ge=0, le=50)
+    decay_minutes: float = Field(20.0, gt=0, le=390)
+
+
+class InformedSpec(_Strict):
+    """Informed traders: take liquidity when the latent efficient price is beyond the far side of the NBBO."""
+
+    enabled: bool = True
+    arrivals_per_second: float = Field(0.5, ge=0, le=10_000, description="Per symbol, before intraday scaling.")
+    threshold_ticks: float = Field(0.5, ge=0, le=1000, description="Edge beyond the far side needed to trade.")
+    max_lots: int = Field(4, gt=0, le=100_000, description="Largest order, round lots (capped by displayed size).")
+
+
+class FastTraderSpec(_Strict):
+    """Latency arbitrageurs: after a trade on one venue they race to the others and take or fade the same quotes."""
+
+    enabled: bool = True
+    react_to: Literal["router", "all"] = Field("router", description="Trades of the router under test, or all.")
+    min_trade_shares: int = Field(100, ge=1, description="Smallest triggering trade.")
+    take_prob: float = Field(0.5, ge=0, le=1, description="P(take the other venues' quotes); else fade them.")
+    max_lots: int = Field(5, gt=0, le=100_000, description="Most it takes per venue, round lots.")
+
+
 class BackgroundSpec(_Strict):
     """The background market."""
 
     price_grid_ms: float = Field(10.0, gt=0, le=60_000, description="Step of the efficient price path.")
+    intraday: IntradaySpec = IntradaySpec()
     market_maker: MarketMakerSpec = MarketMakerSpec()
     liquidity: LiquidityFlowSpec = LiquidityFlowSpec()
+    informed: InformedSpec = InformedSpec()
+    fast_trader: FastTraderSpec = FastTraderSpec()
 
 
 class OrderMix(_Strict):

@@ -65,7 +65,8 @@ def test_run_folder_holds_exactly_the_expected_files(run_folder):
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert files == {
         "manifest.json", "parent_orders.parquet", "child_orders.parquet", "fills.parquet", "nbbo.parquet",
-        "trades.parquet", "summary.csv", "failures/crasher-seed1.txt", "failures/crasher-seed2.txt",
+        "trades.parquet", "quotes.parquet", "activity.parquet", "fast_trader_fills.parquet", "summary.csv",
+        "failures/crasher-seed1.txt", "failures/crasher-seed2.txt",
     }
 
 
