@@ -203,6 +203,79 @@ def bench(
     _out.print(f"ratio to bare simpy {result['ratio_to_bare_simpy']:>12.3f}")
 
 
+@app.command("lobster-stats")
+def lobster_stats_cmd(
+    messages: Annotated[
+        list[Path], typer.Argument(help="LOBSTER message file(s); the orderbook file beside each is used.")
+    ],
+    tick: Annotated[float, typer.Option(help="Tick size, USD.")] = 0.01,
+    start: Annotated[str | None, typer.Option(help="Window start HH:MM:SS (default: from the file name).")] = None,
+    end: Annotated[str | None, typer.Option(help="Window end HH:MM:SS (default: from the file name).")] = None,
+    run_folder: Annotated[
+        Path | None, typer.Option("--run", help="A run folder: show its market_stats.csv (ALL rows) beside.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the LOBSTER statistics to this CSV file.")] = None,
+) -> None:
+    """Market statistics of LOBSTER samples, computed as a run's market_stats.csv (side by side with --run)."""
+    import math
+
+    import pandas as pd
+
+    from harness.lobster import lobster_stats, orderbook_path_for, parse_file_name
+    from harness.scenario import parse_clock
+    from harness.stats import side_by_side
+
+    try:
+        if not tick > 0:
+            raise UserError(f"--tick: {tick} must be positive")
+        if (start is None) != (end is None):
+            raise UserError("--start and --end must be given together")
+        window = None
+        if start is not None and end is not None:
+            try:
+                window = (parse_clock(start), parse_clock(end))
+            except ValueError as exc:
+                raise UserError(f"--start/--end: {exc}") from None
+            if window[1] <= window[0]:
+                raise UserError(f"--end: {end} must be after --start {start}")
+        samples: dict[str, list[pd.DataFrame]] = {}
+        for path in messages:
+            if not path.is_file():
+                raise UserError(f"{path}: no such file")
+            try:
+                book = orderbook_path_for(path)
+                if not book.is_file():
+                    raise UserError(f"{book}: orderbook file not found (expected beside {path.name})")
+                info = parse_file_name(path)
+                label = f"LOBSTER {info.date}" if info is not None else "LOBSTER"
+                samples.setdefault(label, []).append(lobster_stats(path, book, tick, window=window))
+            except (ValueError, pd.errors.ParserError) as exc:
+                msg = str(exc)
+                raise UserError(msg if str(path) in msg else f"{path}: {msg}") from None
+        tables = {label: pd.concat(frames, ignore_index=True) for label, frames in samples.items()}
+        if run_folder is not None:
+            csv = run_folder / "market_stats.csv"
+            if not csv.is_file():
+                raise UserError(f"{csv}: no such file (is {run_folder} a run folder?)")
+            tables["run"] = pd.read_csv(csv)
+    except UserError as err:
+        _fail(str(err))
+        return
+    if out is not None:
+        pd.concat([t for k, t in tables.items() if k != "run"], ignore_index=True).to_csv(
+            out, index=False, float_format="%.6g", lineterminator="\n"
+        )
+    wide = side_by_side(tables)
+    table = Table(title="Market statistics (ALL rows; LOBSTER level-1 figures: see harness/lobster.py for biases)",
+                  title_justify="left")
+    table.add_column("statistic", no_wrap=True)
+    for col in wide.columns:
+        table.add_column(col, justify="right")
+    for stat, values in wide.iterrows():
+        table.add_row(str(stat), *("-" if math.isnan(v) else f"{v:,.4g}" for v in values))
+    _out.print(table)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

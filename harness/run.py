@@ -317,7 +317,7 @@ def _write_folder(
     _write(folder / "trades.parquet", trades_tbl)
 
     qt = _concat(ok, "quotes")
-    _write(folder / "quotes.parquet", pa.table({
+    quotes_tbl = pa.table({
         "router": pa.array(qt.get("router", []), pa.string()),
         "seed": pa.array(qt.get("seed", []), pa.int64()),
         "venue": pa.array(qt.get("venue", []), pa.string()),
@@ -327,16 +327,18 @@ def _write_folder(
         "bid_size": pa.array(qt.get("bid_size", []), pa.int64()),
         "ask": _price_usd(qt.get("ask", [])),
         "ask_size": pa.array(qt.get("ask_size", []), pa.int64()),
-    }))
+    })
+    _write(folder / "quotes.parquet", quotes_tbl)
     ac = _concat(ok, "activity")
-    _write(folder / "activity.parquet", pa.table({
+    activity_tbl = pa.table({
         "router": pa.array(ac.get("router", []), pa.string()),
         "seed": pa.array(ac.get("seed", []), pa.int64()),
         "venue": pa.array(ac.get("venue", []), pa.string()),
         "symbol": pa.array(ac.get("symbol", []), pa.string()),
         **{k: pa.array(ac.get(k, []), pa.int64()) for k in (
             "messages", "new_orders", "cancels", "replaces", "passive_orders", "passive_orders_filled")},
-    }))
+    })
+    _write(folder / "activity.parquet", activity_tbl)
     ft = _concat(ok, "fast_trader_fills")
     _write(folder / "fast_trader_fills.parquet", pa.table({
         "router": pa.array(ft.get("router", []), pa.string()),
@@ -355,6 +357,18 @@ def _write_folder(
         fdir.mkdir()
         for r in failed:
             (fdir / f"{r.router}-seed{r.seed}.txt").write_text(f"{r.error}\n\n{r.traceback}", encoding="utf-8")
+
+    import pandas as pd
+
+    from harness.stats import market_stats_by_run, nbbo_as_quotes
+
+    market = market_stats_by_run(
+        quotes=pd.concat([quotes_tbl.to_pandas(), nbbo_as_quotes(nbbo_tbl.to_pandas())], ignore_index=True),
+        trades=trades_tbl.to_pandas(), activity=activity_tbl.to_pandas(),
+        ticks={s.name: s.tick / PRICE_SCALE for s in scenario.symbols},
+        window=(scenario.session.start_ns, scenario.session.end_ns),
+    )
+    market.to_csv(folder / "market_stats.csv", index=False, float_format="%.6g", lineterminator="\n")
 
     summary = summarize(parents_tbl.to_pandas(), fills_tbl.to_pandas(), nbbo_tbl.to_pandas(), results)
     summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g", lineterminator="\n")

@@ -287,17 +287,17 @@ class LiquidityFlowSpec(_Strict):
     """Zero-intelligence limit/cancel/market flow per (symbol, venue), before symbol activity and venue share."""
 
     enabled: bool = True
-    limit_per_second: float = Field(5.0, ge=0, le=100_000)
-    market_per_second: float = Field(1.2, ge=0, le=100_000)
-    mean_lifetime_s: float = Field(3.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
+    limit_per_second: float = Field(8.0, ge=0, le=100_000)
+    market_per_second: float = Field(0.8, ge=0, le=100_000)
+    mean_lifetime_s: float = Field(2.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
     improve_prob: float = Field(0.15, ge=0, le=1, description="P(improve a spread wider than 1 tick).")
-    depth_geometric_p: float = Field(0.3, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
+    depth_geometric_p: float = Field(0.2, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
     round_lot_share: float = Field(0.6, ge=0, le=1, description="Share of orders that are whole round lots.")
     lots_geometric_p: float = Field(0.55, gt=0, le=1, description="Round lots per round-lot order ~ Geometric(p).")
     odd_median_shares: float = Field(40.0, gt=0, le=1_000_000)
     odd_sigma: float = Field(0.9, ge=0, le=5)
     max_shares: int = Field(20_000, gt=0, le=100_000_000)
-    sign_persistence: float = Field(0.6, ge=0, lt=1, description="P(market order has the previous one's side).")
+    sign_persistence: float = Field(0.9, ge=0, lt=1, description="P(market order has the previous one's side).")
 
 
 class IntradaySpec(_Strict):

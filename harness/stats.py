@@ -314,6 +314,36 @@ def market_stats_by_run(
     return pd.concat(parts, ignore_index=True)
 
 
+def side_by_side(tables: Mapping[str, pd.DataFrame], *, venue: str | None = ALL_VENUES) -> pd.DataFrame:
+    """Several ``market_stats`` tables as one: a row per statistic, a column per source row.
+
+    Parameters
+    ----------
+    tables : Mapping[str, pandas.DataFrame]
+        Label (e.g. ``"AMZN 2012-06-21"``, ``"run"``) to a ``market_stats`` or ``market_stats_by_run`` table.
+    venue : str or None
+        Keep only this venue's rows (default: the consolidated ``ALL`` rows); ``None`` keeps every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the statistics of ``STATS_COLUMNS``; columns named ``label [router seed] symbol [venue]``.
+    """
+    columns: dict[str, pd.Series] = {}
+    stats = list(STATS_COLUMNS[2:])
+    for label, frame in tables.items():
+        _require(frame, STATS_COLUMNS, label)
+        rows = frame if venue is None else frame[frame["venue"] == venue]
+        for _, r in rows.iterrows():
+            parts = [label]
+            parts += [str(r[k]) for k in ("router", "seed") if k in rows.columns]
+            parts.append(str(r["symbol"]))
+            if venue is None:
+                parts.append(str(r["venue"]))
+            columns[" ".join(parts)] = pd.Series([r[k] for k in stats], index=stats, dtype=float)
+    return pd.DataFrame(columns, index=stats)
+
+
 def nbbo_as_quotes(nbbo: pd.DataFrame) -> pd.DataFrame:
     """The NBBO table (``nbbo.parquet``: symbol, ts_ns, bid, bid_size, ask, ask_size) as ``ALL`` quotes."""
     _require(nbbo, ("symbol", "ts_ns", "bid", "bid_size", "ask", "ask_size"), "nbbo")

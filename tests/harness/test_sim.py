@@ -371,7 +371,8 @@ class LifecycleRouter(Router):
     Per parent: an IOC one tick through the direct-feed contra quote on venue 0; a passive DAY limit three ticks
     behind the quote on venue 1 that is then shrunk (replace, same price), re-priced through the market (replace,
     may trade at once) and finally cancelled, replaced to zero or left open; a small DAY market order on venue 2;
-    and a post-only order priced at the contra quote (refused when the quote is still there).
+    a DAY limit 200 ticks behind the quote on venue 1 that stays open; and a post-only order priced at the contra
+    quote (refused when the quote is still there).
     """
 
     name = "lifecycle"
@@ -407,6 +408,9 @@ class LifecycleRouter(Router):
             self._child[cid] = (v1, parent)
             ctx.set_timer(20 * MS, ("shrink", cid, near - 3 * s * tick))
         ctx.send(parent_id=parent.parent_id, venue=v2, side=parent.side, qty=50, price=None)
+        if near is not None and near - 200 * s * tick > 0:
+            # 200 ticks behind the quote: stays open whatever the market does (so "open" is always covered).
+            ctx.send(parent_id=parent.parent_id, venue=v1, side=parent.side, qty=100, price=near - 200 * s * tick)
 
     def on_timer(self, token: object) -> None:
         kind, cid, price = token  # type: ignore[misc]
