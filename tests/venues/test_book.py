@@ -11,8 +11,8 @@ import pytest
 from tests.venues.builders import MAKER, TAKER, fills, make_book, snapshot
 from venues.book import OrderBook
 from venues.types import (
-    CancelReason,
     Cancelled,
+    CancelReason,
     Fill,
     Quote,
     QuoteUpdate,
@@ -363,6 +363,13 @@ def test_replace_size_down_at_same_price_keeps_priority() -> None:
     assert [(f.maker_order_id, f.qty) for f in fills(taken)] == [(1, 3), (2, 1)]
 
 
+def test_replace_to_the_same_size_and_price_keeps_priority() -> None:
+    """A replace that changes nothing ("no more shares" at the same price) keeps the order's place."""
+    book, _ = make_book(asks=[(101, [5, 5])])
+    assert book.replace(1, owner=MAKER, qty=5, price=101, ts_ns=TS) == []
+    assert book.queue(SELL) == [(101, [(1, 5), (2, 5)])]
+
+
 def test_replace_size_up_loses_priority() -> None:
     """Increasing size re-enters the order at the back of its level."""
     book, _ = make_book(asks=[(101, [5, 5])])
@@ -414,9 +421,7 @@ def test_replace_of_unknown_or_foreign_order_is_rejected() -> None:
     """Replace of an id the book does not hold, or by another owner, is rejected as UNKNOWN_ORDER."""
     book, _ = make_book(asks=[(101, [5])])
     before = snapshot(book)
-    assert book.replace(42, owner=MAKER, qty=1, price=101, ts_ns=TS) == [
-        Reject(42, MAKER, RejectReason.UNKNOWN_ORDER)
-    ]
+    assert book.replace(42, owner=MAKER, qty=1, price=101, ts_ns=TS) == [Reject(42, MAKER, RejectReason.UNKNOWN_ORDER)]
     assert book.replace(1, owner=TAKER, qty=1, price=101, ts_ns=TS) == [Reject(1, TAKER, RejectReason.UNKNOWN_ORDER)]
     assert snapshot(book) == before
 
