@@ -23,7 +23,7 @@ from harness.latency import Link, model_from_spec
 from harness.market import Market
 from harness.router_node import RouterFailure, RouterNode
 from harness.routers import make_router, venue_infos
-from harness.scenario import Scenario
+from harness.scenario import Scenario, parse_clock
 from harness.streams import stream
 from venues.venue import LitVenue, SymbolInfo
 
@@ -177,6 +177,9 @@ def simulate(
             makers=makers,
         )
 
+    for ev in scenario.events:
+        _schedule_event(kernel, market, ev)
+
     if parents is None:
         parents = generate_parents(scenario, seed, values)
     try:
@@ -220,6 +223,27 @@ def simulate(
         "parents": len(parents),
     }
     return result
+
+
+def _schedule_event(kernel: Kernel, market: Market, ev: Any) -> None:
+    """Apply a scenario's market event at its start and undo it at its end (see MarketEventSpec)."""
+    start, end = parse_clock(ev.start), parse_clock(ev.end)
+    if end <= kernel.now:
+        return
+    if ev.kind == "halt":
+        on: Any = lambda _: market.halted.add(ev.symbol)  # noqa: E731
+        off: Any = lambda _: market.halted.discard(ev.symbol)  # noqa: E731
+    else:
+        vi = market.venue_index[ev.venue]
+        if ev.kind == "venue_outage":
+            venue = market.venues[vi]
+            on = lambda _: setattr(venue, "open", False)  # noqa: E731
+            off = lambda _: setattr(venue, "open", True)  # noqa: E731
+        else:
+            on = lambda _: market.frozen_feeds.add(vi)  # noqa: E731
+            off = lambda _: market.unfreeze(vi)  # noqa: E731
+    kernel.at(max(start, kernel.now), on)
+    kernel.at(end, off)
 
 
 def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: list[str], end_ns: int) -> None:

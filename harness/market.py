@@ -23,6 +23,7 @@ from venues.types import (
     Quote,
     QuoteUpdate,
     Reject,
+    RejectReason,
     Side,
     TimeInForce,
 )
@@ -130,6 +131,10 @@ class Market:
         """Every trade: (ts_ns, venue index, symbol, price, qty, aggressor side value, router involved)."""
         self.messages = 0
         """Book messages processed: new, cancel and replace requests reaching any venue."""
+        self.halted: set[str] = set()
+        """Symbols whose trading is halted on every venue."""
+        self.frozen_feeds: set[int] = set()
+        """Venues whose feeds have stopped updating (stale quotes); their books keep trading."""
         self.trade_watcher: Any = None
         """A participant told of trades as they print (the fast trader), or None."""
         # Per venue and symbol: [new orders, cancels, replaces, orders that rested]; and the resting orders that
@@ -168,6 +173,10 @@ class Market:
     ) -> None:
         """A new order arrives at a venue now."""
         self.messages += 1
+        if self.halted and symbol in self.halted:
+            self.counts[venue_idx][symbol][0] += 1
+            self._dispatch(venue_idx, symbol, [Reject(order_id, owner, RejectReason.HALTED)])
+            return
         venue = self.venues[venue_idx]
         events = venue.submit(
             symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif, post_only=post_only
@@ -193,6 +202,9 @@ class Market:
         """A cancel/replace request arrives at a venue now."""
         self.messages += 1
         self.counts[venue_idx][symbol][2] += 1
+        if self.halted and symbol in self.halted:
+            self._dispatch(venue_idx, symbol, [Reject(order_id, owner, RejectReason.HALTED)])
+            return
         events = self.venues[venue_idx].replace(
             symbol, order_id, owner=owner, qty=qty, price=price, ts_ns=self.kernel.env._now
         )
@@ -239,9 +251,10 @@ class Market:
     def _on_quote(self, venue_idx: int, symbol: str, ev: QuoteUpdate) -> None:
         top = (ev.bid, ev.bid_size, ev.ask, ev.ask_size)
         ts = ev.ts_ns
-        hist = self.history[venue_idx][symbol]
-        hist.ts.append(ts)
-        hist.tops.append(top)
+        if not (self.frozen_feeds and venue_idx in self.frozen_feeds):  # a frozen feed publishes nothing
+            hist = self.history[venue_idx][symbol]
+            hist.ts.append(ts)
+            hist.tops.append(top)
         self._tops[venue_idx][symbol] = top
         slot = self._pslot[venue_idx].get(symbol)
         if slot is not None:
@@ -262,6 +275,15 @@ class Market:
     def nbbo_now(self, symbol: str) -> _Top:
         """Current true NBBO."""
         return self._nbbo_last[symbol]
+
+    def unfreeze(self, venue_idx: int) -> None:
+        """A frozen feed resumes: it publishes the venue's current tops at once."""
+        self.frozen_feeds.discard(venue_idx)
+        now = self.kernel.env._now
+        for sym, hist in self.history[venue_idx].items():
+            top = self._tops[venue_idx][sym]
+            if not hist.tops or hist.tops[-1] != top:
+                hist.append(now, top)
 
     def nbbo_excluding(self, symbol: str, venue_idx: int) -> _Top:
         """Current true NBBO of the protected venues other than ``venue_idx``."""

@@ -372,6 +372,42 @@ class FlowSpec(_Strict):
     symbol_weights: dict[str, float] | None = Field(None, description="Relative share of parents per symbol.")
 
 
+class MarketEventSpec(_Strict):
+    """A scheduled disruption between ``start`` and ``end`` (times of day inside the regular session).
+
+    * ``venue_outage``: the venue rejects new orders and replaces (``venue_closed``); cancels still work and its
+      resting orders and quotes stay where they were.
+    * ``stale_quotes``: the venue keeps trading but its feeds (direct and to the SIP) stop updating: everyone
+      sees the quotes it showed at ``start``.
+    * ``halt``: trading in ``symbol`` is halted on every venue: new orders and replaces are rejected (``halted``),
+      cancels work; trading resumes at ``end`` from the books as they were (no reopening auction is modelled).
+    """
+
+    kind: Literal["venue_outage", "stale_quotes", "halt"]
+    start: str
+    end: str
+    venue: str | None = None
+    symbol: str | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_session(cls, v: str) -> str:
+        t = parse_clock(v)
+        if not parse_clock(SESSION_OPEN) <= t <= parse_clock(SESSION_CLOSE):
+            raise ValueError(f"{v!r} is outside the regular session {SESSION_OPEN}-{SESSION_CLOSE}")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> MarketEventSpec:
+        if parse_clock(self.end) <= parse_clock(self.start):
+            raise _FieldError("end", f"{self.end!r} is not after start {self.start!r}")
+        if self.kind == "halt" and (self.symbol is None or self.venue is not None):
+            raise _FieldError("symbol", "a halt names a symbol (and no venue)")
+        if self.kind != "halt" and (self.venue is None or self.symbol is not None):
+            raise _FieldError("venue", f"a {self.kind} names a venue (and no symbol)")
+        return self
+
+
 class Scenario(_Strict):
     """A whole scenario file."""
 
@@ -384,6 +420,7 @@ class Scenario(_Strict):
     latency: LatencySection = LatencySection()
     background: BackgroundSpec = BackgroundSpec()
     flow: FlowSpec = FlowSpec()
+    events: list[MarketEventSpec] = []
     routers: list[str] = Field(default_factory=lambda: ["best-price", "single-venue"], min_length=1)
     router_params: dict[str, dict[str, Any]] = {}
 
@@ -432,6 +469,11 @@ class Scenario(_Strict):
         start, end = self.session.start_ns, self.session.end_ns
         if self.flow.warmup_s * NS_PER_SECOND >= end - start:
             raise _FieldError("flow.warmup_s", f"{self.flow.warmup_s} s leaves no time for parent orders")
+        for i, ev in enumerate(self.events):
+            if ev.venue is not None and ev.venue not in venue_names:
+                raise _FieldError(f"events[{i}].venue", f"unknown venue {ev.venue!r}")
+            if ev.symbol is not None and ev.symbol not in symbol_names:
+                raise _FieldError(f"events[{i}].symbol", f"unknown symbol {ev.symbol!r}")
         for name in self.router_params:
             if name not in self.routers:
                 raise _FieldError(f"router_params.{name}", f"parameters for router {name!r}, which is not in routers")

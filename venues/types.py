@@ -68,6 +68,18 @@ class RejectReason(Enum):
     OFF_TICK = "off_tick"
     UNKNOWN_SYMBOL = "unknown_symbol"
     VENUE_CLOSED = "venue_closed"
+    HALTED = "halted"
+    """Trading in the symbol is halted."""
+    TRADE_THROUGH = "trade_through"
+    """It would execute at a price worse than a protected quote on another venue (Reg NMS Rule 611)."""
+    WOULD_LOCK_OR_CROSS = "would_lock_or_cross"
+    """It would display a quote that locks or crosses a protected quote on another venue (Rule 610(d))."""
+    DECLINED_SIZE = "declined_size"
+    """A wholesaler declined it: larger than it accepts."""
+    DECLINED_MARKET = "declined_market"
+    """A wholesaler declined it: the NBBO is missing, locked, crossed or too wide (a fast market)."""
+    NOT_MARKETABLE = "not_marketable"
+    """A venue that only accepts marketable orders (a wholesaler) got a limit order that is not."""
 
 
 class CancelReason(Enum):
@@ -132,8 +144,25 @@ class Cancelled:
     reason: CancelReason
 
 
-Event = Fill | QuoteUpdate | Reject | Cancelled
-"""Anything the book reports back from one operation."""
+@dataclass(slots=True)
+class RouteOut:
+    """The unfilled part of an order that a venue hands back for routing to a better-priced protected quote.
+
+    A venue whose order protection policy is ``"route_out"`` executes an order that is priced through another venue's
+    protected quote only at prices not worse than that quote, and returns what is left as this event instead of
+    resting or cancelling it. The order is then no longer open at the venue; the caller is expected to send ``qty``
+    on to the away venue(s) as an IOC intermarket sweep order with limit ``limit`` (``None``: a market order).
+    """
+
+    order_id: int
+    owner: int
+    side: Side
+    qty: int
+    limit: int | None
+
+
+Event = Fill | QuoteUpdate | Reject | Cancelled | RouteOut
+"""Anything a book or venue reports back from one operation."""
 
 
 @dataclass(frozen=True, slots=True)
