@@ -56,6 +56,14 @@ class _FieldError(ValueError):
         self.msg = msg
 
 
+def _in_regular_session(v: str) -> str:
+    """``v`` if it is a time of day inside the regular session, else a ValueError naming it."""
+    t = parse_clock(v)
+    if not parse_clock(SESSION_OPEN) <= t <= parse_clock(SESSION_CLOSE):
+        raise ValueError(f"{v!r} is outside the regular session {SESSION_OPEN}-{SESSION_CLOSE}")
+    return v
+
+
 class _Strict(BaseModel):
     # strict: TOML has real types, so "150000" or true where a number belongs is a mistake, not something to coerce;
     # no inf/nan: no quantity here can be infinite, and nan slips past every range check.
@@ -163,10 +171,7 @@ class SessionSpec(_Strict):
     @field_validator("start", "end")
     @classmethod
     def _in_session(cls, v: str) -> str:
-        t = parse_clock(v)
-        if not parse_clock(SESSION_OPEN) <= t <= parse_clock(SESSION_CLOSE):
-            raise ValueError(f"{v!r} is outside the regular session {SESSION_OPEN}-{SESSION_CLOSE}")
-        return v
+        return _in_regular_session(v)
 
     @model_validator(mode="after")
     def _ordered(self) -> SessionSpec:
@@ -392,10 +397,7 @@ class MarketEventSpec(_Strict):
     @field_validator("start", "end")
     @classmethod
     def _in_session(cls, v: str) -> str:
-        t = parse_clock(v)
-        if not parse_clock(SESSION_OPEN) <= t <= parse_clock(SESSION_CLOSE):
-            raise ValueError(f"{v!r} is outside the regular session {SESSION_OPEN}-{SESSION_CLOSE}")
-        return v
+        return _in_regular_session(v)
 
     @model_validator(mode="after")
     def _shape(self) -> MarketEventSpec:
