@@ -124,6 +124,7 @@ def run_scenario(
     out_dir = out_dir.resolve()
     if out_dir.exists():
         raise UserError(f"{out_dir}: output folder already exists (choose another --out)")
+    _check_writable(out_dir.parent)
 
     scenario_json = scenario.model_dump_json()
     frozen = tuple(parents) if parents is not None else None
@@ -150,9 +151,12 @@ def run_scenario(
 
     flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
     tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+    except OSError as err:
+        raise UserError(f"{out_dir}: cannot write the run folder: {err.strerror or err}") from None
     try:
         summary = _write_folder(tmp, scenario, results, flows)
         finished = _utc_now()
@@ -186,6 +190,9 @@ def run_scenario(
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out_dir)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"{out_dir}: cannot write the run folder: {err.strerror or err}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -193,6 +200,16 @@ def run_scenario(
         res.child_orders = res.fills = res.nbbo = res.trades = res.quotes = res.activity = {}
         res.fast_trader_fills = {}
     return RunOutcome(out_dir=out_dir, results=results, summary=summary)
+
+
+def _check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and make sure files can be written there, before any simulation runs."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{folder}: cannot create the output location: {err.strerror or err}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{folder}: the output location is not writable")
 
 
 def _sha256(path: Path) -> str:

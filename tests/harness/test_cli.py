@@ -224,3 +224,16 @@ def test_run_writes_a_complete_folder_with_each_parent_once_per_seed(tmp_path):
     for router in ("best-price", "single-venue"):
         mine = {(c["seed"], c["parent_id"]) for c in children if c["router"] == router}
         assert mine and mine <= set(keys)
+
+
+def test_an_unwritable_output_location_is_one_line_exit_2_before_any_simulation(tmp_path):
+    """--out under a file (not a folder): one error line naming it, exit 2, no traceback, nothing left behind."""
+    scenario = write_toml(tmp_path / "tiny.toml", tiny_dict())
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    res = sorbench("run", scenario, "--out", blocker / "run", "--quiet", cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert str(blocker) in lines[0] and "output location" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "tiny.toml"]
