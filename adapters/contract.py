@@ -75,6 +75,9 @@ class ChildFill:
     leaves_qty: int
     venue_ts_ns: int
     recv_ts_ns: int
+    pfof_usd: float = 0.0
+    """Payment for order flow the venue pays the broker for this fill (wholesalers; 0 elsewhere). It accrues to the
+    broker, not to the customer, which is why the conflict analytics look at it."""
 
 
 @dataclass(slots=True)
@@ -138,8 +141,38 @@ class RouterContext(Protocol):
         price: int | None,
         tif: TimeInForce = TimeInForce.DAY,
         post_only: bool = False,
+        iso: bool = False,
+        midpoint_peg: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
     ) -> int:
-        """Send a child order (``price=None`` is a market order); returns its child id."""
+        """Send a child order; returns its child id.
+
+        Parameters
+        ----------
+        parent_id, venue, side, qty
+            The parent it works, the venue's name, the side and the shares.
+        price : int or None
+            Limit price in price units ($0.0001); ``None`` is a market order (for a midpoint peg: no cap).
+        tif : TimeInForce
+            DAY rests, IOC trades what it can at once, FOK all or nothing.
+        post_only : bool
+            Add liquidity only (rejected or re-priced by the venue if it would take).
+        iso : bool
+            Intermarket sweep order: the venue skips order protection and lock/cross checks; the router is
+            responsible for sweeping better protected quotes elsewhere (Reg NMS Rule 611(b)(5)).
+        midpoint_peg : bool
+            A non-displayed order pegged to the NBBO midpoint (lit venues); every dark-pool order is one anyway.
+        display_qty : int or None
+            ``None``: fully displayed; ``0``: hidden (non-displayed limit); ``0 < display_qty < qty``: reserve
+            (iceberg) showing ``display_qty`` at a time.
+        min_qty : int
+            Minimum quantity: the order trades only against contra interest of at least this size in total.
+        """
+        ...
+
+    def fills(self, parent_id: int | None = None) -> list[ChildFill]:
+        """The router's own fills received so far (of one parent, or all), in the order they reached it."""
         ...
 
     def cancel(self, child_id: int) -> None:

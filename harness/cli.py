@@ -121,12 +121,14 @@ def _print_summary(outcome) -> None:
     for col, just in (
         ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),
         ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms", "right"), ("fees $", "right"),
+        ("PFOF $", "right"),
     ):
         table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for row in outcome.summary.itertuples(index=False):
         table.add_row(
             row.router, row.status, str(row.orders), _fmt(row.fill_rate, ".1%"), _fmt(row.pi_per_share, "+.4f"),
             _fmt(row.eq_ratio, ".3f"), _fmt(row.mean_first_fill_ms, ".2f"), _fmt(row.fees_usd, ",.2f"),
+            _fmt(row.pfof_usd, ",.2f"),
         )
     _out.print(table)
     for res in outcome.results:

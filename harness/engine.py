@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from adapters.contract import ParentOrder
 from adapters.registry import RouterRegistry, builtin_registry
-from harness.background import ActivityCurve, EfficientPrice, FastTrader, InformedTrader, LiquidityFlow, MarketMaker
+from harness.background import (
+    ActivityCurve,
+    DarkLiquidity,
+    EfficientPrice,
+    FastTrader,
+    InformedTrader,
+    LiquidityFlow,
+    MarketMaker,
+)
 from harness.flow import generate_parents
 from harness.kernel import Kernel
 from harness.latency import Link, model_from_spec
@@ -25,7 +35,7 @@ from harness.router_node import RouterFailure, RouterNode
 from harness.routers import make_router, venue_infos
 from harness.scenario import Scenario, parse_clock
 from harness.streams import stream
-from venues.venue import LitVenue, SymbolInfo
+from venues.venue import DarkPool, LitVenue, SymbolInfo, VenueKind, Wholesaler
 
 _NS = 1_000_000_000
 
@@ -53,7 +63,10 @@ class RunResult:
 
 
 class Links:
-    """The scenario's latency links, each built on first use with its own stream ``("latency", participant, ...)``."""
+    """The scenario's latency links, each built on first use with its own stream ``("latency", participant, ...)``.
+
+    A venue's speed bump is added to every order-entry, response and market-data link with it.
+    """
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self._lat = scenario.latency
@@ -61,16 +74,63 @@ class Links:
         self._overrides: dict[tuple[str, str, str], Any] = {
             (ln.participant, ln.venue, ln.direction): ln.model for ln in scenario.latency.links
         }
+        self._bump_ns = {v.name: round(v.speed_bump_us * 1000) for v in scenario.venues}
 
     def get(self, participant: str, venue: str, direction: str, *, instance: str = "") -> Link:
         """The link of ``participant`` (one ``instance`` of it, if several) with ``venue`` in ``direction``."""
         spec = self._overrides.get((participant, venue, direction)) or getattr(self._lat.defaults, direction)
         name = ("latency", participant, instance, venue, direction)
-        return Link(model_from_spec(spec), stream(self._seed, *name))
+        return Link(model_from_spec(spec), stream(self._seed, *name), offset_ns=self._bump_ns.get(venue, 0))
 
     def sip_processing(self) -> Link:
         """The SIP's consolidation delay."""
         return Link(model_from_spec(self._lat.sip_processing), stream(self._seed, "latency", "sip", "processing"))
+
+
+def improvement_sampler(spec: Any, rng: Any) -> Callable[[], float]:
+    """Draws of a wholesaler's price improvement as a share of the spread: Beta(mean, concentration), at most 0.5."""
+    a = max(spec.improvement_mean * spec.improvement_concentration, 1e-9)
+    b = max((1.0 - spec.improvement_mean) * spec.improvement_concentration, 1e-9)
+    buf: list[float] = []
+
+    def draw() -> float:
+        if not buf:
+            buf.extend(reversed(np.minimum(rng.beta(a, b, size=256), 0.5).tolist()))
+        return buf.pop()
+
+    return draw
+
+
+def build_venues(scenario: Scenario, seed: int) -> tuple[list[Any], list[Callable[[], float] | None], list[int]]:
+    """The scenario's venues, each wholesaler's improvement sampler and each venue's route-out hop (ns).
+
+    Wholesalers are built with owner 0; the caller registers each with the market and sets its owner id.
+    """
+    infos = venue_infos(scenario)
+    ticks = {s.name: s.tick for s in scenario.symbols}
+    venues: list[Any] = []
+    samplers: list[Callable[[], float] | None] = []
+    for vspec in scenario.venues:
+        info = infos[vspec.name]
+        sampler = None
+        if info.kind is VenueKind.LIT:
+            venues.append(LitVenue(info, ticks=ticks, protection=vspec.protection, post_only=vspec.post_only,
+                                   lock_cross=vspec.lock_cross))
+        elif info.kind is VenueKind.DARK:
+            venues.append(DarkPool(info, ticks=ticks))
+        else:
+            w = vspec.wholesaler_spec
+            venues.append(Wholesaler(info, ticks=ticks, owner=0, max_order_shares=w.max_order_shares,
+                                     max_spread_ticks=w.max_spread_ticks))
+            sampler = improvement_sampler(w, stream(seed, "wholesaler", vspec.name))
+        samplers.append(sampler)
+    hops = [round(v.route_out_latency_us * 1000) for v in scenario.venues]
+    return venues, samplers, hops
+
+
+def reference_delays(scenario: Scenario) -> list[int]:
+    """Per venue, the age (ns) of the NBBO it prices midpoint crosses at: dark pools' reference latency, else 0."""
+    return [round(v.dark_spec.reference_latency_us * 1000) if v.kind == "dark" else 0 for v in scenario.venues]
 
 
 def _or(value: float | None, default: float) -> float:
@@ -124,24 +184,44 @@ def simulate(
     symbols = {
         s.name: SymbolInfo(name=s.name, tick=s.tick, round_lot=s.round_lot, sp500=s.sp500) for s in scenario.symbols
     }
-    ticks = {name: info.tick for name, info in symbols.items()}
-    venues = [LitVenue(info, ticks=ticks) for info in infos.values()]
-    market = Market(kernel, venues, list(symbols))
+    venues, samplers, hops = build_venues(scenario, seed)
+    market = Market(kernel, venues, list(symbols), improvement=samplers, route_out_ns=hops,
+                    reference_ns=reference_delays(scenario))
+    for venue in venues:  # wholesalers trade as principal under their own owner id
+        if isinstance(venue, Wholesaler):
+            venue.owner = market.register_owner(None)
     values = efficient_prices(scenario, seed)
     links = Links(scenario, seed)
     bg = scenario.background
 
     curve = activity_curve(scenario)
     makers: dict[tuple[int, str], MarketMaker] = {}
+    info_list = list(infos.values())
     # Lit venues per symbol, cheapest take fee first (fee-aware takers break price ties that way).
-    by_fee = sorted(range(len(infos)), key=lambda i: (list(infos.values())[i].fees.take_fee_micros, i))
+    by_fee = sorted(
+        (i for i, info in enumerate(info_list) if info.kind is VenueKind.LIT),
+        key=lambda i: (info_list[i].fees.take_fee_micros, i),
+    )
     lit: dict[str, list[int]] = {
-        sym.name: [vi for vi in by_fee if sym.name in list(infos.values())[vi].symbols] for sym in scenario.symbols
+        sym.name: [vi for vi in by_fee if sym.name in info_list[vi].symbols] for sym in scenario.symbols
     }
+    bumps = [info.speed_bump_ns for info in info_list]
+    dark_pools: list[tuple[str, DarkLiquidity]] = []
     # Background participants, in a fixed order (symbol, then venue) so owner and order ids are deterministic.
     for sym in scenario.symbols:
         for vi, vspec in enumerate(scenario.venues):
             if sym.name not in infos[vspec.name].symbols:
+                continue
+            if vspec.kind == "dark":
+                dark_pools.append((vspec.name, DarkLiquidity(
+                    kernel=kernel, market=market, venue_idx=vi, symbol=sym.name, tick=sym.tick,
+                    round_lot=sym.round_lot, spec=vspec.dark_spec, scale=sym.activity,
+                    rng=stream(seed, "dark", sym.name, vspec.name),
+                    toxic_rng=stream(seed, "dark_toxic", sym.name, vspec.name), start_ns=start_ns, activity=curve,
+                    venue_min_qty=vspec.min_qty,
+                )))
+                continue
+            if vspec.kind != "lit":
                 continue
             if bg.market_maker.enabled:
                 makers[(vi, sym.name)] = MarketMaker(
@@ -164,7 +244,7 @@ def simulate(
             InformedTrader(
                 kernel=kernel, market=market, symbol=sym.name, venue_idxs=lit[sym.name], tick=sym.tick,
                 round_lot=sym.round_lot, spec=bg.informed, value=values[sym.name], activity=curve,
-                rng=stream(seed, "informed", sym.name), start_ns=start_ns,
+                rng=stream(seed, "informed", sym.name), start_ns=start_ns, bumps=bumps,
             )
     fast: FastTrader | None = None
     if bg.fast_trader.enabled:
@@ -251,7 +331,8 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
     r, seed = result.router, result.seed
     ch: dict[str, list[Any]] = {k: [] for k in (
         "router", "seed", "child_id", "parent_id", "venue", "symbol", "side", "order_type", "tif", "post_only",
-        "qty", "limit_price", "sent_ts_ns", "venue_ts_ns", "filled_qty", "cancelled_qty", "status", "reject_reason",
+        "iso", "midpoint_peg", "display_qty", "min_qty", "qty", "limit_price", "sent_ts_ns", "venue_ts_ns",
+        "filled_qty", "cancelled_qty", "status", "reject_reason",
     )}
     for rec in node.children.values():
         if rec.reject_reason:
@@ -260,7 +341,7 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
             status = "in_flight"
         elif rec.filled_qty >= rec.qty:
             status = "filled"
-        elif rec.child_id in market.book(rec.venue_idx, rec.symbol):
+        elif market.is_open(rec.venue_idx, rec.symbol, rec.child_id):
             status = "open"
         else:
             status = "cancelled"
@@ -268,14 +349,16 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
             ("router", r), ("seed", seed), ("child_id", rec.child_id), ("parent_id", rec.parent_id),
             ("venue", venue_names[rec.venue_idx]), ("symbol", rec.symbol), ("side", rec.side.name.lower()),
             ("order_type", "market" if rec.price is None else "limit"), ("tif", rec.tif.value),
-            ("post_only", rec.post_only), ("qty", rec.qty), ("limit_price", rec.price),
+            ("post_only", rec.post_only), ("iso", rec.iso), ("midpoint_peg", rec.midpoint_peg),
+            ("display_qty", rec.display_qty), ("min_qty", rec.min_qty), ("qty", rec.qty), ("limit_price", rec.price),
             ("sent_ts_ns", rec.sent_ts_ns), ("venue_ts_ns", rec.venue_ts_ns if rec.venue_ts_ns >= 0 else None),
             ("filled_qty", rec.filled_qty), ("cancelled_qty", rec.cancelled_qty), ("status", status),
             ("reject_reason", rec.reject_reason or None),
         ):
             ch[k].append(v)
     result.child_orders = ch
-    cols = ("parent_id", "child_id", "venue", "symbol", "side", "exec_ts_ns", "qty", "price", "liquidity", "fee_micros")
+    cols = ("parent_id", "child_id", "venue", "symbol", "side", "exec_ts_ns", "qty", "price", "liquidity", "fee_micros",
+            "rebate_micros", "pfof_micros")
     fills: dict[str, list[Any]] = {"router": [r] * len(node.fills), "seed": [seed] * len(node.fills)}
     for j, name in enumerate(cols):
         fills[name] = [row[j] for row in node.fills]

@@ -122,12 +122,17 @@ def model_from_spec(spec: Any) -> LatencyModel:
 class Link:
     """One direction of one connection: per-message delays, in-order delivery, monotone views."""
 
-    __slots__ = ("model", "_rng", "_buf", "_i", "_const", "_last_delivery", "_last_view")
+    __slots__ = ("model", "_rng", "_buf", "_i", "_const", "_last_delivery", "_last_view", "offset_ns")
 
-    def __init__(self, model: LatencyModel, rng: np.random.Generator | None) -> None:
+    def __init__(self, model: LatencyModel, rng: np.random.Generator | None, *, offset_ns: int = 0) -> None:
+        """``offset_ns`` is a fixed delay added to every draw (a venue's speed bump)."""
+        if offset_ns < 0:
+            raise ValueError(f"offset_ns must be >= 0, got {offset_ns}")
         self.model = model
         self._rng = rng
-        self._const = model.constant_ns
+        self.offset_ns = offset_ns
+        const = model.constant_ns
+        self._const = None if const is None else const + offset_ns
         if self._const is None and rng is None:
             raise ValueError("a random latency model needs a random stream")
         self._buf: list[int] = []
@@ -141,7 +146,8 @@ class Link:
             return self._const
         i = self._i
         if i >= len(self._buf):
-            self._buf = self.model.sample(self._rng, _BATCH).tolist()  # type: ignore[arg-type]
+            draws = self.model.sample(self._rng, _BATCH)  # type: ignore[arg-type]
+            self._buf = (draws + self.offset_ns if self.offset_ns else draws).tolist()
             i = 0
         self._i = i + 1
         return self._buf[i]

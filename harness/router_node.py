@@ -58,12 +58,14 @@ class ChildRecord:
 
     __slots__ = (
         "child_id", "parent_id", "venue_idx", "symbol", "side", "qty", "price", "tif", "post_only",
-        "sent_ts_ns", "venue_ts_ns", "filled_qty", "cancelled_qty", "reject_reason",
+        "sent_ts_ns", "venue_ts_ns", "filled_qty", "cancelled_qty", "reject_reason", "iso", "midpoint_peg",
+        "display_qty", "min_qty",
     )
 
     def __init__(
         self, child_id: int, parent_id: int, venue_idx: int, symbol: str, side: Side, qty: int,
-        price: int | None, tif: TimeInForce, post_only: bool, sent_ts_ns: int,
+        price: int | None, tif: TimeInForce, post_only: bool, sent_ts_ns: int, *, iso: bool = False,
+        midpoint_peg: bool = False, display_qty: int | None = None, min_qty: int = 0,
     ) -> None:
         self.child_id = child_id
         self.parent_id = parent_id
@@ -79,6 +81,10 @@ class ChildRecord:
         self.filled_qty = 0
         self.cancelled_qty = 0
         self.reject_reason = ""  # set when the venue refused the new order
+        self.iso = iso
+        self.midpoint_peg = midpoint_peg
+        self.display_qty = display_qty
+        self.min_qty = min_qty
 
 
 class RouterNode:
@@ -115,10 +121,13 @@ class RouterNode:
         self.children: dict[int, ChildRecord] = {}
         self.parents: dict[int, ParentOrder] = {}
         self.fills: list[tuple[Any, ...]] = []
-        """(parent_id, child_id, venue, symbol, side, exec_ts_ns, qty, price, liquidity, fee_micros)."""
+        """(parent_id, child_id, venue, symbol, side, exec_ts_ns, qty, price, liquidity, fee_micros, rebate_micros,
+        pfof_micros): the fee charged, the rebate received and the PFOF paid to the broker, each >= 0."""
         self._outbox: list[object] | None = None
         self._arriving: ChildRecord | None = None
-        self._fees = [(v.fees.take_fee_micros, v.fees.make_fee_micros) for v in venue_infos.values()]
+        self._fees = [v.fees for v in venue_infos.values()]
+        self._received: list[ChildFill] = []
+        self._received_by_parent: dict[int, list[ChildFill]] = {}
 
     # ------------------------------------------------------------------ lifecycle (called by the engine)
     def start(self) -> None:
@@ -199,6 +208,10 @@ class RouterNode:
         price: int | None,
         tif: TimeInForce = TimeInForce.DAY,
         post_only: bool = False,
+        iso: bool = False,
+        midpoint_peg: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
     ) -> int:
         """Send a child order; it reaches the venue after the order-entry latency."""
         vi = self._venue_idx(venue)
@@ -206,18 +219,27 @@ class RouterNode:
             raise TypeError(f"side must be a Side, got {side!r}")
         if not isinstance(tif, TimeInForce):
             raise TypeError(f"tif must be a TimeInForce, got {tif!r}")
-        child_id = self.market.next_order_id()
-        now = self.kernel.env._now
         parent = self.parents.get(parent_id)
         if parent is None:
             raise ValueError(f"unknown parent order {parent_id!r}")
         if parent.symbol not in self.market.history[vi]:
             raise ValueError(f"symbol {parent.symbol!r} does not trade on venue {venue!r}")
-        rec = ChildRecord(child_id, parent_id, vi, parent.symbol, side, int(qty),
-                          None if price is None else int(price), tif, bool(post_only), now)
+        child_id = self.market.next_order_id()
+        now = self.kernel.env._now
+        rec = ChildRecord(
+            child_id, parent_id, vi, parent.symbol, side, int(qty), None if price is None else int(price), tif,
+            bool(post_only), now, iso=bool(iso), midpoint_peg=bool(midpoint_peg),
+            display_qty=None if display_qty is None else int(display_qty), min_qty=int(min_qty),
+        )
         self.children[child_id] = rec
         self.kernel.at(self._entry[vi].deliver_at(now), self._arrive_new, rec)
         return child_id
+
+    def fills_received(self, parent_id: int | None = None) -> list[ChildFill]:
+        """The router's fills that have reached it so far (of one parent, or all), in arrival order (copies)."""
+        if parent_id is None:
+            return list(self._received)
+        return list(self._received_by_parent.get(parent_id, ()))
 
     def cancel(self, child_id: int) -> None:
         """Request a cancel; it reaches the venue after the order-entry latency."""
@@ -258,8 +280,11 @@ class RouterNode:
         outbox: list[object] = []
         self._outbox = outbox
         self._arriving = rec
-        self.market.submit(rec.venue_idx, rec.symbol, rec.child_id, self.owner, rec.side, rec.qty, rec.price,
-                           rec.tif, rec.post_only)
+        self.market.submit_full(
+            rec.venue_idx, rec.symbol, rec.child_id, self.owner, rec.side, rec.qty, rec.price, tif=rec.tif,
+            post_only=rec.post_only, iso=rec.iso, midpoint_peg=rec.midpoint_peg, display_qty=rec.display_qty,
+            min_qty=rec.min_qty,
+        )
         self._arriving = None
         self._outbox = None
         if not rec.reject_reason:
@@ -307,16 +332,15 @@ class RouterNode:
             child_id, leaves, liq = fill.taker_order_id, fill.taker_leaves, _REMOVED
         rec = self.children[child_id]
         rec.filled_qty += fill.qty
-        take, make = self._fees[venue_idx]
-        fee_micros = (take if is_maker is False else make) * fill.qty
+        fee, rebate, pfof = self._fees[venue_idx].split(liq, fill.qty)
         self.fills.append(
             (rec.parent_id, child_id, venue_idx, symbol, rec.side.value, fill.ts_ns, fill.qty, fill.price,
-             liq.value, fee_micros)
+             liq.value, fee, rebate, pfof)
         )
         self._emit(
             venue_idx,
             ChildFill(child_id, rec.parent_id, self._venue_names[venue_idx], symbol, rec.side, fill.qty, fill.price,
-                      liq, fee_micros / FEE_SCALE, leaves, fill.ts_ns, 0),
+                      liq, (fee - rebate) / FEE_SCALE, leaves, fill.ts_ns, 0, pfof / FEE_SCALE),
         )
 
     def on_cancelled(self, venue_idx: int, symbol: str, event: Cancelled) -> None:
@@ -348,6 +372,9 @@ class RouterNode:
             msg.recv_ts_ns = now  # type: ignore[attr-defined]
             kind = type(msg)
             if kind is ChildFill:
+                fill: ChildFill = msg  # type: ignore[assignment]
+                self._received.append(fill)
+                self._received_by_parent.setdefault(fill.parent_id, []).append(fill)
                 self._guard(router.on_fill, msg, "on_fill")
             elif kind is ChildAck:
                 self._guard(router.on_ack, msg, "on_ack")
@@ -402,11 +429,20 @@ class RouterContextView:
         price: int | None,
         tif: TimeInForce = TimeInForce.DAY,
         post_only: bool = False,
+        iso: bool = False,
+        midpoint_peg: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
     ) -> int:
-        """Send a child order (``price=None`` is a market order); returns its child id."""
+        """Send a child order (``price=None`` is a market order); returns its child id (see RouterContext.send)."""
         return self._node.send(
-            parent_id=parent_id, venue=venue, side=side, qty=qty, price=price, tif=tif, post_only=post_only
+            parent_id=parent_id, venue=venue, side=side, qty=qty, price=price, tif=tif, post_only=post_only, iso=iso,
+            midpoint_peg=midpoint_peg, display_qty=display_qty, min_qty=min_qty,
         )
+
+    def fills(self, parent_id: int | None = None) -> list[ChildFill]:
+        """Return the router's own fills received so far (of one parent, or all), in arrival order."""
+        return self._node.fills_received(parent_id)
 
     def cancel(self, child_id: int) -> None:
         """Ask the venue to cancel a child order's open quantity."""

@@ -19,9 +19,11 @@ def venue_infos(scenario: Any) -> dict[str, VenueInfo]:
         v.name: VenueInfo(
             name=v.name,
             kind=VenueKind(v.kind),
-            fees=FeeSchedule.from_usd(take_usd=v.fees.take_usd, make_usd=v.fees.make_usd),
-            protected=v.protected,
+            fees=FeeSchedule.from_usd(take_usd=v.fees.take_usd, make_usd=v.fees.make_usd, pfof_usd=v.fees.pfof_usd),
+            protected=v.is_protected,
             symbols=tuple(scenario.venue_symbols(v)),
+            speed_bump_ns=round(v.speed_bump_us * 1000),
+            min_qty=v.min_qty,
         )
         for v in scenario.venues
     }

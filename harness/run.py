@@ -278,6 +278,10 @@ def _write_folder(
         "order_type": pa.array(ch.get("order_type", []), pa.string()),
         "tif": pa.array(ch.get("tif", []), pa.string()),
         "post_only": pa.array(ch.get("post_only", []), pa.bool_()),
+        "iso": pa.array(ch.get("iso", []), pa.bool_()),
+        "midpoint_peg": pa.array(ch.get("midpoint_peg", []), pa.bool_()),
+        "display_qty": pa.array(ch.get("display_qty", []), pa.int64()),
+        "min_qty": pa.array(ch.get("min_qty", []), pa.int64()),
         "qty": pa.array(ch.get("qty", []), pa.int64()),
         "limit_price": _price_usd(ch.get("limit_price", [])),
         "sent_ts_ns": pa.array(ch.get("sent_ts_ns", []), pa.int64()),
@@ -303,6 +307,8 @@ def _write_folder(
         "price": _price_usd(f.get("price", [])),
         "liquidity": pa.array(f.get("liquidity", []), pa.string()),
         "fee_usd": pa.array([m / FEE_SCALE for m in f.get("fee_micros", [])], pa.float64()),
+        "rebate_usd": pa.array([m / FEE_SCALE for m in f.get("rebate_micros", [])], pa.float64()),
+        "pfof_usd": pa.array([m / FEE_SCALE for m in f.get("pfof_micros", [])], pa.float64()),
     })
     _write(folder / "fills.parquet", fills_tbl)
 

@@ -385,6 +385,7 @@ def markouts_by_venue(
     *,
     by: Sequence[str] = ("venue",),
     end_ns: int | None = None,
+    reference: str = "mid",
 ) -> pd.DataFrame:
     """Mean midpoint move against the passive side after each execution, per venue and horizon, in bps.
 
@@ -395,6 +396,10 @@ def markouts_by_venue(
 
     Positive means the price went the aggressor's way: the resting (passive) side lost that much against the mid.
     A toxic venue shows larger values. Each execution counts once, whatever its size.
+
+    With ``reference="price"`` the move is measured from the execution price p instead of m0
+    (``adverse_h = s * (m_h - p) / p * 1e4``, the aggressor's markout of metrics.md): this is the one that shows a
+    dark pool crossing at a stale midpoint, where the NBBO had already moved before the trade.
 
     Parameters
     ----------
@@ -409,6 +414,8 @@ def markouts_by_venue(
         Grouping columns of ``executions`` (``("symbol", "venue")`` for per-symbol rows).
     end_ns : int, optional
         End of the data: an execution whose ``t + h`` is at or past it gets no markout at that horizon.
+    reference : {"mid", "price"}
+        Measure from the midpoint just before the execution (default) or from its price (needs a ``price`` column).
 
     Returns
     -------
@@ -419,6 +426,10 @@ def markouts_by_venue(
     ts_col = "ts_ns" if "ts_ns" in executions.columns else "exec_ts_ns"
     _require(executions, ["symbol", ts_col, *by], "executions")
     _require(nbbo, ("symbol", "ts_ns", "bid", "ask"), "nbbo")
+    if reference not in ("mid", "price"):
+        raise ValueError(f"reference must be 'mid' or 'price', got {reference!r}")
+    if reference == "price":
+        _require(executions, ["price"], "executions")
     labels = [f"adverse_{_horizon_label(int(h))}_bps" for h in horizons_ns]
     ex = executions.reset_index(drop=True)
     sign = _aggressor_sign(ex)
@@ -438,12 +449,13 @@ def markouts_by_venue(
             return np.where(i >= 0, mid[np.maximum(i, 0)], np.nan)
 
         m0[rows] = mid_at(t[rows] - 1)
+        base = ex["price"].to_numpy(dtype=float)[rows] if reference == "price" else m0[rows]
         for j, h in enumerate(horizons_ns):
             when = t[rows] + int(h)
             mh = mid_at(when)
             if end_ns is not None:
                 mh = np.where(when < end_ns, mh, np.nan)
-            moves[rows, j] = sign[rows] * (mh - m0[rows]) / m0[rows] * 1e4
+            moves[rows, j] = sign[rows] * (mh - base) / base * 1e4
     frame = ex[list(by)].copy()
     frame["_has_m0"] = np.isfinite(m0)
     for j, label in enumerate(labels):

@@ -9,7 +9,8 @@ actually faced. Per fill of ``q`` shares at ``p``, with s = +1 for a buy and -1 
 
 Aggregates are share-weighted over fills: ``pi_per_share = sum(PI*q) / sum(q)`` and ``eq_ratio = sum(ES*q) /
 sum(QS*q)`` (a ratio of averages). ``fill_rate`` is filled shares over parent shares; ``mean_first_fill_ms`` is the
-mean over parents with any fill of the time from arrival to the first fill; ``fees_usd`` is fees minus rebates.
+mean over parents with any fill of the time from arrival to the first fill; ``fees_usd`` is fees minus rebates;
+``pfof_usd`` the payment for order flow the broker received (it does not reach the customer).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 
 SUMMARY_COLUMNS = [
     "router", "status", "seeds", "orders", "shares", "filled_shares", "fill_rate", "pi_per_share", "eq_ratio",
-    "mean_first_fill_ms", "fees_usd",
+    "mean_first_fill_ms", "fees_usd", "pfof_usd",
 ]
 
 
@@ -79,6 +80,7 @@ def summarize(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame, re
             "eq_ratio": float((fr["es"][valid] * qv).sum() / (fr["qs"][valid] * qv).sum())
             if qv.sum() and (fr["qs"][valid] * qv).sum() else np.nan,
             "mean_first_fill_ms": float(first.mean()) if len(first) else np.nan,
-            "fees_usd": float(fr["fee_usd"].sum()),
+            "fees_usd": float(fr["fee_usd"].sum() - (fr["rebate_usd"].sum() if "rebate_usd" in fr else 0.0)),
+            "pfof_usd": float(fr["pfof_usd"].sum()) if "pfof_usd" in fr else 0.0,
         })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

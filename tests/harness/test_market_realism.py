@@ -94,7 +94,7 @@ def test_venue_volume_shares_add_up_and_follow_flow_shares(default_run, seed):
     stats, _ = default_run
     for sym in ("AAA", "BBB"):
         venues = stats[(stats.seed == seed) & (stats.symbol == sym) & (stats.venue != "ALL")]
-        assert venues.volume_share.sum() == pytest.approx(1.0)
+        assert venues.volume_share.sum() == pytest.approx(1.0, abs=1e-5)  # shares are rounded to 6 places
         assert venues.set_index("venue").volume_share.idxmax() == "NSDQ"
 
 

@@ -24,7 +24,8 @@ PARENT_SCHEMA = {
 FILL_SCHEMA = {
     "router": pa.string(), "seed": pa.int64(), "parent_id": pa.int64(), "child_id": pa.int64(),
     "venue": pa.string(), "symbol": pa.string(), "side": pa.string(), "exec_ts_ns": pa.int64(), "qty": pa.int64(),
-    "price": pa.float64(), "liquidity": pa.string(), "fee_usd": pa.float64(),
+    "price": pa.float64(), "liquidity": pa.string(), "fee_usd": pa.float64(), "rebate_usd": pa.float64(),
+    "pfof_usd": pa.float64(),
 }
 NBBO_SCHEMA = {
     "router": pa.string(), "seed": pa.int64(), "symbol": pa.string(), "ts_ns": pa.int64(), "bid": pa.float64(),
@@ -137,13 +138,17 @@ def test_prices_in_files_are_usd(run_folder):
 
 
 def test_fill_fees_are_usd_at_the_venue_rates(run_folder):
-    """fee_usd = qty x take rate (removed) or make rate (added) in USD, e.g. 100 shares taken on NSDQ = $0.30."""
+    """fee_usd - rebate_usd = qty x take rate (removed) or make rate (added) in USD; pfof_usd = qty x PFOF rate on
+    removed liquidity. E.g. 100 shares taken on NSDQ: fee $0.30, rebate 0; 100 shares added there: rebate $0.29."""
     sc, root, _outcome = run_folder
-    rates = {v.name: (v.fees.take_usd, v.fees.make_usd) for v in sc.venues}
+    rates = {v.name: (v.fees.take_usd, v.fees.make_usd, v.fees.pfof_usd) for v in sc.venues}
     f = pq.read_table(root / "run" / "fills.parquet").to_pydict()
-    for venue, qty, liq, fee in zip(f["venue"], f["qty"], f["liquidity"], f["fee_usd"], strict=True):
-        take, make = rates[venue]
-        assert fee == pytest.approx(qty * (take if liq == "removed" else make), abs=1e-9)
+    for venue, qty, liq, fee, rebate, pfof in zip(f["venue"], f["qty"], f["liquidity"], f["fee_usd"],
+                                                  f["rebate_usd"], f["pfof_usd"], strict=True):
+        take, make, pfof_rate = rates[venue]
+        assert fee - rebate == pytest.approx(qty * (take if liq == "removed" else make), abs=1e-9)
+        assert fee >= 0 and rebate >= 0
+        assert pfof == pytest.approx(qty * pfof_rate if liq == "removed" else 0.0, abs=1e-9)
 
 
 def test_parent_orders_are_the_same_flow_for_each_seed(run_folder):

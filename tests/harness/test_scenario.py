@@ -67,7 +67,11 @@ def test_default_scenario_validates_with_its_routers():
     sc, resolved = load_scenario(DEFAULT, registry=builtin_registry())
     assert resolved == DEFAULT.resolve()
     assert sc.name == "default"
-    assert sc.venue_names == ["NSDQ", "EDGX", "BYX"]
+    assert sc.venue_names == ["NSDQ", "EDGX", "BYX", "DARK1", "WHSA", "WHSB"]
+    kinds = {v.name: (v.kind, v.is_protected) for v in sc.venues}
+    assert kinds["BYX"] == ("lit", True) and kinds["DARK1"] == ("dark", False)
+    assert kinds["WHSB"] == ("wholesaler", False)
+    assert [v.fees.pfof_usd for v in sc.venues if v.kind == "wholesaler"] == [0.0030, 0.0045]
     assert [s.name for s in sc.symbols] == ["AAA", "BBB"]
     assert sc.routers == ["best-price", "single-venue"]
     assert (sc.session.start_ns, sc.session.end_ns) == (parse_clock("09:30:00"), parse_clock("09:40:00"))
@@ -167,6 +171,24 @@ BROKEN: list[tuple[str, Mutation, str, str]] = [
     ("unknown router param", put("router_params", "single-venue", "bogus", value=1),
      "router_params.single-venue.bogus", "unknown key"),
     ("missing scenario name", drop("name"), "name", "required field is missing"),
+    # venues of other kinds (default.toml: [3] DARK1 dark, [4] WHSA and [5] WHSB wholesalers)
+    ("unknown venue kind", put("venues", 3, "kind", value="ecn"), "venues[3].kind", "'ecn'"),
+    ("protected dark pool", put("venues", 3, "protected", value=True), "venues[3].protected", "no protected quote"),
+    ("dark table on a wholesaler", put("venues", 4, "dark", value={}), "venues[4].dark", "'wholesaler'"),
+    ("PFOF from an exchange", put("venues", 0, "fees", "pfof_usd", value=0.002), "venues[0].fees.pfof_usd",
+     "only wholesalers"),
+    ("negative PFOF", put("venues", 4, "fees", "pfof_usd", value=-0.001), "venues[4].fees.pfof_usd", "-0.001"),
+    ("toxicity above one", put("venues", 3, "dark", "toxicity", value=1.5), "venues[3].dark.toxicity", "1.5"),
+    ("improvement past the midpoint", put("venues", 4, "wholesaler", "improvement_mean", value=0.6),
+     "venues[4].wholesaler.improvement_mean", "0.6"),
+    ("unknown protection policy", put("venues", 0, "protection", value="ignore"), "venues[0].protection",
+     "'ignore'"),
+    ("speed bump on a dark pool", put("venues", 3, "speed_bump_us", value=350.0), "venues[3].speed_bump_us",
+     "lit venues"),
+    ("symbol with only off-exchange venues",
+     both(put("venues", 0, "symbols", value=["AAA"]),
+          both(put("venues", 1, "symbols", value=["AAA"]), put("venues", 2, "symbols", value=["AAA"]))),
+     "symbols", "'BBB' has no protected lit venue"),
 ]
 
 

@@ -133,8 +133,9 @@ def test_sip_nbbo_is_the_protected_consolidation_as_of_now_minus_all_sip_latenci
     """
     sc, market, probe = sip_run
     names = [v.name for v in sc.venues]
-    protected = [i for i, v in enumerate(sc.venues) if v.protected]
-    assert names[len(names) - 1] == "UNPROT" and len(protected) == len(names) - 1
+    protected = [i for i, v in enumerate(sc.venues) if v.is_protected]
+    # the lit venues but UNPROT are protected; the dark pool and the wholesalers have no quote at all
+    assert names[len(names) - 1] == "UNPROT" and [names[i] for i in protected] == ["NSDQ", "EDGX", "BYX"]
     lag = SIP_TO_ROUTER_NS + SIP_PROCESSING_NS + SIP_MD_NS
     lags_direct = unprotected_would_matter = 0
     for now, sym, q, quotes in probe.samples:
@@ -210,7 +211,7 @@ def test_router_context_offers_exactly_the_contract_members(probe_context):
     public = {n for n in dir(ctx) if not n.startswith("_")}
     assert public == _contract_members()
     assert _contract_members() == {
-        "now_ns", "venues", "symbols", "nbbo", "quote", "send", "cancel", "replace", "set_timer",
+        "now_ns", "venues", "symbols", "nbbo", "quote", "send", "cancel", "replace", "set_timer", "fills",
     }
 
 
@@ -536,13 +537,18 @@ def test_child_quantities_add_up_and_statuses_follow_them(lifecycle_run):
 
 
 def test_fills_carry_the_venue_fee_for_their_liquidity_flag(lifecycle_run):
-    """fee = take rate x qty for removed liquidity and make rate x qty for added (micro-dollars)."""
+    """fee - rebate = take rate x qty for removed liquidity and make rate x qty for added (micro-dollars); each >= 0.
+
+    A positive rate is charged (fee_micros), a negative one paid (rebate_micros); these venues pay no PFOF.
+    """
     sc, result, _market, _router = lifecycle_run
     rates = {v.name: (round(v.fees.take_usd * 1e6), round(v.fees.make_usd * 1e6)) for v in sc.venues}
     f = result.fills
     liqs = set()
-    for venue, qty, liq, fee in zip(f["venue"], f["qty"], f["liquidity"], f["fee_micros"], strict=True):
+    for venue, qty, liq, fee, rebate, pfof in zip(f["venue"], f["qty"], f["liquidity"], f["fee_micros"],
+                                                  f["rebate_micros"], f["pfof_micros"], strict=True):
         take, make = rates[venue]
-        assert fee == (take if liq == "removed" else make) * qty
+        assert fee - rebate == (take if liq == "removed" else make) * qty
+        assert fee >= 0 and rebate >= 0 and min(fee, rebate) == 0 and pfof == 0
         liqs.add(liq)
     assert liqs == {"added", "removed"}
