@@ -295,6 +295,10 @@ class LiquidityFlow:
         self.mean_gap_ns = _NS / total if total > 0 else 0.0
         self.mean_life_ns = spec.mean_lifetime_s * _NS
         self.last_market_side = _BUY
+        # Thinning thresholds u(t) / peak on the activity curve's one-second grid (read inline on the hot path).
+        self._thin = [u / activity.peak for u in activity.values]
+        self._thin_last = len(self._thin) - 1
+        self._t0 = activity.start_ns
         self._i = _BATCH
         if self.active:
             self._refill()
@@ -331,8 +335,9 @@ class LiquidityFlow:
         gap, is_limit, u_side, depth, improve, qty, life, keep = self._batch[i]
         kernel = self.kernel
         market = self.market
-        if keep * self.activity.peak > self.activity.at(kernel.env._now):
-            pass  # thinned away: this candidate event does not happen
+        g = (kernel.env._now - self._t0) // 1_000_000_000
+        if keep > self._thin[g if 0 <= g < self._thin_last else (0 if g < 0 else self._thin_last)]:
+            pass  # thinned away: this candidate event does not happen (same test as ActivityCurve.at)
         elif is_limit:
             bid, _, ask, _ = market._nbbo_last[self.symbol]
             tick = self.tick

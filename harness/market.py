@@ -209,12 +209,19 @@ class Market:
             self._dispatch(venue_idx, symbol, [Reject(order_id, owner, RejectReason.HALTED)])
             return
         venue = self.venues[venue_idx]
-        events = venue.submit(
-            symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif, post_only=post_only
-        )
+        book = venue.books.get(symbol)
+        if book is not None and venue.open and not venue.pegs and (not post_only or not venue._reprice_post_only):
+            # the hot path: a plain order to an open lit venue, straight to its book (what LitVenue.submit does too)
+            events = book.submit(order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif,
+                                 post_only=post_only)
+        else:
+            events = venue.submit(
+                symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif,
+                post_only=post_only,
+            )
         counts = self.counts[venue_idx][symbol]
         counts[0] += 1
-        if tif is _DAY and order_id in venue.books[symbol]:
+        if tif is _DAY and book is not None and order_id in book:
             counts[3] += 1
         if events:
             if len(events) == 1 and type(events[0]) is QuoteUpdate:  # the common case: a new best level
@@ -318,8 +325,19 @@ class Market:
         """A cancel request arrives at a venue now."""
         self.messages += 1
         self.counts[venue_idx][symbol][1] += 1
-        events = self.venues[venue_idx].cancel(symbol, order_id, owner=owner, ts_ns=self.kernel.env._now)
-        self._dispatch(venue_idx, symbol, events)
+        venue = self.venues[venue_idx]
+        if self.kinds[venue_idx] is _LIT and not venue.pegs:  # straight to the book (what LitVenue.cancel does too)
+            events = venue.books[symbol].cancel(order_id, owner=owner, ts_ns=self.kernel.env._now)
+        else:
+            events = venue.cancel(symbol, order_id, owner=owner, ts_ns=self.kernel.env._now)
+        if self.owners[owner] is None and type(events[0]) is Cancelled:
+            # An owner with no handler (background flow) hears nothing: only a quote change matters.
+            if len(events) == 2 and type(events[1]) is QuoteUpdate:
+                self._on_quote(venue_idx, symbol, events[1])  # type: ignore[arg-type]
+            elif len(events) > 1:
+                self._dispatch(venue_idx, symbol, events[1:])
+        else:
+            self._dispatch(venue_idx, symbol, events)
 
     def replace(self, venue_idx: int, symbol: str, order_id: int, owner: int, qty: int, price: int) -> None:
         """A cancel/replace request arrives at a venue now."""
