@@ -6,7 +6,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -58,18 +58,41 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: results/<scenario>-<utc time>).")] = None,
     jobs: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
     orders: Annotated[Path | None, typer.Option(help="Parent orders from this CSV/Parquet file.")] = None,
+    router_config: Annotated[
+        Path | None,
+        typer.Option(help="TOML file of router parameters, one [<router name>] table each (overrides the scenario)."),
+    ] = None,
+    callback_timeout: Annotated[
+        float, typer.Option(help="Wall-clock limit of one router callback, seconds (0: none).")
+    ] = 30.0,
+    decision_latency: Annotated[
+        str, typer.Option(help="Router computation charged as latency: none, measured, or fixed nanoseconds.")
+    ] = "none",
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
-    """Run routers x seeds on a scenario and write a run folder."""
+    """Run routers x seeds on a scenario and write a run folder.
+
+    ``--router`` takes a registered name (built-in or from an installed package's ``sorbench.routers`` entry point),
+    ``package.module:Class`` or ``path/to/file.py:Class``.
+    """
     try:
-        from adapters.registry import builtin_registry
+        from adapters.loader import full_registry, is_spec
+        from adapters.registry import RegistryError
         from harness.flow import load_parents
+        from harness.router_node import RouterLimits
         from harness.run import run_scenario
         from harness.scenario import load_scenario
 
-        registry = builtin_registry()
+        try:
+            registry = full_registry()
+            specs = {r: registry.add_spec(r) for r in (router or []) if is_spec(r)}
+        except RegistryError as err:
+            raise UserError(f"--router: {err}") from None
+        limits = _router_limits(callback_timeout, decision_latency, RouterLimits)
         path = scenario if scenario is not None else default_scenario_path()
         sc, resolved = load_scenario(path, registry=registry)
+        if router_config is not None:
+            sc = _apply_router_config(sc, router_config)
         if seed is not None and seeds is not None:
             raise UserError("--seed and --seeds are exclusive")
         if seed is not None and not 0 <= seed < 2**63:
@@ -79,12 +102,16 @@ def run(
         if jobs < 1:
             raise UserError(f"--jobs: {jobs} must be at least 1")
         seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
-        routers = list(router) if router else list(sc.routers)
+        routers = [specs.get(r, r) for r in router] if router else list(sc.routers)
         for i, name in enumerate(routers):
             if name not in registry:
                 raise UserError(f"--router: unknown router {name!r} (known: {', '.join(registry.names())})")
             if routers.index(name) != i:
                 raise UserError(f"--router: {name!r} given twice")
+        # The resolved scenario runs exactly these routers, with their parameters (file and --router-config).
+        sc = sc.model_copy(update={
+            "routers": routers, "router_params": {k: v for k, v in sc.router_params.items() if k in routers},
+        })
         orders_file = orders
         if orders_file is None and sc.flow.file is not None:
             orders_file = (resolved.parent / sc.flow.file)
@@ -102,12 +129,44 @@ def run(
             outcome = run_scenario(
                 sc, scenario_path=resolved, routers=routers, seeds=seed_list, out_dir=out,
                 results_root=Path("results"), jobs=jobs, parents=parents, orders_file=orders_file,
-                registry=registry, on_done=lambda _res: progress.advance(task), command=sys.argv,
+                registry=registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=limits,
             )
     except UserError as err:
         _fail(str(err))
         return
     _print_summary(outcome)
+
+
+def _router_limits(timeout_s: float, decision: str, cls: Any) -> Any:
+    """``RouterLimits`` from the CLI options (one-line errors)."""
+    if not (timeout_s >= 0 and math.isfinite(timeout_s)):
+        raise UserError(f"--callback-timeout: {timeout_s} must be a number of seconds >= 0")
+    value: str | int = decision
+    if decision not in ("none", "measured"):
+        try:
+            value = int(decision)
+        except ValueError:
+            raise UserError(f"--decision-latency: {decision!r} is not none, measured or a number of ns") from None
+        if value < 0:
+            raise UserError(f"--decision-latency: {decision!r} must be >= 0 ns")
+    return cls(callback_timeout_s=timeout_s or None, decision_latency=value)
+
+
+def _apply_router_config(sc: Any, path: Path) -> Any:
+    """The scenario with ``[router_params]`` tables replaced by those of a router-config TOML file."""
+    import tomllib
+
+    if not path.is_file():
+        raise UserError(f"{path}: router config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not valid TOML: {err}") from None
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")
+    merged = {**sc.router_params, **data}
+    return sc.model_copy(update={"router_params": merged})
 
 
 def _fmt(v: object, spec: str) -> str:
@@ -142,10 +201,15 @@ def _print_summary(outcome) -> None:
 
 @app.command()
 def routers() -> None:
-    """List the available routers."""
-    from adapters.registry import builtin_registry
+    """List the available routers: built-in and from installed packages (entry point group sorbench.routers)."""
+    from adapters.loader import full_registry
+    from adapters.registry import RegistryError
 
-    registry = builtin_registry()
+    try:
+        registry = full_registry()
+    except RegistryError as err:
+        _fail(str(err))
+        return
     table = Table(show_header=True)
     table.add_column("name")
     table.add_column("origin")
@@ -158,12 +222,17 @@ def routers() -> None:
 @app.command()
 def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
     """Check a scenario file; exit status 2 with one line naming the field if it is wrong."""
-    from adapters.registry import builtin_registry
+    from adapters.loader import full_registry
+    from adapters.registry import RegistryError
     from harness.flow import load_parents
     from harness.scenario import load_scenario
 
     try:
-        sc, resolved = load_scenario(scenario, registry=builtin_registry())
+        try:
+            registry = full_registry()
+        except RegistryError as err:
+            raise UserError(str(err)) from None
+        sc, resolved = load_scenario(scenario, registry=registry)
         if sc.flow.file is not None:
             load_parents(resolved.parent / sc.flow.file, sc)
     except UserError as err:
@@ -276,6 +345,58 @@ def lobster_stats_cmd(
     for stat, values in wide.iterrows():
         table.add_row(str(stat), *("-" if math.isnan(v) else f"{v:,.4g}" for v in values))
     _out.print(table)
+
+
+@app.command()
+def tca(
+    orders: Annotated[
+        Path | None, typer.Option(help="Orders CSV/Parquet: the parent_orders columns (router, seed optional).")
+    ] = None,
+    fills: Annotated[
+        Path | None, typer.Option(help="Fills CSV/Parquet: parent_id, venue, exec_ts_ns, qty, price (fees optional).")
+    ] = None,
+    quotes: Annotated[
+        Path | None, typer.Option(help="NBBO CSV/Parquet: symbol, ts_ns, bid, ask (router, seed optional).")
+    ] = None,
+    run_folder: Annotated[
+        Path | None, typer.Option("--run", help="Analyse a run folder instead of --orders/--fills/--quotes.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: <run>/tca, or tca/ beside the orders file).")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates of the paired router comparisons.")] = 2000,
+    boot_seed: Annotated[int, typer.Option(help="Seed of the bootstrap's random stream.")] = 0,
+) -> None:
+    """Execution-quality tables (TCA): per order, summary, venue scorecard, paired router comparisons, ranking."""
+    from harness.analytics import analyze, analyze_files
+    from harness.analytics.aggregate import pooled_rows
+
+    try:
+        vendor = {"--orders": orders, "--fills": fills, "--quotes": quotes}
+        if run_folder is not None:
+            given = [k for k, v in vendor.items() if v is not None]
+            if given:
+                raise UserError(f"--run and {', '.join(given)} are exclusive")
+            result = analyze(run_folder, out, n_boot=n_boot, seed=boot_seed)
+        else:
+            missing = [k for k, v in vendor.items() if v is None]
+            if missing:
+                raise UserError(f"{', '.join(missing)} required (or --run FOLDER)")
+            orders_file, fills_file, quotes_file = (v for v in vendor.values() if v is not None)
+            result = analyze_files(orders_file, fills_file, quotes_file, out, n_boot=n_boot, seed=boot_seed)
+    except UserError as err:
+        _fail(str(err))
+        return
+    table = Table(title="Per-router execution quality (all orders; NBBO at arrival)", title_justify="left")
+    for col in ("router", "orders", "fill rate", "PI $/sh", "E/Q", "shortfall $/sh", "1st fill ms (median)"):
+        table.add_column(col, justify="left" if col == "router" else "right", no_wrap=True)
+    for row in pooled_rows(result.summary).itertuples(index=False):
+        table.add_row(
+            str(row.router), str(row.orders), _fmt(row.fill_rate, ".1%"), _fmt(row.pi_per_share, "+.4f"),
+            _fmt(row.eq_ratio, ".3f"), _fmt(row.shortfall_per_share, "+.4f"), _fmt(row.first_fill_ms_median, ".2f"),
+        )
+    _out.print(table)
+    _out.print(f"tca tables: {result.out_dir}")
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from harness.flow import generate_parents
 from harness.kernel import Kernel
 from harness.latency import Link, model_from_spec
 from harness.market import Market
-from harness.router_node import RouterFailure, RouterNode
+from harness.router_node import RouterFailure, RouterLimits, RouterNode
 from harness.routers import make_router, venue_infos
 from harness.scenario import Scenario, parse_clock
 from harness.streams import stream
@@ -174,6 +174,7 @@ def simulate(
     *,
     parents: list[ParentOrder] | None = None,
     registry: RouterRegistry | None = None,
+    limits: RouterLimits | None = None,
 ) -> RunResult:
     """Run one router on one seed of ``scenario``; a failing router gives ``status="failed"``, never an exception."""
     wall0 = time.perf_counter()
@@ -279,6 +280,7 @@ def simulate(
         sip_feed=links.get("router", "SIP", "market_data"),
         sip_processing=links.sip_processing(),
         sip_links=[links.get("sip", v, "market_data") for v in names],
+        limits=limits,
     )
     status, error, tb = "ok", "", ""
     sim_wall0 = time.perf_counter()

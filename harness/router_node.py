@@ -11,8 +11,12 @@ exception ends the run as failed (with its traceback) instead of taking the proc
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from adapters.contract import (
@@ -40,6 +44,47 @@ from venues.venue import SymbolInfo, VenueInfo
 
 _ADDED = Liquidity.ADDED
 _REMOVED = Liquidity.REMOVED
+
+
+@dataclass(frozen=True)
+class RouterLimits:
+    """How a run contains and charges the router's own computation.
+
+    Parameters
+    ----------
+    callback_timeout_s : float or None
+        Wall-clock limit of one callback; a callback that runs longer is stopped (``SIGALRM``, POSIX main thread)
+        and the run fails with the reason. ``None``: no limit.
+    decision_latency : "none", "measured" or int
+        Router computation charged as latency: ``"none"`` (the router thinks in zero time), ``"measured"`` (each
+        order, cancel or replace leaves the router after the wall-clock time the callback had spent when it was
+        sent; results then depend on the machine and are not reproducible) or a fixed number of nanoseconds added
+        to each of them (reproducible).
+    """
+
+    callback_timeout_s: float | None = 30.0
+    decision_latency: str | int = "none"
+
+    def __post_init__(self) -> None:
+        if self.callback_timeout_s is not None and not self.callback_timeout_s > 0:
+            raise ValueError(f"callback timeout must be positive, got {self.callback_timeout_s}")
+        d = self.decision_latency
+        if isinstance(d, str):
+            if d not in ("none", "measured"):
+                raise ValueError(f"decision latency must be 'none', 'measured' or nanoseconds, got {d!r}")
+        elif d < 0:
+            raise ValueError(f"decision latency must be >= 0 ns, got {d}")
+
+
+class CallbackTimeout(BaseException):
+    """Raised inside a router callback that ran past its wall-clock limit.
+
+    A BaseException, so that a router catching ``Exception`` cannot swallow it.
+    """
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise CallbackTimeout()
 
 
 class RouterFailure(Exception):
@@ -104,8 +149,20 @@ class RouterNode:
         sip_feed: Link,
         sip_processing: Link,
         sip_links: list[Link],
+        limits: RouterLimits | None = None,
     ) -> None:
         self.router = router
+        self.limits = limits or RouterLimits(callback_timeout_s=None)
+        timeout = self.limits.callback_timeout_s
+        self._timeout_s = (
+            timeout if timeout is not None and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread() else None
+        )
+        """The enforced limit (None where SIGALRM is unavailable: not POSIX, or not the main thread)."""
+        d = self.limits.decision_latency
+        self._measured = d == "measured"
+        self._fixed_charge_ns = d if isinstance(d, int) else 0
+        self._cb_start_ns = 0
         self.kernel = kernel
         self.market = market
         self._venue_infos = dict(venue_infos)
@@ -147,6 +204,13 @@ class RouterNode:
         self._guard(self.router.on_parent, parent, "on_parent")
 
     def _guard(self, fn: Callable[[Any], None] | Callable[[], None], arg: object, where: str) -> None:
+        timeout = self._timeout_s
+        if self._measured:
+            self._cb_start_ns = time.perf_counter_ns()
+        previous: Any = None
+        if timeout is not None:
+            previous = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             if arg is None and where == "on_end":
                 fn()  # type: ignore[call-arg]
@@ -154,10 +218,25 @@ class RouterNode:
                 fn(arg)  # type: ignore[call-arg]
         except RouterFailure:
             raise
+        except CallbackTimeout:
+            raise RouterFailure(
+                self.router.name, where, traceback.format_exc(),
+                f"callback ran longer than the {timeout:g} s limit and was stopped",
+            ) from None
         except Exception as exc:
             raise RouterFailure(
                 self.router.name, where, traceback.format_exc(), f"{type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            if timeout is not None:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+
+    def _charge_ns(self) -> int:
+        """Decision time charged to a message the router sends now (see :class:`RouterLimits`)."""
+        if self._measured:
+            return time.perf_counter_ns() - self._cb_start_ns
+        return self._fixed_charge_ns
 
     # ------------------------------------------------------------------ RouterContext
     @property
@@ -232,7 +311,7 @@ class RouterNode:
             display_qty=None if display_qty is None else int(display_qty), min_qty=int(min_qty),
         )
         self.children[child_id] = rec
-        self.kernel.at(self._entry[vi].deliver_at(now), self._arrive_new, rec)
+        self.kernel.at(self._entry[vi].deliver_at(now + self._charge_ns()), self._arrive_new, rec)
         return child_id
 
     def fills_received(self, parent_id: int | None = None) -> list[ChildFill]:
@@ -244,12 +323,13 @@ class RouterNode:
     def cancel(self, child_id: int) -> None:
         """Request a cancel; it reaches the venue after the order-entry latency."""
         rec = self._child(child_id)
-        self.kernel.at(self._entry[rec.venue_idx].deliver_at(self.kernel.env._now), self._arrive_cancel, rec)
+        arrival = self._entry[rec.venue_idx].deliver_at(self.kernel.env._now + self._charge_ns())
+        self.kernel.at(arrival, self._arrive_cancel, rec)
 
     def replace(self, child_id: int, *, qty: int, price: int) -> None:
         """Request a cancel/replace; it reaches the venue after the order-entry latency."""
         rec = self._child(child_id)
-        arrival = self._entry[rec.venue_idx].deliver_at(self.kernel.env._now)
+        arrival = self._entry[rec.venue_idx].deliver_at(self.kernel.env._now + self._charge_ns())
         self.kernel.at(arrival, self._arrive_replace, (rec, int(qty), int(price)))
 
     def set_timer(self, delay_ns: int, token: object = None) -> None:
@@ -457,4 +537,4 @@ class RouterContextView:
         self._node.set_timer(delay_ns, token)
 
 
-__all__ = ["ChildRecord", "RouterContextView", "RouterFailure", "RouterNode"]
+__all__ = ["CallbackTimeout", "ChildRecord", "RouterContextView", "RouterFailure", "RouterLimits", "RouterNode"]

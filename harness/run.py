@@ -17,8 +17,10 @@ import platform
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from adapters.contract import ParentOrder
 from adapters.registry import RouterRegistry, builtin_registry
 from harness.engine import RunResult, build_parents, simulate
 from harness.errors import UserError
+from harness.router_node import RouterLimits
 from harness.routers import resolve_router_params
 from harness.scenario import Scenario
 from venues.types import FEE_SCALE, PRICE_SCALE
@@ -46,6 +49,15 @@ class Task:
     params: dict[str, Any]
     seed: int
     parents: tuple[ParentOrder, ...] | None
+    limits: RouterLimits | None = None
+
+
+def _failed(task: Task, why: str, exc: BaseException) -> RunResult:
+    """A failed result for a task whose worker did not return one."""
+    return RunResult(
+        router=task.router, seed=task.seed, status="failed", error=f"router {task.router!r} failed: {why}",
+        traceback="".join(traceback.format_exception(exc)),
+    )
 
 
 def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
@@ -54,7 +66,7 @@ def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
     registry = registry or builtin_registry()
     params = registry.get(task.router).Params.model_validate(task.params)
     parents = list(task.parents) if task.parents is not None else None
-    return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry)
+    return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry, limits=task.limits)
 
 
 @dataclass
@@ -108,9 +120,11 @@ def run_scenario(
     registry: RouterRegistry | None = None,
     on_done: Callable[[RunResult], None] | None = None,
     command: Sequence[str] = (),
+    limits: RouterLimits | None = None,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary."""
     registry = registry or builtin_registry()
+    limits = limits or RouterLimits()
     started = _utc_now()
     source = str(scenario_path) if scenario_path else scenario.name
     params = {r: resolve_router_params(scenario, registry, r, source=source) for r in routers}
@@ -129,7 +143,8 @@ def run_scenario(
     scenario_json = scenario.model_dump_json()
     frozen = tuple(parents) if parents is not None else None
     tasks = [
-        Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen) for seed in seeds for r in routers
+        Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen, limits)
+        for seed in seeds for r in routers
     ]
     results: list[RunResult] = []
     if jobs <= 1 or len(tasks) == 1:
@@ -140,14 +155,31 @@ def run_scenario(
                 on_done(res)
     else:
         ctx = multiprocessing.get_context("spawn")
+        broken: list[int] = []
+        done: dict[int, RunResult] = {}
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
             # The registry travels to the workers by reference (its router classes must be importable there).
             futures = [pool.submit(_run_task, t, registry) for t in tasks]
-            for fut in futures:
-                res = fut.result()
-                results.append(res)
-                if on_done:
-                    on_done(res)
+            for i, fut in enumerate(futures):
+                try:
+                    done[i] = fut.result()
+                except BrokenProcessPool:
+                    broken.append(i)  # some worker died; which task killed it is not known yet
+                except Exception as exc:
+                    done[i] = _failed(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
+                if i in done and on_done:
+                    on_done(done[i])
+        # A router that kills its process (os._exit, a crash in native code) breaks the whole pool: rerun each
+        # unfinished task alone in a fresh worker, so that only the culprit fails.
+        for i in broken:
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+                try:
+                    done[i] = solo.submit(_run_task, tasks[i], registry).result()
+                except Exception as exc:
+                    done[i] = _failed(tasks[i], f"its worker process died ({type(exc).__name__})", exc)
+            if on_done:
+                on_done(done[i])
+        results.extend(done[i] for i in range(len(tasks)))
 
     flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
     tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
@@ -176,6 +208,11 @@ def run_scenario(
                 {"name": r, "origin": registry.origin(r), "params": params[r].model_dump(mode="json")} for r in routers
             ],
             "jobs": jobs,
+            "router_limits": {
+                "callback_timeout_s": limits.callback_timeout_s,
+                "decision_latency": limits.decision_latency,
+                "reproducible": limits.decision_latency != "measured",
+            },
             "started_utc": started.isoformat(),
             "finished_utc": finished.isoformat(),
             "runs": [
