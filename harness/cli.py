@@ -68,6 +68,10 @@ def run(
     decision_latency: Annotated[
         str, typer.Option(help="Router computation charged as latency: none, measured, or fixed nanoseconds.")
     ] = "none",
+    incentive_test: Annotated[
+        bool, typer.Option(help="Also rerun every router on twins with venues' payments permuted/scaled (conflict).")
+    ] = False,
+    incentive_twins: Annotated[int, typer.Option(help="Number of payment twins for --incentive-test.")] = 3,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run routers x seeds on a scenario and write a run folder.
@@ -117,7 +121,10 @@ def run(
             orders_file = (resolved.parent / sc.flow.file)
         parents = load_parents(orders_file, sc) if orders_file is not None else None
 
-        total = len(routers) * len(seed_list)
+        if incentive_test and not 1 <= incentive_twins <= 20:
+            raise UserError(f"--incentive-twins: {incentive_twins} must be between 1 and 20")
+        twins = incentive_twins if incentive_test else 0
+        total = len(routers) * len(seed_list) * (1 + twins)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         progress = Progress(
@@ -130,6 +137,7 @@ def run(
                 sc, scenario_path=resolved, routers=routers, seeds=seed_list, out_dir=out,
                 results_root=Path("results"), jobs=jobs, parents=parents, orders_file=orders_file,
                 registry=registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=limits,
+                incentive_twins=twins,
             )
     except UserError as err:
         _fail(str(err))

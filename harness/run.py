@@ -121,8 +121,16 @@ def run_scenario(
     on_done: Callable[[RunResult], None] | None = None,
     command: Sequence[str] = (),
     limits: RouterLimits | None = None,
+    incentive_twins: int = 0,
+    analyze_tables: bool = True,
 ) -> RunOutcome:
-    """Run every router x seed and write the run folder; returns where it went and the summary."""
+    """Run every router x seed and write the run folder; returns where it went and the summary.
+
+    ``incentive_twins`` > 0 also runs every router x seed on that many twins of the scenario whose venues' payments
+    (PFOF and maker rebates) are permuted or scaled while nothing else changes (:func:`payment_twins`), and writes
+    each router's venue shares per twin to ``incentive/`` for the conflict analytics. ``analyze_tables`` runs the
+    analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder before it is published.
+    """
     registry = registry or builtin_registry()
     limits = limits or RouterLimits()
     started = _utc_now()
@@ -146,40 +154,11 @@ def run_scenario(
         Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen, limits)
         for seed in seeds for r in routers
     ]
-    results: list[RunResult] = []
-    if jobs <= 1 or len(tasks) == 1:
-        for t in tasks:
-            res = _run_task(t, registry)
-            results.append(res)
-            if on_done:
-                on_done(res)
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        broken: list[int] = []
-        done: dict[int, RunResult] = {}
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-            # The registry travels to the workers by reference (its router classes must be importable there).
-            futures = [pool.submit(_run_task, t, registry) for t in tasks]
-            for i, fut in enumerate(futures):
-                try:
-                    done[i] = fut.result()
-                except BrokenProcessPool:
-                    broken.append(i)  # some worker died; which task killed it is not known yet
-                except Exception as exc:
-                    done[i] = _failed(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
-                if i in done and on_done:
-                    on_done(done[i])
-        # A router that kills its process (os._exit, a crash in native code) breaks the whole pool: rerun each
-        # unfinished task alone in a fresh worker, so that only the culprit fails.
-        for i in broken:
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
-                try:
-                    done[i] = solo.submit(_run_task, tasks[i], registry).result()
-                except Exception as exc:
-                    done[i] = _failed(tasks[i], f"its worker process died ({type(exc).__name__})", exc)
-            if on_done:
-                on_done(done[i])
-        results.extend(done[i] for i in range(len(tasks)))
+    results = _simulate_all(tasks, registry, jobs, on_done)
+    twins: list[dict[str, Any]] = []
+    shares: dict[str, list[Any]] = {}
+    if incentive_twins:
+        twins, shares = _incentive_test(scenario, tasks, results, registry, jobs, incentive_twins, on_done)
 
     flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
     tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
@@ -191,8 +170,16 @@ def run_scenario(
         raise UserError(f"{out_dir}: cannot write the run folder: {err.strerror or err}") from None
     try:
         summary = _write_folder(tmp, scenario, results, flows)
-        finished = _utc_now()
-        manifest = {
+        if incentive_twins:
+            (tmp / "incentive").mkdir()
+            _write(tmp / "incentive" / "venue_shares.parquet", pa.table({
+                "router": pa.array(shares["router"], pa.string()), "twin": pa.array(shares["twin"], pa.int64()),
+                "seed": pa.array(shares["seed"], pa.int64()), "venue": pa.array(shares["venue"], pa.string()),
+                "routed_shares": pa.array(shares["routed_shares"], pa.int64()),
+                "payment_usd": pa.array(shares["payment_usd"], pa.float64()),
+            }))
+            (tmp / "incentive" / "twins.json").write_text(json.dumps(twins, indent=2) + "\n", encoding="utf-8")
+        manifest: dict[str, Any] = {
             "sorbench_version": _version(),
             "git_commit": git_commit(Path(__file__).resolve().parent.parent),
             "python": sys.version.split()[0],
@@ -213,18 +200,22 @@ def run_scenario(
                 "decision_latency": limits.decision_latency,
                 "reproducible": limits.decision_latency != "measured",
             },
+            "incentive_twins": incentive_twins,
             "started_utc": started.isoformat(),
-            "finished_utc": finished.isoformat(),
             "runs": [
                 {"router": res.router, "seed": res.seed, "status": res.status, "error": res.error or None,
                  **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in res.stats.items()}}
                 for res in results
             ],
-            "files": {
-                str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
-            },
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        manifest_path = tmp / "manifest.json"
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the analytics read it
+        manifest["analysis"] = _analyze(tmp) if analyze_tables else "skipped"
+        manifest["finished_utc"] = _utc_now().isoformat()
+        manifest["files"] = {
+            str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
+        }
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out_dir)
     except OSError as err:
@@ -237,6 +228,134 @@ def run_scenario(
         res.child_orders = res.fills = res.nbbo = res.trades = res.quotes = res.activity = {}
         res.fast_trader_fills = {}
     return RunOutcome(out_dir=out_dir, results=results, summary=summary)
+
+
+def _simulate_all(
+    tasks: list[Task], registry: RouterRegistry, jobs: int, on_done: Callable[[RunResult], None] | None
+) -> list[RunResult]:
+    """Run the tasks in order (in-process, or in ``jobs`` spawned workers); a failing router never raises here."""
+    results: list[RunResult] = []
+    if jobs <= 1 or len(tasks) == 1:
+        for t in tasks:
+            res = _run_task(t, registry)
+            results.append(res)
+            if on_done:
+                on_done(res)
+        return results
+    ctx = multiprocessing.get_context("spawn")
+    broken: list[int] = []
+    done: dict[int, RunResult] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+        # The registry travels to the workers by reference (its router classes must be importable there).
+        futures = [pool.submit(_run_task, t, registry) for t in tasks]
+        for i, fut in enumerate(futures):
+            try:
+                done[i] = fut.result()
+            except BrokenProcessPool:
+                broken.append(i)  # some worker died; which task killed it is not known yet
+            except Exception as exc:
+                done[i] = _failed(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
+            if i in done and on_done:
+                on_done(done[i])
+    # A router that kills its process (os._exit, a crash in native code) breaks the whole pool: rerun each
+    # unfinished task alone in a fresh worker, so that only the culprit fails.
+    for i in broken:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+            try:
+                done[i] = solo.submit(_run_task, tasks[i], registry).result()
+            except Exception as exc:
+                done[i] = _failed(tasks[i], f"its worker process died ({type(exc).__name__})", exc)
+        if on_done:
+            on_done(done[i])
+    return [done[i] for i in range(len(tasks))]
+
+
+def venue_payment_usd(venue: Any) -> float:
+    """What a venue pays the broker per share for the flow it wants: PFOF (wholesalers) plus the maker rebate."""
+    return float(venue.fees.pfof_usd + max(0.0, -venue.fees.make_usd))
+
+
+def payment_twins(scenario: Scenario, n: int) -> list[tuple[str, Scenario]]:
+    """``n`` twins of ``scenario`` whose venues' payments are permuted or scaled, nothing else changed.
+
+    In order: payments rotated by one venue (PFOF among the wholesalers, maker rebates among the lit venues that pay
+    one), all payments x 0.5, all x 1.5 (capped at $0.01 per share), then rotations by 2, 3, ... Take fees, venue
+    rules and every participant are unchanged, so a router whose venue mix moves between twins is following the money.
+    """
+    venues = scenario.venues
+    pfof_idx = [i for i, v in enumerate(venues) if v.fees.pfof_usd > 0]
+    rebate_idx = [i for i, v in enumerate(venues) if v.fees.make_usd < 0]
+
+    def build(label: str, pfof: dict[int, float], make: dict[int, float]) -> tuple[str, Scenario]:
+        new_venues = []
+        for i, v in enumerate(venues):
+            fees = v.fees.model_copy(update={
+                "pfof_usd": round(pfof.get(i, v.fees.pfof_usd), 6), "make_usd": round(make.get(i, v.fees.make_usd), 6),
+            })
+            new_venues.append(v.model_copy(update={"fees": fees}))
+        return label, scenario.model_copy(update={"venues": new_venues})
+
+    def rotate(k: int) -> tuple[str, Scenario]:
+        pf = {i: venues[pfof_idx[(j + k) % len(pfof_idx)]].fees.pfof_usd for j, i in enumerate(pfof_idx)}
+        mk = {i: venues[rebate_idx[(j + k) % len(rebate_idx)]].fees.make_usd for j, i in enumerate(rebate_idx)}
+        return build(f"payments rotated by {k}", pf, mk)
+
+    def scale(f: float) -> tuple[str, Scenario]:
+        pf = {i: min(venues[i].fees.pfof_usd * f, 0.01) for i in pfof_idx}
+        mk = {i: max(venues[i].fees.make_usd * f, -0.01) for i in rebate_idx}
+        return build(f"payments x {f:g}", pf, mk)
+
+    plan: list[Callable[[], tuple[str, Scenario]]] = [lambda: rotate(1), lambda: scale(0.5), lambda: scale(1.5)]
+    k = 2
+    while len(plan) < n:
+        plan.append(lambda k=k: rotate(k))  # type: ignore[misc]
+        k += 1
+    return [make() for make in plan[:n]]
+
+
+def _incentive_test(
+    scenario: Scenario, tasks: list[Task], baseline: list[RunResult], registry: RouterRegistry, jobs: int, n: int,
+    on_done: Callable[[RunResult], None] | None,
+) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+    """Rerun every task on ``n`` payment twins; per router, twin, seed and venue: routed shares and payment."""
+    twins = [("baseline", scenario), *payment_twins(scenario, n)]
+    rows: dict[str, list[Any]] = {k: [] for k in ("router", "twin", "seed", "venue", "routed_shares", "payment_usd")}
+    described = []
+    for twin_id, (label, twin) in enumerate(twins):
+        pay = {v.name: venue_payment_usd(v) for v in twin.venues}
+        described.append({"twin": twin_id, "label": label, "payment_usd": pay})
+        if twin_id == 0:
+            results = baseline
+        else:
+            twin_json = twin.model_dump_json()
+            results = _simulate_all(
+                [Task(twin_json, t.router, t.params, t.seed, t.parents, t.limits) for t in tasks], registry, jobs,
+                on_done,
+            )
+        for res in results:
+            if res.status != "ok":
+                continue
+            routed: dict[str, int] = dict.fromkeys(pay, 0)
+            for venue, qty in zip(res.child_orders["venue"], res.child_orders["qty"], strict=True):
+                routed[venue] += qty
+            for venue, q in routed.items():
+                for k, v in (("router", res.router), ("twin", twin_id), ("seed", res.seed), ("venue", venue),
+                             ("routed_shares", q), ("payment_usd", pay[venue])):
+                    rows[k].append(v)
+    return described, rows
+
+
+def _analyze(folder: Path) -> str:
+    """Run the analytics on a finished folder; an analytics failure is recorded, never loses the simulations."""
+    try:
+        from harness.analytics import analyze
+
+        analyze(folder)
+    except Exception as exc:
+        (folder / "failures").mkdir(exist_ok=True)
+        (folder / "failures" / "analysis.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        return f"failed: {type(exc).__name__}: {exc}"
+    return "ok"
 
 
 def _check_writable(folder: Path) -> None:
