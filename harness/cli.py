@@ -250,6 +250,35 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file."
 
 
 @app.command()
+def verify(
+    run_folder: Annotated[Path, typer.Argument(help="A run folder written by sorbench run.")],
+    rerun: Annotated[bool, typer.Option(help="Re-run from the manifest and compare every result file's hash.")] = True,
+    jobs: Annotated[int, typer.Option(help="Parallel worker processes for the re-run.")] = 1,
+) -> None:
+    """Check a run folder: files unchanged since the run, and the same results when run again (exit 1 if not)."""
+    from harness.verify import verify_run
+
+    try:
+        if jobs < 1:
+            raise UserError(f"--jobs: {jobs} must be at least 1")
+        report = verify_run(run_folder, rerun=rerun, jobs=jobs)
+    except UserError as err:
+        _fail(str(err))
+        return
+    for note in report.notes:
+        _out.print(f"note: {escape(note)}")
+    checked = len(report.integrity)
+    if report.ok:
+        what = "re-run gives identical files" if report.reproduced else "files unchanged"
+        _out.print(f"{run_folder}: verified ({checked} files; {what})")
+        return
+    for line in report.problems:
+        _out.print(f"[red]DIFFERS[/] {escape(line)}")
+    _out.print(f"{run_folder}: NOT verified ({len(report.problems)} problem(s))")
+    raise typer.Exit(1)
+
+
+@app.command()
 def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None) -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     from harness.scenario import json_schema
