@@ -279,6 +279,35 @@ def verify(
 
 
 @app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL (DuckDB) over the views fills, child_orders, tca_orders, runs, ...")],
+    results: Annotated[Path, typer.Option(help="Results folder (or one run folder).")] = Path("results"),
+    csv: Annotated[Path | None, typer.Option(help="Write the result to this CSV file instead of printing it.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print (all are written with --csv).")] = 50,
+) -> None:
+    """Query every run under a results folder with SQL (see docs/querying.md)."""
+    from harness.query import query as run_query
+
+    try:
+        frame = run_query(results, sql)
+    except UserError as err:
+        _fail(str(err))
+        return
+    if csv is not None:
+        frame.to_csv(csv, index=False, lineterminator="\n")
+        _out.print(f"{len(frame)} row(s) written to {csv}")
+        return
+    table = Table(show_header=True)
+    for col in frame.columns:
+        table.add_column(str(col), no_wrap=True)
+    for row in frame.head(limit).itertuples(index=False):
+        table.add_row(*(escape(str(v)) for v in row))
+    _out.print(table)
+    if len(frame) > limit:
+        _out.print(f"({len(frame)} rows; first {limit} shown)")
+
+
+@app.command()
 def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None) -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     from harness.scenario import json_schema
