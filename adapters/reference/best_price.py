@@ -14,32 +14,56 @@ On a parent order's arrival, and again each time all of its outstanding child or
    limit posts its remainder as a DAY limit order at its limit, on the venue with the shortest visible queue at that
    price (ties: the lowest maker fee, then the name).
 
-This is the textbook Reg NMS-era SOR: it looks only at displayed top-of-book prices and fees, which makes it the
-baseline that the richer policies (sequential, spray, dark-first, ...) are compared with. Its weaknesses are by
-design: it trusts stale quotes (an IOC at a vanished price comes back cancelled), it sees one level per venue and
-it ignores hidden and dark liquidity.
+Source: the textbook Reg NMS-era SOR of broker practice. It looks only at displayed top-of-book prices and fees,
+which makes it the baseline that the richer policies (sequential, spray, dark-first, ...) are compared with. Its
+weaknesses are by design: it trusts stale quotes (an IOC at a vanished price comes back cancelled), it sees one
+level per venue and it ignores hidden and dark liquidity.
+
+Building on it
+--------------
+Several reference routers reuse this lit machinery for their remainders: they subclass :class:`BestPriceRouter` and
+override its hooks (:meth:`~BestPriceRouter._start`, :meth:`~BestPriceRouter._round_done`,
+:meth:`~BestPriceRouter._offer_key`, :meth:`~BestPriceRouter._post_key`, ...). A parent's state keeps the set of its
+child orders not yet answered (``outstanding``); when the last one is answered (a fill with no leaves, a cancel or a
+reject), :meth:`~BestPriceRouter._round_done` runs, which by default routes the remainder lit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.contract import ChildCancelled, ChildFill, ChildReject, ParentOrder, Router, RouterContext
-from venues.types import OrdType, Side, TimeInForce
+from adapters.reference.common import MICROS_PER_PRICE_UNIT, contra, near, sign, trading, within_limit
+from venues.types import OrdType, TimeInForce
 from venues.venue import VenueInfo, VenueKind
 
-_MICROS_PER_PRICE_UNIT = 100  # price units are 1e-4 USD, fees are 1e-6 USD
+
+class Offer(NamedTuple):
+    """A lit venue's displayed contra quote as seen for one parent order."""
+
+    venue: str
+    price: int
+    size: int
+    net_micros: int
+    """Cost per share in micro-dollars including the take fee, signed so that smaller is better for either side."""
+    take_fee_micros: int
 
 
 @dataclass(slots=True)
-class _ParentState:
+class ParentState:
+    """What a router built on :class:`BestPriceRouter` remembers about one parent order."""
+
     parent: ParentOrder
     leaves: int
+    """Shares not yet filled."""
     rounds: int = 0
     outstanding: set[int] = field(default_factory=set)
+    """Child orders sent and not yet answered (a fill with no leaves, a cancel or a reject answers one)."""
     posted: bool = False
+    """The remainder rests as a DAY order; nothing more is routed."""
 
 
 class BestPriceRouter(Router):
@@ -47,6 +71,9 @@ class BestPriceRouter(Router):
 
     name = "best-price"
     description = "Fee-aware: IOCs at the best net displayed prices across lit venues, split by displayed size."
+
+    iso: ClassVar[bool] = False
+    """Whether lit IOC children are sent as intermarket sweep orders (``spray`` sets it)."""
 
     class Params(BaseModel):
         """Parameters of ``best-price``."""
@@ -56,46 +83,124 @@ class BestPriceRouter(Router):
         retry_delay_ns: int = Field(1_000_000, ge=1, description="Wait before re-reading quotes when none is usable.")
 
     def on_start(self, ctx: RouterContext) -> None:
-        """Keep the lit venues."""
+        """Reset the per-parent state."""
         super().on_start(ctx)
-        self._lit: list[VenueInfo] = [v for v in ctx.venues.values() if v.kind is VenueKind.LIT]
-        self._parents: dict[int, _ParentState] = {}
-        self._child_parent: dict[int, int] = {}
+        self._parents: dict[int, Any] = {}
 
     def on_parent(self, parent: ParentOrder) -> None:
         """Start routing a new parent order."""
-        state = _ParentState(parent, parent.qty)
+        if parent.qty <= 0 or parent.parent_id in self._parents:
+            return
+        state = self._new_state(parent)
         self._parents[parent.parent_id] = state
-        self._route(state)
+        self._start(state)
 
     def on_fill(self, fill: ChildFill) -> None:
         """Book the fill; re-route once the round is answered."""
-        state = self._parents[fill.parent_id]
+        state = self._parents.get(fill.parent_id)
+        if state is None:
+            return
         state.leaves -= fill.qty
-        if fill.leaves_qty == 0:
+        self._filled(state, fill)
+        if fill.leaves_qty <= 0:
             self._answered(state, fill.child_id)
 
     def on_cancelled(self, cancelled: ChildCancelled) -> None:
         """An IOC remainder (or a cancel) came back."""
-        self._answered(self._parents[cancelled.parent_id], cancelled.child_id)
+        state = self._parents.get(cancelled.parent_id)
+        if state is not None:
+            self._answered(state, cancelled.child_id)
 
     def on_reject(self, reject: ChildReject) -> None:
-        """A child was refused: treat it as answered."""
-        self._answered(self._parents[reject.parent_id], reject.child_id)
+        """A child was refused: treat it as answered (a refused cancel of an answered child changes nothing)."""
+        state = self._parents.get(reject.parent_id)
+        if state is not None:
+            self._answered(state, reject.child_id)
 
     def on_timer(self, token: object) -> None:
-        """Retry a parent that found no usable quote."""
-        assert isinstance(token, int)
-        self._route(self._parents[token])
+        """Retry a parent that found no usable quote (the token is its parent id)."""
+        if isinstance(token, int):
+            state = self._parents.get(token)
+            if state is not None:
+                self._route(state)
 
-    # ------------------------------------------------------------------------------------------------------------
-    def _answered(self, state: _ParentState, child_id: int) -> None:
+    # Hooks for subclasses ----------------------------------------------------------------------------------------
+    def _new_state(self, parent: ParentOrder) -> ParentState:
+        """A fresh state for ``parent`` (subclasses return a subclass of :class:`ParentState`)."""
+        return ParentState(parent, parent.qty)
+
+    def _start(self, state: Any) -> None:
+        """Act on a new parent; the default routes it lit."""
+        self._route(state)
+
+    def _filled(self, state: Any, fill: ChildFill) -> None:
+        """Called on each fill after ``state.leaves`` is reduced; the default does nothing."""
+
+    def _round_done(self, state: Any) -> None:
+        """Every outstanding child has been answered; the default routes the remainder lit."""
+        self._route(state)
+
+    def _offer_key(self, offer: Offer) -> tuple[Any, ...]:
+        """Ranking of lit offers, smallest first: net price, then larger size, then name."""
+        return (offer.net_micros, -offer.size, offer.venue)
+
+    def _lit_venues(self, state: Any) -> list[VenueInfo]:
+        """Lit venues the parent may take from (those trading its symbol)."""
+        return trading(self.ctx.venues, state.parent.symbol, kind=VenueKind.LIT)
+
+    def _post_key(self, state: Any, venue: VenueInfo, *, ahead: int) -> tuple[Any, ...]:
+        """Ranking of venues to rest the remainder on: shortest visible queue, lowest maker fee, name."""
+        return (ahead, venue.fees.make_fee_micros, venue.name)
+
+    # Machinery -------------------------------------------------------------------------------------------------
+    def _answered(self, state: Any, child_id: int) -> None:
         if child_id in state.outstanding:
             state.outstanding.discard(child_id)
             if not state.outstanding:
-                self._route(state)
+                self._round_done(state)
 
-    def _route(self, state: _ParentState) -> None:
+    def _send(
+        self,
+        state: Any,
+        *,
+        venue: str,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce,
+        track: bool = True,
+        **flags: Any,
+    ) -> int | None:
+        """Send a child for ``state``'s parent; refuses (returns ``None``) a non-positive size or a wrong venue.
+
+        A tracked child joins ``state.outstanding``.
+        """
+        parent = state.parent
+        info = self.ctx.venues.get(venue)
+        if qty <= 0 or info is None or parent.symbol not in info.symbols:
+            return None
+        child = self.ctx.send(
+            parent_id=parent.parent_id, venue=venue, side=parent.side, qty=qty, price=price, tif=tif, **flags
+        )
+        if track:
+            state.outstanding.add(child)
+        return child
+
+    def _offers(self, state: Any) -> list[Offer]:
+        """Lit contra quotes within the parent's limit, ranked by :meth:`_offer_key`."""
+        parent = state.parent
+        s = sign(parent.side)
+        offers = []
+        for venue in self._lit_venues(state):
+            price, size = contra(self.ctx.quote(venue.name, parent.symbol), parent.side)
+            if price is None or size <= 0 or not within_limit(price, limit=parent.limit_price, side=parent.side):
+                continue
+            take = venue.fees.take_fee_micros
+            offers.append(Offer(venue.name, price, size, s * price * MICROS_PER_PRICE_UNIT + take, take))
+        offers.sort(key=self._offer_key)
+        return offers
+
+    def _route(self, state: Any) -> None:
+        """One round: IOCs down the ranking, split by displayed size (see the module docstring)."""
         if state.leaves <= 0 or state.outstanding or state.posted:
             return
         parent = state.parent
@@ -104,67 +209,46 @@ class BestPriceRouter(Router):
                 self._post(state)
             return
         state.rounds += 1
-        ctx = self.ctx
-        buy = parent.side is Side.BUY
-        s = 1 if buy else -1
-        limit = parent.limit_price
-        candidates = []
-        for venue in self._lit:
-            if parent.symbol not in venue.symbols:
-                continue
-            q = ctx.quote(venue.name, parent.symbol)
-            price, size = (q.ask, q.ask_size) if buy else (q.bid, q.bid_size)
-            if price is None or size <= 0:
-                continue
-            if limit is not None and s * (price - limit) > 0:
-                continue
-            # Net cost per share in micro-dollars, signed so that smaller is better for either side.
-            net = s * price * _MICROS_PER_PRICE_UNIT + venue.fees.take_fee_micros
-            candidates.append((net, -size, venue.name, price, size))
-        if not candidates:
-            if parent.order_type is OrdType.LIMIT:
-                self._post(state)
-            else:
-                ctx.set_timer(self.params.retry_delay_ns, parent.parent_id)
+        offers = self._offers(state)
+        if not offers:
+            self._no_offers(state)
             return
-        candidates.sort()
         unallocated = state.leaves
-        for _net, _neg_size, venue_name, price, size in candidates:
-            qty = size if size < unallocated else unallocated
-            child = ctx.send(
-                parent_id=parent.parent_id, venue=venue_name, side=parent.side, qty=qty, price=price,
-                tif=TimeInForce.IOC,
-            )
-            state.outstanding.add(child)
-            unallocated -= qty
+        for offer in offers:
+            qty = min(offer.size, unallocated)
+            if self._send(state, venue=offer.venue, qty=qty, price=offer.price, tif=TimeInForce.IOC, iso=self.iso):
+                unallocated -= qty
             if not unallocated:
                 break
 
-    def _post(self, state: _ParentState) -> None:
-        """Rest the remainder at the limit where the visible queue at that price is shortest."""
+    def _no_offers(self, state: Any) -> None:
+        """Nothing to take within the limit: a limit order posts, a market order retries later."""
+        if state.parent.order_type is OrdType.LIMIT:
+            self._post(state)
+        else:
+            self.ctx.set_timer(self.params.retry_delay_ns, state.parent.parent_id)
+
+    def _post(self, state: Any) -> None:
+        """Rest the remainder at the limit on the best venue by :meth:`_post_key` (shortest visible queue)."""
         parent = state.parent
-        assert parent.limit_price is not None
         limit = parent.limit_price
-        buy = parent.side is Side.BUY
-        best: tuple[int, int, str] | None = None
-        for venue in self._lit:
-            if parent.symbol not in venue.symbols:
-                continue
-            q = self.ctx.quote(venue.name, parent.symbol)
-            price, size = (q.bid, q.bid_size) if buy else (q.ask, q.ask_size)
-            if price is None or (price < limit if buy else price > limit):
+        if limit is None or state.leaves <= 0 or state.posted:
+            return
+        s = sign(parent.side)
+        best: tuple[Any, ...] | None = None
+        best_venue = ""
+        for venue in self._lit_venues(state):
+            price, size = near(self.ctx.quote(venue.name, parent.symbol), parent.side)
+            if price is None or s * (price - limit) < 0:
                 ahead = 0  # our price would set a new best level there
             elif price == limit:
                 ahead = size
             else:
                 ahead = 1 << 62  # better-priced orders are ahead of us; their depth is not visible at level 1
-            key = (ahead, venue.fees.make_fee_micros, venue.name)
+            key = self._post_key(state, venue, ahead=ahead)
             if best is None or key < best:
-                best = key
+                best, best_venue = key, venue.name
         if best is None:
             return
-        state.posted = True
-        self.ctx.send(
-            parent_id=parent.parent_id, venue=best[2], side=parent.side, qty=state.leaves, price=limit,
-            tif=TimeInForce.DAY,
-        )
+        if self._send(state, venue=best_venue, qty=state.leaves, price=limit, tif=TimeInForce.DAY, track=False):
+            state.posted = True

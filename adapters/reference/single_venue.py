@@ -6,6 +6,9 @@ Each parent order goes, unchanged, to one configured venue as a single child ord
 order (it sweeps that venue's book as deep as it must; anything left is cancelled by the venue), a limit order as a
 DAY limit order at the parent's limit (its marketable part trades on arrival, the rest rests). No re-routing, no
 use of market data. It shows what fragmentation costs a router that ignores it.
+
+Source: the naive baseline of any routing study (a broker that sends everything to its primary or preferred
+exchange).
 """
 
 from __future__ import annotations
