@@ -162,14 +162,9 @@ def _router_limits(timeout_s: float, decision: str, cls: Any) -> Any:
 
 def _apply_router_config(sc: Any, path: Path) -> Any:
     """The scenario with ``[router_params]`` tables replaced by those of a router-config TOML file."""
-    import tomllib
+    from harness.scenario import read_toml
 
-    if not path.is_file():
-        raise UserError(f"{path}: router config file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, what="router config file")
     for name, table in data.items():
         if not isinstance(table, dict):
             raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")

@@ -351,12 +351,6 @@ def _analyze(folder: Path) -> str:
         from harness.analytics import analyze
 
         analyze(folder)
-        meta = folder / "tca" / "meta.json"
-        if meta.is_file():  # the folder is still the hidden temporary one: record it as "." (a reproducible file)
-            data = json.loads(meta.read_text(encoding="utf-8"))
-            if isinstance(data.get("sources"), dict) and "run_folder" in data["sources"]:
-                data["sources"]["run_folder"] = "."
-                meta.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except Exception as exc:
         (folder / "failures").mkdir(exist_ok=True)
         (folder / "failures" / "analysis.txt").write_text(traceback.format_exc(), encoding="utf-8")

@@ -667,17 +667,22 @@ def check_routers(scenario: Scenario, registry: Any, *, source: str) -> None:
         resolve_router_params(scenario, registry, name, source=source)
 
 
+def read_toml(path: Path, *, what: str = "file") -> dict[str, Any]:
+    """A TOML file's contents; one-line UserErrors for a missing file, bad TOML or bad UTF-8."""
+    if not path.is_file():
+        raise UserError(f"{path}: {what} not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text: {err.reason} at byte {err.start}") from None
+
+
 def load_scenario(path: str | Path, *, registry: Any = None) -> tuple[Scenario, Path]:
     """Read and validate a TOML scenario file; returns it with its resolved path."""
     p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{p}: scenario file not found")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{p}: not valid TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise UserError(f"{p}: not UTF-8 text: {err.reason} at byte {err.start}") from None
+    data = read_toml(p, what="scenario file")
     return scenario_from_dict(data, source=str(p), registry=registry), p.resolve()
 
 

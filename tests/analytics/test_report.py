@@ -12,7 +12,8 @@ from harness.errors import UserError
 from tests.analytics import builders as b
 from tests.analytics import cases
 
-TCA_FILES = {"orders.parquet", "summary.csv", "venues.csv", "paired.csv", "ranking.csv", "meta.json"}
+TCA_FILES = {"orders.parquet", "summary.csv", "venues.csv", "paired.csv", "ranking.csv", "meta.json", "review.csv",
+             "review_orders.csv", "exceptions.csv"}
 
 
 def two_router_run(tmp_path):

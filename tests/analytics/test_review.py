@@ -1,0 +1,263 @@
+"""Review policy: the default file is the built-in defaults, policy mistakes are one line naming file, field and
+value, every status follows the documented rule on hand-built orders, and the exception report catches the planted
+orders.
+
+Figure case (seeds 1 and 2; four market orders per seed of 100 shares, parents 1-2 in AAA and 3-4 in BBB; every
+router's figure is the same on each of its orders, so every paired difference is exact):
+    router      PI      E/Q (ES/QS)   1st fill ms   fill rate
+    best-price  0.020   0.05/0.10     1.0           1.00     <- the reference router
+    good        0.0198  0.052/0.10    1.4           1.00     worse by 0.0002, 0.02, 40%, 0     -> pass everywhere
+    meh         0.019   0.06/0.10     1.6           0.95     worse by 0.001, 0.1, 60%, 0.05    -> review everywhere
+    bad         AAA 0.015, BBB 0.020  0.08/0.10     2.5     0.50     worse by 0.0025 (AAA 0.005, BBB 0), 0.3, 150%, 0.5
+                                                                     -> fail (BBB pass)
+Default margins: PI review 0.0005 fail 0.002; E/Q 0.05 / 0.2; speed 50% / 100% of the reference; fill 0.02 / 0.1.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.analytics import analyze, load_policy
+from harness.analytics.context import RunContext, VenueTerms
+from harness.analytics.review import (
+    FigureRule,
+    ReviewPolicy,
+    default_policy_path,
+    exceptions_table,
+    figure_parts,
+    review_tables,
+)
+from harness.errors import UserError
+
+REPO = Path(__file__).resolve().parents[2]
+
+ROUTER_FIGURES = {  # router -> (PI for AAA, PI for BBB, ES, first fill ms, filled shares of 100)
+    "best-price": (0.020, 0.020, 0.05, 1.0, 100),
+    "good": (0.0198, 0.0198, 0.052, 1.4, 100),
+    "meh": (0.019, 0.019, 0.06, 1.6, 95),
+    "bad": (0.015, 0.020, 0.08, 2.5, 50),
+}
+
+
+def order_rows(figures: dict[str, tuple[float, float, float, float, int]] = ROUTER_FIGURES,
+               order_class: str = "market") -> pd.DataFrame:
+    rows = []
+    for router, (pi_a, pi_b, es, first_ms, filled) in figures.items():
+        for seed in (1, 2):
+            for pid in (1, 2, 3, 4):
+                rows.append({
+                    "router": router, "seed": seed, "parent_id": pid, "symbol": "AAA" if pid <= 2 else "BBB",
+                    "side": "buy", "order_class": order_class, "qty": 100, "filled_qty": filled,
+                    "fill_rate": filled / 100, "pi_per_share": pi_a if pid <= 2 else pi_b, "effective_spread": es,
+                    "quoted_spread": 0.10, "time_to_first_fill_ms": first_ms, "shortfall_per_share": 0.03,
+                    "markout_1s": 0.0,
+                })
+    return pd.DataFrame(rows)
+
+
+NO_FILLS = pd.DataFrame(columns=["router", "seed", "parent_id", "venue", "qty", "pi", "liquidity", "fee_usd",
+                                 "rebate_usd", "pfof_usd"])
+
+
+def statuses(review: pd.DataFrame, rule: str, symbol: str = "all") -> dict[str, str]:
+    rows = review[(review["rule"] == rule) & (review["symbol"] == symbol)]
+    return dict(zip(rows["router"], rows["status"], strict=True))
+
+
+def test_the_default_policy_file_is_the_built_in_defaults():
+    path = default_policy_path()
+    assert path == REPO / "scenarios" / "policy" / "review-thresholds.toml"
+    assert load_policy(path) == ReviewPolicy() and load_policy() == ReviewPolicy()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("colour = 1\n", "colour: unknown key (got 1)"),
+    ('[[rules]]\nid = "x"\nfigure = "pi_per_share"\nbenchmark = "median"\n',
+     "rules[0].benchmark: must be \"reference\" or a number (got 'median')"),
+    ('[[rules]]\nid = "x"\nfigure = "pi_per_share"\nreview_margin = 0.2\nfail_margin = 0.1\n',
+     "rules[0].fail_margin: 0.1 is below review_margin 0.2"),
+    ('[[rules]]\nid = "x"\nfigure = "pi_per_share"\n[[rules]]\nid = "x"\nfigure = "fill_rate"\n',
+     "rules[1].id: duplicate rule id 'x'"),
+    ('[[rules]]\nid = "x"\nfigure = "pi_per_share"\nreview_margin = "0.1"\n',
+     "rules[0].review_margin: Input should be a valid number (got '0.1')"),
+    ('[[rules]]\nid = "x"\nfigure = "pi"\n', "rules[0].figure: Input should be 'pi_per_share'"),
+    ("[exceptions]\nlatency_percentile = 120.0\n", "exceptions.latency_percentile: Input should be less than or "
+                                                     "equal to 100 (got 120.0)"),
+    ('[[paying_venue_rules]]\nid = "p"\nreview_share = 0.9\nfail_share = 0.5\n',
+     "paying_venue_rules[0].fail_share: 0.5 is below review_share 0.9"),
+    ("version = \n", "not valid TOML"),
+])
+def test_a_policy_mistake_is_one_line_naming_the_file_the_field_and_the_value(tmp_path, text, message):
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        load_policy(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(UserError, match=r"missing\.toml: policy file not found"):
+        load_policy(tmp_path / "missing.toml")
+
+
+def test_statuses_against_the_reference_router_follow_the_margins():
+    review = review_tables(order_rows(), NO_FILLS, n_boot=200).review
+    expected = {"best-price": "pass", "good": "pass", "meh": "review", "bad": "fail"}
+    for rule in ("pi-marketable", "eq-marketable", "speed-marketable", "fill-marketable"):
+        assert statuses(review, rule) == expected, rule
+    # security by security: bad is 0.005 worse in AAA (fail) and equal in BBB (pass)
+    assert statuses(review, "pi-marketable", "AAA")["bad"] == "fail"
+    assert statuses(review, "pi-marketable", "BBB")["bad"] == "pass"
+    # orders with no non-marketable limit class: no fill-limit rows but the benchmark's; shortfall equal: pass
+    assert set(statuses(review, "shortfall-all").values()) == {"pass"}
+    row = review[(review["rule"] == "pi-marketable") & (review["router"] == "bad") & (review["symbol"] == "all")]
+    row = row.iloc[0]
+    # bad's PI: its orders filled 50 shares each: (0.015 x 4 + 0.020 x 4) x 50 / 400 = 0.0175 vs 0.020; 8 orders
+    assert (row["value"], row["benchmark_value"], row["diff"]) == pytest.approx((0.0175, 0.020, -0.0025))
+    # resampled differences are means of -0.005 (AAA orders) and 0 (BBB orders): the interval lies in [-0.005, 0)
+    assert -0.005 - 1e-12 <= row["ci_low"] <= row["ci_high"] < 0
+    assert (row["orders"], row["seeds"], row["benchmark"], row["review_threshold"], row["fail_threshold"]) == (
+        8, 2, "best-price", 0.0005, 0.002)
+    speed = review[(review["rule"] == "speed-marketable") & (review["router"] == "meh")].iloc[0]
+    # relative margins: 50% and 100% of the reference's 1.0 ms
+    assert (speed["value"], speed["review_threshold"], speed["fail_threshold"]) == pytest.approx((1.6, 0.5, 1.0))
+    bench = review[(review["rule"] == "pi-marketable") & (review["router"] == "best-price")].iloc[0]
+    assert (bench["status"], bench["detail"], bench["value"]) == ("pass", "benchmark router", pytest.approx(0.02))
+
+
+def test_fail_needs_the_interval_to_exclude_zero():
+    # noisy: PI 0.05 on every seed-1 order and -0.03 on every seed-2 order (mean 0.01, worse than 0.02 by 0.01,
+    # above the fail margin); resampled seeds give differences from -0.05 to +0.03, so the interval holds 0: review
+    orders = order_rows()
+    noisy = orders[orders["router"] == "best-price"].assign(router="noisy")
+    noisy["pi_per_share"] = np.where(noisy["seed"] == 1, 0.05, -0.03)
+    review = review_tables(pd.concat([orders, noisy]), NO_FILLS, n_boot=500).review
+    row = review[(review["rule"] == "pi-marketable") & (review["router"] == "noisy") & (review["symbol"] == "all")]
+    assert row["status"].iloc[0] == "review" and "interval includes 0" in row["detail"].iloc[0]
+    assert row["ci_low"].iloc[0] < 0 < row["ci_high"].iloc[0]
+
+
+def test_review_orders_list_the_orders_behind_every_non_pass():
+    tables = review_tables(order_rows(), NO_FILLS, n_boot=100)
+    behind = tables.review_orders
+    pi_aaa = behind[(behind["router"] == "bad") & (behind["rule"] == "pi-marketable") & (behind["symbol"] == "AAA")]
+    assert sorted(zip(pi_aaa["seed"], pi_aaa["parent_id"], strict=True)) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert pi_aaa["worse"].all() and set(pi_aaa["status"]) == {"fail"}
+    assert (pi_aaa["value"].iloc[0], pi_aaa["benchmark_value"].iloc[0]) == pytest.approx((0.015, 0.02))
+    non_pass = tables.review[tables.review["status"] != "pass"]
+    listed = set(zip(behind["router"], behind["rule"], behind["symbol"], strict=True))
+    assert set(zip(non_pass["router"], non_pass["rule"], non_pass["symbol"], strict=True)) == listed
+    assert not (behind["router"] == "good").any()
+
+
+def test_without_a_reference_router_the_fallback_or_a_fixed_benchmark_decides():
+    orders = order_rows()
+    orders = orders[orders["router"] != "best-price"]
+    review = review_tables(orders, NO_FILLS, n_boot=100).review
+    # PI fallback 0 (at the quote or better): every router improves -> pass; E/Q fallback 1.0: all below -> pass
+    assert set(statuses(review, "pi-marketable").values()) == {"pass"}
+    assert set(statuses(review, "eq-marketable").values()) == {"pass"}
+    # fill rate fallback 1.0: meh 0.95 is 0.05 short (review), bad 0.5 short with every order alike (fail)
+    assert statuses(review, "fill-marketable") == {"bad": "fail", "good": "pass", "meh": "review"}
+    # speed has no fallback: the committee cannot pass what nothing benchmarks
+    speed = review[review["rule"] == "speed-marketable"]
+    assert set(speed["status"]) == {"review"} and set(speed["detail"]) == {
+        "no reference router in the run and no fallback benchmark"}
+    fixed = ReviewPolicy(rules=[FigureRule(id="eq", figure="eq_ratio", benchmark=0.55, review_margin=0.0,
+                                           fail_margin=0.2)], paying_venue_rules=[])
+    review = review_tables(order_rows(), NO_FILLS, policy=fixed, n_boot=100).review
+    # E/Q against 0.55: best-price 0.5 and good 0.52 pass, meh 0.6 review, bad 0.8 fail (0.25 > 0.2)
+    assert statuses(review, "eq") == {"bad": "fail", "best-price": "pass", "good": "pass", "meh": "review"}
+    assert set(review["benchmark"]) == {"0.55"}
+
+
+def test_figure_parts_are_the_summary_aggregates():
+    o = order_rows()
+    num, den = figure_parts(o, "eq_ratio")
+    assert (num[0], den[0]) == pytest.approx((0.05 * 100, 0.10 * 100))
+    num, den = figure_parts(o.assign(time_to_first_fill_ms=np.nan), "time_to_first_fill_ms")
+    assert not den.any()
+    with pytest.raises(ValueError, match="unknown figure"):
+        figure_parts(o, "nope")
+
+
+def paying_case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, RunContext]:
+    """best-price fills every order at LIT (PI 0.02, takes, fee); payer sends every order to WH (PFOF) at PI 0.01
+    (100 cph, worse than best-price's 200 cph on the same orders: not better -> share 1 > 0.8: fail); generous sends
+    every order to WH at PI 0.03 (better: pass)."""
+    figures = {r: (pi, pi, 0.05, 1.0, 100) for r, pi in (("best-price", 0.02), ("payer", 0.01), ("generous", 0.03))}
+    orders = order_rows(figures)
+    venue = {"best-price": "LIT", "payer": "WH", "generous": "WH"}
+    fills = orders[["router", "seed", "parent_id", "pi_per_share"]].rename(columns={"pi_per_share": "pi"}).assign(
+        venue=orders["router"].map(venue), qty=100, liquidity="removed", child_id=orders["parent_id"],
+        fee_usd=0.0, rebate_usd=0.0, pfof_usd=0.0)
+    children = fills[["router", "seed", "parent_id", "child_id", "venue"]].assign(tif="ioc", qty=100)
+    context = RunContext(venues={"LIT": VenueTerms("LIT", take_usd=0.003, make_usd=-0.002),
+                                 "WH": VenueTerms("WH", kind="wholesaler", pfof_usd=0.002)})
+    return orders, fills, children, context
+
+
+def test_paying_venue_rule_compares_quality_with_the_reference_on_the_same_orders():
+    orders, fills, children, context = paying_case()
+    tables = review_tables(orders, fills, context=context, children=children, n_boot=50)
+    review = tables.review
+    assert statuses(review, "paying-venues-marketable") == {"best-price": "pass", "generous": "pass", "payer": "fail"}
+    payer = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "payer")].iloc[0]
+    assert payer["value"] == 1.0 and payer["orders"] == 8
+    assert payer["detail"] == ("100.0% of routed shares to paying venues; PI at paying venues 100.00 cph vs 200.00 "
+                               "cph at best-price on the same orders; not better by the margin 0 cph")
+    behind = tables.review_orders
+    assert len(behind[(behind["router"] == "payer") & (behind["rule"] == "paying-venues-marketable")]) == 8
+
+
+def test_exceptions_catch_each_planted_order():
+    # 21 market orders of router r: first fills at 1 ms except order 21 at 50 ms (pooled p99 of 21 values by
+    # linear interpolation: 1 + 0.8 x 49 = 40.2 ms -> only order 21); order 5 PI -0.011 (below -1 tick of $0.01;
+    # order 6 at exactly -0.01 is not); order 7 fill rate 0.4 (below 0.5; order 8 at 0.5 is not); order 9 has 5 of
+    # the router's 1,000 executed market shares at venue RARE (0.5% < 1%); order 10 fills at GHOST, a venue the
+    # scenario does not list.
+    n = 21
+    o = pd.DataFrame({"router": "r", "seed": 1, "parent_id": np.arange(1, n + 1), "symbol": "XYZ", "side": "buy",
+                      "order_class": "market", "qty": 100, "filled_qty": 100, "fill_rate": 1.0,
+                      "pi_per_share": 0.0, "time_to_first_fill_ms": 1.0})
+    o.loc[o["parent_id"] == 21, "time_to_first_fill_ms"] = 50.0
+    o.loc[o["parent_id"] == 5, "pi_per_share"] = -0.011
+    o.loc[o["parent_id"] == 6, "pi_per_share"] = -0.01
+    o.loc[o["parent_id"] == 7, "fill_rate"] = 0.4
+    o.loc[o["parent_id"] == 8, "fill_rate"] = 0.5
+    fills = pd.DataFrame({"router": "r", "seed": 1, "parent_id": [1, 9, 10], "venue": ["MAIN", "RARE", "GHOST"],
+                          "qty": [990, 5, 5]})
+    context = RunContext(venues={v: VenueTerms(v) for v in ("MAIN", "RARE")}, tick_usd={"XYZ": 0.01})
+    ex = exceptions_table(o, fills, context)
+    caught = sorted(zip(ex["parent_id"], ex["rule"], ex["venue"], strict=True))
+    assert caught == [(5, "pi_below_ticks", ""), (7, "poor_fill", ""), (9, "unexpected_venue", "RARE"),
+                      (10, "unexpected_venue", "GHOST"), (21, "slow_first_fill", "")]
+    slow = ex[ex["rule"] == "slow_first_fill"].iloc[0]
+    assert (slow["value"], slow["threshold"]) == pytest.approx((50.0, 40.2))
+    assert ex[ex["rule"] == "pi_below_ticks"]["threshold"].iloc[0] == pytest.approx(-0.01)
+
+
+def test_analyze_writes_the_review_and_honours_a_policy_file(tmp_path):
+    from tests.analytics.test_report import two_router_run
+
+    run = two_router_run(tmp_path)
+    analyze(run, n_boot=50)
+    review = pd.read_csv(run / "tca" / "review.csv")
+    # no best-price router in this run: PI falls back to 0 (R and S both improve on average)
+    assert set(review["router"]) == {"R", "S"} and (run / "tca" / "exceptions.csv").is_file()
+    policy = tmp_path / "strict.toml"
+    policy.write_text('reference_routers = ["R"]\n[[rules]]\nid = "pi"\nfigure = "pi_per_share"\n'
+                      "review_margin = 0.001\nfail_margin = 0.005\n", encoding="utf-8")
+    analyze(run, n_boot=50, policy=policy)
+    review = pd.read_csv(run / "tca" / "review.csv")
+    # S is exactly one cent worse than R on every paired fill: 0.01 > 0.005 with an interval of [0.01, 0.01]
+    assert statuses(review, "pi") == {"R": "pass", "S": "fail"}
+    meta = json.loads((run / "tca" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["review_policy"]["reference_routers"] == ["R"]
+    before = (run / "tca" / "review.csv").read_bytes()
+    policy.write_text("colour = 1\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"strict\.toml: colour: unknown key"):
+        analyze(run, n_boot=50, policy=policy)
+    assert (run / "tca" / "review.csv").read_bytes() == before
