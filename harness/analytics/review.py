@@ -172,11 +172,18 @@ def _default_paying_rules() -> list[PayingVenueRule]:
                             "is not better than the reference router's on the same orders.")]
 
 
+CONFLICT_FREE_REFERENCES = (
+    "best-price", "sequential", "spray", "dark-first", "post-then-take", "wholesaler", "cont-kukanov",
+    "dark-allocator", "censored-dark",
+)
+"""The reference routers that route on price, fees and fill quality only (not rebate-max, random, single-venue)."""
+
+
 class ReviewPolicy(_Strict):
     """The committee's review policy; every field has the documented default."""
 
     version: Literal[1] = 1
-    reference_routers: list[str] = Field(default_factory=lambda: ["best-price"], min_length=1)
+    reference_routers: list[str] = Field(default_factory=lambda: list(CONFLICT_FREE_REFERENCES), min_length=1)
     ci_level: float = Field(0.95, ge=0.5, lt=1)
     conflict: ConflictSection = Field(default_factory=ConflictSection)
     exceptions: ExceptionSection = Field(default_factory=ExceptionSection)

@@ -1,6 +1,6 @@
 """Builders for the harness tests: small scenarios, registries with test routers, and a simulate that keeps the market.
 
-``small_scenario()`` is ``scenarios/default.toml`` cut to a 40-second window and 20 parent orders, so one
+``small_scenario()`` is ``scenarios/default.toml`` cut to a 40-second window, 20 parent orders and two routers, so one
 :func:`harness.engine.simulate` call takes a fraction of a second. ``simulate_keeping_market`` runs the real
 :func:`~harness.engine.simulate` and also returns its :class:`~harness.market.Market` (by spying on the engine's
 ``_collect`` step), so a test can compare what a router saw with what the venues really showed.
@@ -45,6 +45,7 @@ def small_dict(**session: Any) -> dict[str, Any]:
     d["session"].update(session)
     d["flow"]["orders"] = SMALL_ORDERS
     d["flow"]["warmup_s"] = SMALL_WARMUP_S
+    d["routers"] = ["best-price", "single-venue"]  # two routers keep CLI runs of the small scenario quick
     return d
 
 

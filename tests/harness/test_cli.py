@@ -41,6 +41,7 @@ def tiny_dict() -> dict[str, Any]:
     d["session"]["end"] = "09:30:40"
     d["flow"]["orders"] = 10
     d["flow"]["warmup_s"] = 5.0
+    d["routers"] = ["best-price", "single-venue"]
     return d
 
 

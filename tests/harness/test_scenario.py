@@ -73,7 +73,7 @@ def test_default_scenario_validates_with_its_routers():
     assert kinds["WHSB"] == ("wholesaler", False)
     assert [v.fees.pfof_usd for v in sc.venues if v.kind == "wholesaler"] == [0.0030, 0.0045]
     assert [s.name for s in sc.symbols] == ["AAA", "BBB"]
-    assert sc.routers == ["best-price", "single-venue"]
+    assert sc.routers == ["best-price", "sequential", "spray", "dark-first", "wholesaler", "rebate-max", "single-venue"]
     assert (sc.session.start_ns, sc.session.end_ns) == (parse_clock("09:30:00"), parse_clock("09:40:00"))
     assert sc.symbols[0].tick == 100  # $0.01 in 1e-4 USD units, the default at or above $1
 
