@@ -1,8 +1,8 @@
 """Router plug-ins: loading by spec and by entry point, registry rebuilding in workers, and containment.
 
 The plug-in lives in ``tests/harness/data/plugins/ext_router.py``, outside every package of the project. The entry
-point test "installs" it the way pip does: a ``*.dist-info`` folder with ``METADATA`` and ``entry_points.txt`` next
-to the module on the path, which is what ``importlib.metadata`` reads.
+point test builds a separate distribution from it and pip-installs that into a site folder of its own, then runs
+``sorbench`` with that folder on the path.
 """
 
 from __future__ import annotations
@@ -26,16 +26,27 @@ PLUGINS = REPO / "tests" / "harness" / "data" / "plugins"
 PLUGIN_FILE = PLUGINS / "ext_router.py"
 
 
-def _install_fake_dist(root: Path) -> Path:
-    """A site folder holding ext_router.py and its dist-info with a sorbench.routers entry point."""
+def _install_package(root: Path) -> Path:
+    """Build and pip-install (``--target``) a separate distribution whose entry point names the plug-in router.
+
+    The package lives outside the project (a temporary folder), is built with hatchling without network access
+    (``--no-build-isolation``) and installed into its own site folder, exactly as a vendor's wheel would be.
+    """
+    src = root / "ext-router-pkg"
+    (src / "ext_router").mkdir(parents=True)
+    (src / "ext_router" / "__init__.py").write_text(PLUGIN_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    (src / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "ext-router-pkg"\nversion = "0.1"\n\n'
+        '[project.entry-points."sorbench.routers"]\nexternal = "ext_router:ExternalRouter"\n\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["ext_router"]\n', encoding="utf-8")
     site = root / "site"
-    site.mkdir()
-    (site / "ext_router.py").write_text(PLUGIN_FILE.read_text(encoding="utf-8"), encoding="utf-8")
-    info = site / "ext_router_pkg-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ext-router-pkg\nVersion: 0.1\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text(
-        "[sorbench.routers]\nexternal = ext_router:ExternalRouter\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps", "--target",
+         str(site), str(src)], capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (site / "ext_router_pkg-0.1.dist-info" / "entry_points.txt").is_file()
     return site
 
 
@@ -92,11 +103,11 @@ def test_plugin_registry_rebuilds_itself_from_its_sources_when_unpickled():
 
 def test_an_installed_package_s_router_is_found_through_the_entry_point(tmp_path):
     """`sorbench routers` lists the entry point's router with its origin; `sorbench run -r external-test` runs it."""
-    site = _install_fake_dist(tmp_path)
+    site = _install_package(tmp_path)
     listed = _cli("routers", cwd=tmp_path, extra_path=site)
     assert listed.returncode == 0, listed.stderr
     line = next(ln for ln in listed.stdout.splitlines() if "external-test" in ln)
-    assert "entry point ext_router:ExternalRouter" in line
+    assert "entry point ext_router:ExternalRouter" in line and "ext-router-pkg" in listed.stdout
     scenario = tmp_path / "s.toml"
     text = (REPO / "scenarios" / "default.toml").read_text(encoding="utf-8")
     scenario.write_text(text.replace('end = "09:40:00"', 'end = "09:30:40"').replace("orders = 200", "orders = 10")
@@ -106,7 +117,7 @@ def test_an_installed_package_s_router_is_found_through_the_entry_point(tmp_path
     assert ran.returncode == 0, ran.stderr
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     origins = {r["name"]: r["origin"] for r in manifest["routers"]}
-    assert origins["external-test"].startswith("entry point ext_router:ExternalRouter")
+    assert origins["external-test"] == "entry point ext_router:ExternalRouter (ext-router-pkg)"
     assert {r["router"]: r["status"] for r in manifest["runs"]} == {"external-test": "ok", "best-price": "ok"}
 
 
