@@ -72,6 +72,13 @@ def run(
         bool, typer.Option(help="Also rerun every router on twins with venues' payments permuted/scaled (conflict).")
     ] = False,
     incentive_twins: Annotated[int, typer.Option(help="Number of payment twins for --incentive-test.")] = 3,
+    policy: Annotated[
+        Path | None, typer.Option(help="Review-policy TOML (default: scenarios/policy/review-thresholds.toml).")
+    ] = None,
+    broker: Annotated[str | None, typer.Option(help="Broker-dealer named in the Rule 605/606 files.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Month the Rule 605/606 files report, YYYY-MM (default: the session date).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run routers x seeds on a scenario and write a run folder.
@@ -93,6 +100,7 @@ def run(
         except RegistryError as err:
             raise UserError(f"--router: {err}") from None
         limits = _router_limits(callback_timeout, decision_latency, RouterLimits)
+        review, regulatory = _analysis_options(policy, broker, period)
         path = scenario if scenario is not None else default_scenario_path()
         sc, resolved = load_scenario(path, registry=registry)
         if router_config is not None:
@@ -138,11 +146,34 @@ def run(
                 results_root=Path("results"), jobs=jobs, parents=parents, orders_file=orders_file,
                 registry=registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=limits,
                 incentive_twins=twins,
+                review_policy=review, regulatory=regulatory,
             )
     except UserError as err:
         _fail(str(err))
         return
     _print_summary(outcome)
+
+
+def _analysis_options(policy: Path | None, broker: str | None, period: str | None) -> tuple[Any, Any]:
+    """The review policy and the regulatory files' settings from ``--policy``, ``--broker`` and ``--period``."""
+    import datetime as dt
+
+    from harness.analytics.regulatory import RegulatoryConfig
+    from harness.analytics.review import load_policy
+
+    review = load_policy(policy)
+    config = RegulatoryConfig()
+    if broker is not None:
+        if not broker.strip() or len(broker) > 200:
+            raise UserError(f"--broker: {broker!r} must be 1 to 200 characters")
+        config = RegulatoryConfig(broker=broker.strip())
+    if period is not None:
+        try:
+            month = dt.date.fromisoformat(f"{period}-01")
+        except ValueError:
+            raise UserError(f"--period: {period!r} is not a month YYYY-MM") from None
+        config = RegulatoryConfig(broker=config.broker, period=month)
+    return review, config
 
 
 def _router_limits(timeout_s: float, decision: str, cls: Any) -> Any:
@@ -427,24 +458,34 @@ def tca(
     ] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap replicates of the paired router comparisons.")] = 2000,
     boot_seed: Annotated[int, typer.Option(help="Seed of the bootstrap's random stream.")] = 0,
+    policy: Annotated[
+        Path | None, typer.Option(help="Review-policy TOML (default: scenarios/policy/review-thresholds.toml).")
+    ] = None,
+    broker: Annotated[str | None, typer.Option(help="Broker-dealer named in the Rule 605/606 files.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Month the Rule 605/606 files report, YYYY-MM (default: the session date).")
+    ] = None,
 ) -> None:
     """Execution-quality tables (TCA): per order, summary, venue scorecard, paired router comparisons, ranking."""
     from harness.analytics import analyze, analyze_files
     from harness.analytics.aggregate import pooled_rows
 
     try:
+        review, regulatory = _analysis_options(policy, broker, period)
         vendor = {"--orders": orders, "--fills": fills, "--quotes": quotes}
         if run_folder is not None:
             given = [k for k, v in vendor.items() if v is not None]
             if given:
                 raise UserError(f"--run and {', '.join(given)} are exclusive")
-            result = analyze(run_folder, out, n_boot=n_boot, seed=boot_seed)
+            result = analyze(run_folder, out, n_boot=n_boot, seed=boot_seed, policy=review,
+                             regulatory=regulatory)
         else:
             missing = [k for k, v in vendor.items() if v is None]
             if missing:
                 raise UserError(f"{', '.join(missing)} required (or --run FOLDER)")
             orders_file, fills_file, quotes_file = (v for v in vendor.values() if v is not None)
-            result = analyze_files(orders_file, fills_file, quotes_file, out, n_boot=n_boot, seed=boot_seed)
+            result = analyze_files(orders_file, fills_file, quotes_file, out, n_boot=n_boot, seed=boot_seed,
+                                   policy=review)
     except UserError as err:
         _fail(str(err))
         return

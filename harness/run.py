@@ -123,16 +123,26 @@ def run_scenario(
     limits: RouterLimits | None = None,
     incentive_twins: int = 0,
     analyze_tables: bool = True,
+    review_policy: Any = None,
+    regulatory: Any = None,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
     ``incentive_twins`` > 0 also runs every router x seed on that many twins of the scenario whose venues' payments
     (PFOF and maker rebates) are permuted or scaled while nothing else changes (:func:`payment_twins`), and writes
     each router's venue shares per twin to ``incentive/`` for the conflict analytics. ``analyze_tables`` runs the
-    analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder before it is published.
+    analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder before it is published, with
+    ``review_policy`` (a :class:`~harness.analytics.review.ReviewPolicy`; None: the default policy file) and
+    ``regulatory`` (a :class:`~harness.analytics.regulatory.RegulatoryConfig`: broker, customer, period); both are
+    recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way.
     """
+    from harness.analytics.regulatory import RegulatoryConfig
+    from harness.analytics.review import load_policy
+
     registry = registry or builtin_registry()
     limits = limits or RouterLimits()
+    review_policy = review_policy if review_policy is not None else load_policy(None)
+    regulatory = regulatory if regulatory is not None else RegulatoryConfig()
     started = _utc_now()
     source = str(scenario_path) if scenario_path else scenario.name
     params = {r: resolve_router_params(scenario, registry, r, source=source) for r in routers}
@@ -201,6 +211,8 @@ def run_scenario(
                 "reproducible": limits.decision_latency != "measured",
             },
             "incentive_twins": incentive_twins,
+            "review_policy": review_policy.model_dump(mode="json"),
+            "regulatory": regulatory_manifest(regulatory),
             "started_utc": started.isoformat(),
             "runs": [
                 {"router": res.router, "seed": res.seed, "status": res.status, "error": res.error or None,
@@ -210,7 +222,7 @@ def run_scenario(
         }
         manifest_path = tmp / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the analytics read it
-        manifest["analysis"] = _analyze(tmp) if analyze_tables else "skipped"
+        manifest["analysis"] = _analyze(tmp, review_policy, regulatory) if analyze_tables else "skipped"
         manifest["finished_utc"] = _utc_now().isoformat()
         manifest["files"] = {
             str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
@@ -345,12 +357,35 @@ def _incentive_test(
     return described, rows
 
 
-def _analyze(folder: Path) -> str:
+def regulatory_manifest(config: Any) -> dict[str, Any]:
+    """The manifest's record of a :class:`~harness.analytics.regulatory.RegulatoryConfig` (JSON types)."""
+    return {
+        "broker": config.broker, "customer": config.customer,
+        "designated_participant": config.designated_participant, "entity_codes": dict(config.entity_codes),
+        "period": config.period.isoformat() if config.period else None, "timestamp": config.timestamp,
+    }
+
+
+def regulatory_from_manifest(record: dict[str, Any] | None) -> Any:
+    """The :class:`~harness.analytics.regulatory.RegulatoryConfig` a manifest recorded (defaults when absent)."""
+    from harness.analytics.regulatory import RegulatoryConfig
+
+    if not record:
+        return RegulatoryConfig()
+    period = dt.date.fromisoformat(record["period"]) if record.get("period") else None
+    return RegulatoryConfig(
+        broker=record["broker"], customer=record["customer"],
+        designated_participant=record["designated_participant"], entity_codes=dict(record.get("entity_codes") or {}),
+        period=period, timestamp=record.get("timestamp"),
+    )
+
+
+def _analyze(folder: Path, policy: Any = None, regulatory: Any = None) -> str:
     """Run the analytics on a finished folder; an analytics failure is recorded, never loses the simulations."""
     try:
         from harness.analytics import analyze
 
-        analyze(folder)
+        analyze(folder, policy=policy, regulatory=regulatory)
     except Exception as exc:
         (folder / "failures").mkdir(exist_ok=True)
         (folder / "failures" / "analysis.txt").write_text(traceback.format_exc(), encoding="utf-8")

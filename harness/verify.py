@@ -95,9 +95,10 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     """Run again from the manifest into a temporary folder; returns the new files' hashes and notes."""
     from adapters.loader import full_registry
     from adapters.registry import RegistryError
+    from harness.analytics.review import ReviewPolicy
     from harness.flow import load_parents
     from harness.router_node import RouterLimits
-    from harness.run import _version, git_commit, run_scenario
+    from harness.run import _version, git_commit, regulatory_from_manifest, run_scenario
     from harness.scenario import Scenario
 
     notes: list[str] = []
@@ -139,6 +140,9 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
             orders_file=Path(orders_file) if orders_file else None, registry=registry, limits=limits,
             incentive_twins=int(manifest.get("incentive_twins") or 0),
             analyze_tables=manifest.get("analysis", "ok") != "skipped",
+            review_policy=ReviewPolicy.model_validate(manifest["review_policy"])
+            if manifest.get("review_policy") else None,
+            regulatory=regulatory_from_manifest(manifest.get("regulatory")),
         )
         again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
     finally:
