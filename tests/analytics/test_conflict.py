@@ -185,13 +185,34 @@ def test_regret_picks_the_best_reference_present_by_customer_pi(tmp_path):
 
 
 def test_venue_choice_reports_an_unidentified_regression_instead_of_numbers(tmp_path):
-    # three venues whose quality never changes across seeds: 3 distinct rows cannot identify 4 coefficients
-    # (intercept, payment, PI, markout; the fill rate is 100% everywhere and dropped)
+    # three venues whose quality never changes across seeds: the fill rate is 100% everywhere (dropped), PI and
+    # markout move together across the three venues (markout dropped as collinear), and the 3 distinct rows would fit
+    # intercept, payment and PI exactly, with zero standard errors: reported as not identified, not as numbers
     vc = conflict_of(planted_run(tmp_path, incentive=False)).venue_choice
     rows = vc[vc["router"] == "conflicted"]
-    assert list(rows["term"]) == ["intercept", "payment_mils", "pi_cph", "markout_1s_cph"]
-    assert rows["coef"].isna().all() and rows["note"].iloc[0].startswith("fill_rate_pct constant: dropped; "
-                                                                         "not identified (12 observations")
+    assert list(rows["term"]) == ["intercept", "payment_mils", "pi_cph"]
+    assert rows["coef"].isna().all()
+    assert rows["note"].iloc[0] == ("fill_rate_pct constant: dropped; markout_1s_cph collinear with the other terms: "
+                                    "dropped; not identified (12 observations, 3 distinct, 3 terms, rank 3)")
+
+
+def test_venue_choice_with_the_incentive_test_identifies_the_payment_effect_within_venues(tmp_path):
+    """The twins add seed x twin x venue rows (4 seeds x 2 twins x 3 venues = 24) whose payments vary within a venue.
+
+    conflicted sends all its shares to WH_HI in twin 0 (3 mils) and to WH_LO in twin 1 (WH_LO now 3 mils): within
+    each wholesaler its share moves 0 -> 100 points as the payment goes 1 -> 3 mils, 50 points per mil. Every venue's
+    payment averages 2 mils over the twins (LIT1 is 2 in both), so payment is orthogonal to the venue-level controls
+    and its coefficient is exactly that within-venue slope, 50; best-price (always WH_LO) and clean (always LIT1)
+    never move within a venue: 0, their intervals covering zero.
+    """
+    vc = conflict_of(planted_run(tmp_path, incentive=True)).venue_choice.set_index(["router", "term"])
+    assert vc.loc[("conflicted", "payment_mils"), "coef"] == pytest.approx(50.0)
+    assert vc.loc[("conflicted", "payment_mils"), "ci_low"] > 0
+    assert vc.loc[("conflicted", "payment_mils"), "n"] == 24
+    for clean in ("best-price", "clean"):
+        row = vc.loc[(clean, "payment_mils")]
+        assert row["coef"] == pytest.approx(0.0, abs=1e-9) and row["ci_low"] < 0 < row["ci_high"]
+    assert vc.loc[("conflicted", "payment_mils"), "note"].startswith("with the incentive test: 2 payment settings")
 
 
 def test_ols_with_hc1_standard_errors_matches_the_hand_computation():
