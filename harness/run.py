@@ -102,6 +102,23 @@ def _version() -> str:
         return "0+unknown"
 
 
+# The installed distributions a run's results depend on (the simulator, the tables, the analytics and the files).
+RESULT_PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", "jinja2", "lxml", "duckdb")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions of :data:`RESULT_PACKAGES` (None for one not installed), for the manifest."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for name in RESULT_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -193,6 +210,7 @@ def run_scenario(
             "sorbench_version": _version(),
             "git_commit": git_commit(Path(__file__).resolve().parent.parent),
             "python": sys.version.split()[0],
+            "packages": package_versions(),
             "platform": platform.platform(),
             "command": list(command),
             "scenario_file": str(scenario_path) if scenario_path else None,

@@ -98,7 +98,7 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     from harness.analytics.review import ReviewPolicy
     from harness.flow import load_parents
     from harness.router_node import RouterLimits
-    from harness.run import _version, git_commit, regulatory_from_manifest, run_scenario
+    from harness.run import _version, git_commit, package_versions, regulatory_from_manifest, run_scenario
     from harness.scenario import Scenario
 
     notes: list[str] = []
@@ -126,6 +126,10 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     limits = RouterLimits(
         callback_timeout_s=lim.get("callback_timeout_s", 30.0), decision_latency=lim.get("decision_latency", "none")
     )
+    recorded = manifest.get("packages") or {}
+    for name, now in package_versions().items():
+        if name in recorded and recorded[name] != now:
+            notes.append(f"run made with {name} {recorded[name]}, verifying with {now}")
     if manifest.get("sorbench_version") != _version():
         notes.append(f"run made with sorbench {manifest.get('sorbench_version')}, verifying with {_version()}")
     here = git_commit(Path(__file__).resolve().parent.parent)
