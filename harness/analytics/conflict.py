@@ -458,7 +458,7 @@ def quote_fade(children: pd.DataFrame, quotes: pd.DataFrame) -> pd.DataFrame:
     need = {"limit_price", "sent_ts_ns", "venue_ts_ns", "side", "symbol"}
     if not need <= set(children.columns):
         return pd.DataFrame(columns=["router", "targeting_children", "targeted_shares", "faded_shares", "quote_fade"])
-    c = children[children["limit_price"].notna()]
+    c = children[children["limit_price"].notna() & children["venue_ts_ns"].notna()]  # in flight at the end: left out
     for flag in ("midpoint_peg", "post_only"):
         if flag in c.columns:
             c = c[~c[flag].astype(bool)]
@@ -467,7 +467,7 @@ def quote_fade(children: pd.DataFrame, quotes: pd.DataFrame) -> pd.DataFrame:
     key = c.assign(symbol=c["symbol"] + "|" + c["venue"])
     codes = prices.codes(key)
     buy = c["side"].to_numpy() == "buy"
-    sent_t, arr_t = c["sent_ts_ns"].to_numpy(np.int64), c["venue_ts_ns"].to_numpy(np.int64)
+    sent_t, arr_t = c["sent_ts_ns"].to_numpy(np.int64), c["venue_ts_ns"].astype(np.int64).to_numpy(np.int64)
     at_sent, size_sent = prices.at(codes, sent_t), sizes.at(codes, sent_t)
     at_arr, size_arr = prices.at(codes, arr_t, strict=True), sizes.at(codes, arr_t, strict=True)
     far_sent = micros(np.where(buy, at_sent.ask, at_sent.bid))

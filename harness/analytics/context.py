@@ -135,7 +135,7 @@ CHILD_DETAIL_COLUMNS = (
     Column("qty", "int", non_negative=True),
     Column("limit_price", "float", required=False, nullable=True),
     Column("sent_ts_ns", "int", required=False),
-    Column("venue_ts_ns", "int", required=False),
+    Column("venue_ts_ns", "int", required=False, nullable=True),  # null: still in flight at the end
     Column("filled_qty", "int", required=False, non_negative=True),
 )
 FLAG_COLUMNS = ("post_only", "iso", "midpoint_peg")

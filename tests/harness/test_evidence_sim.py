@@ -68,3 +68,23 @@ def test_paired_intervals_shrink_as_seeds_are_added(tmp_path):
     steady = ratio.drop("time_to_first_fill_ms")
     assert (steady < 1.0).all(), ratio.to_dict()
     assert statistics.mean(ratio) < 0.8, ratio.to_dict()
+
+
+def test_child_orders_still_in_flight_at_the_end_do_not_break_the_analytics(tmp_path):
+    """With a 1 s order-entry link, children sent in the session's last second never reach their venue (no
+    venue_ts_ns); the analytics leave them out of the quote-fade figure and the run's analysis still succeeds."""
+    d = small_dict()
+    d["latency"]["links"] = [x for x in d["latency"].get("links", [])
+                             if not (x["participant"] == "router" and x["direction"] == "order_entry")]
+    d["latency"]["links"] += [{"participant": "router", "venue": v["name"], "direction": "order_entry",
+                               "model": {"model": "constant", "ns": 1_000_000_000}} for v in d["venues"]]
+    d["flow"]["orders"] = 60
+    out = tmp_path / "run"
+    run_scenario(small_scenario(d), scenario_path=None, routers=["best-price"], seeds=[1, 2], out_dir=out,
+                 results_root=tmp_path)
+    children = pq.read_table(out / "child_orders.parquet").to_pandas()
+    assert children["venue_ts_ns"].isna().any()  # the case under test happened
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert '"analysis": "ok"' in manifest
+    leakage = pd.read_csv(out / "conflict" / "leakage.csv")
+    assert leakage.loc[0, "targeting_children"] > 0
