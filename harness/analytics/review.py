@@ -318,10 +318,10 @@ def _status(rule: FigureRule, value: float, bench: float, lo: float, hi: float) 
     return "pass", review_thr, fail_thr, "within the review margin"
 
 
-def _reference(orders: pd.DataFrame, policy: ReviewPolicy) -> str | None:
-    """The best reference router present, by customer net PI (ties: first listed)."""
+def _reference(orders: pd.DataFrame, policy: ReviewPolicy, *, excluding: str | None = None) -> str | None:
+    """The best reference router present (other than ``excluding``), by customer net PI (ties: first listed)."""
     routers = set(orders["router"].unique())
-    present = [r for r in policy.reference_routers if r in routers]
+    present = [r for r in policy.reference_routers if r in routers and r != excluding]
     if not present:
         return None
     pi = customer_net_pi_cph(orders)
@@ -473,6 +473,8 @@ def _paying_review(orders: pd.DataFrame, fills: pd.DataFrame, children: pd.DataF
         return [], []
     pays = venue_pays(context, fills)
     ref = _reference(orders, policy)
+    # The reference router is held against the next-best reference router (it cannot be its own benchmark).
+    runner_up = _reference(orders, policy, excluding=ref) if ref else None
     keyed = orders[[*ORDER_KEYS, "order_class"]]
     routed = children if children is not None and len(children) else None
     f = fills.merge(keyed, on=ORDER_KEYS, how="inner")
@@ -486,25 +488,26 @@ def _paying_review(orders: pd.DataFrame, fills: pd.DataFrame, children: pd.DataF
     rows, behind = [], []
     for rule in policy.paying_venue_rules:
         r_scope, f_scope = routed[_scope(routed, rule.order_classes)], f[_scope(f, rule.order_classes)]
-        ref_orders = orders[orders["router"] == ref] if ref else None
         for router in sorted(orders["router"].unique()):
             mine = r_scope[r_scope["router"] == router]
             total = float(mine["qty"].sum())
             share = float(mine["_paid_qty"].sum()) / total if total else float("nan")
             mf = f_scope[f_scope["router"] == router]
             pi_paid = _pi_cph(mf[mf["_paid"]])
-            if ref_orders is not None and router != ref:
-                same = ref_orders.merge(mf.loc[mf["_paid"], ["seed", "parent_id"]].drop_duplicates(),
-                                        on=["seed", "parent_id"])
-                against, label = float(customer_net_pi_cph(same).get(ref, np.nan)), f"{ref} on the same orders"
+            bench = runner_up if router == ref else ref
+            if bench is not None:
+                same = orders[orders["router"] == bench].merge(
+                    mf.loc[mf["_paid"], ["seed", "parent_id"]].drop_duplicates(), on=["seed", "parent_id"])
+                against, label = float(customer_net_pi_cph(same).get(bench, np.nan)), f"{bench} on the same orders"
             else:
                 against, label = _pi_cph(mf[~mf["_paid"]]), "its other venues"
-            better = bool(np.isfinite(pi_paid) and np.isfinite(against) and
-                          pi_paid > against + rule.quality_margin_cph)
+            known = bool(np.isfinite(pi_paid) and np.isfinite(against))
+            better = known and pi_paid > against + rule.quality_margin_cph
             if not np.isfinite(share):
                 status, detail = "pass", "no routed shares in scope"
             else:
-                status = ("fail" if share > rule.fail_share and not better else
+                # fail needs evidence that the paid-for routing is not better; without a comparison, only review
+                status = ("fail" if share > rule.fail_share and known and not better else
                           "review" if share > rule.review_share and not better else "pass")
                 quality = (f"PI at paying venues {pi_paid:.2f} cph vs {against:.2f} cph at {label}"
                            if np.isfinite(pi_paid) and np.isfinite(against) else "quality comparison unavailable")

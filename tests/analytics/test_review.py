@@ -212,6 +212,25 @@ def test_paying_venue_rule_compares_quality_with_the_reference_on_the_same_order
     assert len(behind[(behind["router"] == "payer") & (behind["rule"] == "paying-venues-marketable")]) == 8
 
 
+def test_the_reference_router_is_held_against_the_next_best_reference_and_no_comparison_is_only_review():
+    """generous (PI 300 cph, all at the paying WH) becomes the reference when listed first among the references; it
+    cannot be its own benchmark, so its paid-for routing is compared with best-price's 200 cph on the same orders:
+    better -> pass. payer (100 cph) is now compared with generous's 300 cph: fail. With generous the only reference,
+    nothing benchmarks generous and its other venues carry no fills: no comparison, so 100% to paying venues is a
+    review (fail needs evidence that the routing is not better)."""
+    orders, fills, children, context = paying_case()
+    two_refs = ReviewPolicy(reference_routers=["generous", "best-price"])
+    review = review_tables(orders, fills, context=context, children=children, policy=two_refs, n_boot=50).review
+    assert statuses(review, "paying-venues-marketable") == {"best-price": "pass", "generous": "pass", "payer": "fail"}
+    generous = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "generous")].iloc[0]
+    assert "PI at paying venues 300.00 cph vs 200.00 cph at best-price on the same orders; better" in generous["detail"]
+    alone = ReviewPolicy(reference_routers=["generous"])
+    review = review_tables(orders, fills, context=context, children=children, policy=alone, n_boot=50).review
+    generous = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "generous")].iloc[0]
+    assert generous["status"] == "review"
+    assert "quality comparison unavailable" in generous["detail"]
+
+
 def test_exceptions_catch_each_planted_order():
     # 21 market orders of router r: first fills at 1 ms except order 21 at 50 ms (pooled p99 of 21 values by
     # linear interpolation: 1 + 0.8 x 49 = 40.2 ms -> only order 21); order 5 PI -0.011 (below -1 tick of $0.01;
