@@ -417,7 +417,7 @@ def _drop_aliased(d: pd.DataFrame, terms: list[str]) -> tuple[list[str], list[st
         x = np.column_stack([np.ones(len(d)), *(d[t].to_numpy(np.float64) for t in ts)])
         return int(np.linalg.matrix_rank(x))
 
-    kept, dropped = list(terms), []
+    kept, dropped = list(terms), list[str]()
     for t in reversed(terms):
         if t == "payment_mils" or rank(kept) == len(kept) + 1:
             continue

@@ -1,4 +1,4 @@
-"""The evidence on simulated runs: a planted conflict is flagged over several seeds and paired intervals shrink with seeds.
+"""Evidence on simulated runs: a planted conflict is flagged over several seeds; paired intervals shrink with seeds.
 
 These run the real simulator (the default scenario cut to a short window, :func:`tests.harness.helpers.small_dict`)
 and the real analytics; the hand-built known-answer cases are in ``tests/analytics``.
