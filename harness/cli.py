@@ -79,14 +79,50 @@ def run(
     period: Annotated[
         str | None, typer.Option(help="Month the Rule 605/606 files report, YYYY-MM (default: the session date).")
     ] = None,
+    realtime: Annotated[
+        bool, typer.Option(help="Pace the simulation against the wall clock (needed by an external router: fix).")
+    ] = False,
+    time_factor: Annotated[
+        float, typer.Option(help="With --realtime: simulated seconds per wall second (1: real time).")
+    ] = 1.0,
+    window: Annotated[
+        str | None, typer.Option(help="With --realtime: session window HH:MM:SS-HH:MM:SS (replaces the scenario's).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    suite: Annotated[
+        Path | None, typer.Option(help="Run every scenario of a suite TOML file into one bundle with one report.")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="A run folder to compare this run with (sorbench compare BASELINE NEW); default seeds: its."),
+    ] = None,
 ) -> None:
     """Run routers x seeds on a scenario and write a run folder.
 
     ``--router`` takes a registered name (built-in or from an installed package's ``sorbench.routers`` entry point),
-    ``package.module:Class`` or ``path/to/file.py:Class``.
+    ``package.module:Class`` or ``path/to/file.py:Class``. ``--suite FILE`` runs a suite of scenarios instead
+    (docs/workflows.md). ``--baseline RUN`` compares the new run with RUN once it is written.
     """
+    if suite is not None:
+        given = [name for name, value in (
+            ("SCENARIO", scenario), ("--router", router), ("--seed", seed), ("--seeds", seeds), ("--orders", orders),
+            ("--router-config", router_config), ("--incentive-test", incentive_test), ("--realtime", realtime),
+            ("--window", window), ("--baseline", baseline)) if value]
+        try:
+            if given:
+                raise UserError(f"--suite and {', '.join(given)} are exclusive (the suite file sets them per run)")
+            _run_suite(suite, out=out, jobs=jobs, quiet=quiet, callback_timeout=callback_timeout,
+                       decision_latency=decision_latency, policy=policy, broker=broker, period=period)
+        except UserError as err:
+            _fail(str(err))
+        return
     try:
+        if baseline is not None and seed is None and seeds is None:
+            from harness.verify import read_manifest
+
+            baseline_seeds: list[int] | None = [int(s) for s in read_manifest(baseline)["seeds"]]
+        else:
+            baseline_seeds = None
         from adapters.loader import full_registry, is_spec
         from adapters.registry import RegistryError
         from harness.flow import load_parents
@@ -114,6 +150,8 @@ def run(
         if jobs < 1:
             raise UserError(f"--jobs: {jobs} must be at least 1")
         seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
+        if baseline_seeds is not None:
+            seed_list = baseline_seeds
         routers = [specs.get(r, r) for r in router] if router else list(sc.routers)
         for i, name in enumerate(routers):
             if name not in registry:
@@ -124,6 +162,7 @@ def run(
         sc = sc.model_copy(update={
             "routers": routers, "router_params": {k: v for k, v in sc.router_params.items() if k in routers},
         })
+        sc, paced = _realtime_options(sc, registry, routers, realtime, time_factor, window, incentive_test)
         orders_file = orders
         if orders_file is None and sc.flow.file is not None:
             orders_file = (resolved.parent / sc.flow.file)
@@ -146,12 +185,69 @@ def run(
                 results_root=Path("results"), jobs=jobs, parents=parents, orders_file=orders_file,
                 registry=registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=limits,
                 incentive_twins=twins,
-                review_policy=review, regulatory=regulatory,
+                review_policy=review, regulatory=regulatory, realtime=paced,
             )
     except UserError as err:
         _fail(str(err))
         return
     _print_summary(outcome)
+    if baseline is not None:
+        try:
+            _compare_and_print(baseline, outcome.out_dir, out=None, routers=None, n_boot=2000, boot_seed=0)
+        except UserError as err:
+            _fail(f"--baseline: {err} (the run itself is complete: {outcome.out_dir})")
+
+
+def _run_suite(path: Path, *, out: Path | None, jobs: int, quiet: bool, callback_timeout: float,
+               decision_latency: str, policy: Path | None, broker: str | None, period: str | None) -> None:
+    """``sorbench run --suite``: check the suite, run its scenarios into one bundle and print its summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.router_node import RouterLimits
+    from harness.suite import load_suite, run_suite
+
+    if jobs < 1:
+        raise UserError(f"--jobs: {jobs} must be at least 1")
+    limits = _router_limits(callback_timeout, decision_latency, RouterLimits)
+    review, regulatory = _analysis_options(policy, broker, period)
+    plan = load_suite(path)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=_err, disable=quiet, transient=True,
+    )
+    with progress:
+        task = progress.add_task(f"suite {plan.suite.name}", total=plan.simulations)
+        outcome = run_suite(
+            plan, out_dir=out, results_root=Path("results"), jobs=jobs, command=sys.argv, limits=limits,
+            review_policy=review, regulatory=regulatory, on_done=lambda _res: progress.advance(task),
+            on_entry=lambda entry: progress.update(task, description=f"suite {plan.suite.name}: {entry.label}"),
+        )
+    table = Table(title=f"Suite {plan.suite.name}: review verdict per router and scenario", title_justify="left")
+    table.add_column("router", no_wrap=True)
+    labels = [r["label"] for r in outcome.runs]
+    for label in labels:
+        table.add_column(label, no_wrap=True)
+    summary = outcome.summary
+    for router in dict.fromkeys(summary["router"]):
+        cells = []
+        for label in labels:
+            row = summary[(summary["label"] == label) & (summary["router"] == router)]
+            if not len(row):
+                cells.append("-")
+            elif row["status"].iloc[0] == "failed":
+                cells.append("[red]run failed[/]")
+            else:
+                verdict = row["review"].iloc[0]
+                text = "no review" if not isinstance(verdict, str) else verdict
+                text += " + conflict flag" if row["conflict_flagged"].iloc[0] in (True,) else ""
+                color = {"pass": "green", "review": "yellow", "fail": "red"}.get(str(verdict), "default")
+                cells.append(f"[{color}]{escape(text)}[/]")
+        table.add_row(escape(str(router)), *cells)
+    _out.print(table)
+    for rec in outcome.runs:
+        if rec["status"] != "ok":
+            _out.print(f"[red]FAILED[/] {escape(rec['label'])}: {escape(str(rec['error']))}")
+    _out.print(f"bundle: {outcome.out_dir} (suite.html, suite.json, suite_summary.csv)")
 
 
 def _analysis_options(policy: Path | None, broker: str | None, period: str | None) -> tuple[Any, Any]:
@@ -174,6 +270,29 @@ def _analysis_options(policy: Path | None, broker: str | None, period: str | Non
             raise UserError(f"--period: {period!r} is not a month YYYY-MM") from None
         config = RegulatoryConfig(broker=config.broker, period=month)
     return review, config
+
+
+def _realtime_options(
+    sc: Any, registry: Any, routers: list[str], realtime: bool, time_factor: float, window: str | None,
+    incentive_test: bool,
+) -> tuple[Any, Any]:
+    """The scenario (with ``--window`` applied) and the real-time settings (None: virtual time); one-line errors."""
+    from harness.realtime import RealtimeSettings, apply_window, parse_window, requires_realtime
+
+    external = [r for r in routers if requires_realtime(registry.get(r))]
+    if not realtime:
+        if external:
+            raise UserError(f"--router {external[0]}: an external router takes part only in real time: add --realtime "
+                            "(see docs/fix.md)")
+        if window is not None or time_factor != 1.0:
+            raise UserError("--window and --time-factor need --realtime")
+        return sc, None
+    if not (math.isfinite(time_factor) and 0 < time_factor <= 1000):
+        raise UserError(f"--time-factor: {time_factor} must be > 0 and <= 1000")
+    if incentive_test and external:
+        raise UserError(f"--incentive-test: router {external[0]!r} cannot be rerun on payment twins (it is external)")
+    span = parse_window(window) if window is not None else None
+    return apply_window(sc, span), RealtimeSettings(time_factor=time_factor, window=span)
 
 
 def _router_limits(timeout_s: float, decision: str, cls: Any) -> Any:
@@ -302,6 +421,24 @@ def verify(
         _out.print(f"[red]DIFFERS[/] {escape(line)}")
     _out.print(f"{run_folder}: NOT verified ({len(report.problems)} problem(s))")
     raise typer.Exit(1)
+
+
+@app.command("report")
+def report_cmd(
+    run_folder: Annotated[Path, typer.Argument(help="A run folder written by sorbench run.")],
+    pdf: Annotated[bool, typer.Option(help="Also print report.pdf (headless Chromium, else a fallback).")] = True,
+) -> None:
+    """Rebuild a run folder's report.html and report.pdf from its files (docs/reports.md)."""
+    from harness.report import rebuild_report
+
+    try:
+        files = rebuild_report(run_folder, pdf=pdf)
+    except UserError as err:
+        _fail(str(err))
+        return
+    _out.print(f"report: {files.html}")
+    if files.pdf is not None:
+        _out.print(f"pdf:    {files.pdf} ({escape(files.pdf_renderer or '')})")
 
 
 @app.command()
@@ -465,15 +602,38 @@ def tca(
     period: Annotated[
         str | None, typer.Option(help="Month the Rule 605/606 files report, YYYY-MM (default: the session date).")
     ] = None,
+    fix_log: Annotated[
+        Path | None,
+        typer.Option(help="A FIX tag=value log or drop copy: orders (35=D) and fills (35=8); --quotes optional."),
+    ] = None,
+    lenient: Annotated[
+        bool, typer.Option(help="With --fix-log: skip malformed lines (counted and listed) instead of stopping.")
+    ] = False,
 ) -> None:
-    """Execution-quality tables (TCA): per order, summary, venue scorecard, paired router comparisons, ranking."""
+    """Execution-quality tables (TCA): per order, summary, venue scorecard, paired router comparisons, ranking.
+
+    Inputs: a run folder (``--run``), a vendor's ``--orders/--fills/--quotes``, or a FIX log (``--fix-log``, see
+    docs/workflows.md).
+    """
     from harness.analytics import analyze, analyze_files
     from harness.analytics.aggregate import pooled_rows
 
     try:
         review, regulatory = _analysis_options(policy, broker, period)
         vendor = {"--orders": orders, "--fills": fills, "--quotes": quotes}
-        if run_folder is not None:
+        notes: list[str] = []
+        if lenient and fix_log is None:
+            raise UserError("--lenient applies to --fix-log only")
+        if fix_log is not None:
+            from harness.fixlog import analyze_fix_log
+
+            given = [k for k, v in {"--run": run_folder, "--orders": orders, "--fills": fills}.items() if v is not None]
+            if given:
+                raise UserError(f"--fix-log and {', '.join(given)} are exclusive")
+            fixed = analyze_fix_log(fix_log, quotes, out, n_boot=n_boot, seed=boot_seed, policy=review,
+                                    lenient=lenient)
+            result, notes = fixed.tables, fixed.notes
+        elif run_folder is not None:
             given = [k for k, v in vendor.items() if v is not None]
             if given:
                 raise UserError(f"--run and {', '.join(given)} are exclusive")
@@ -482,7 +642,7 @@ def tca(
         else:
             missing = [k for k, v in vendor.items() if v is None]
             if missing:
-                raise UserError(f"{', '.join(missing)} required (or --run FOLDER)")
+                raise UserError(f"{', '.join(missing)} required (or --run FOLDER, or --fix-log FILE)")
             orders_file, fills_file, quotes_file = (v for v in vendor.values() if v is not None)
             result = analyze_files(orders_file, fills_file, quotes_file, out, n_boot=n_boot, seed=boot_seed,
                                    policy=review)
@@ -498,7 +658,70 @@ def tca(
             _fmt(row.eq_ratio, ".3f"), _fmt(row.shortfall_per_share, "+.4f"), _fmt(row.first_fill_ms_median, ".2f"),
         )
     _out.print(table)
+    for note in notes:
+        _out.print(f"note: {escape(note)}")
     _out.print(f"tca tables: {result.out_dir}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder before the change (A).")],
+    run_b: Annotated[Path, typer.Argument(help="Run folder after the change (B), on the same flows and seeds.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: results/compare-<A>-vs-<B>; never replaced).")
+    ] = None,
+    router: Annotated[
+        list[str] | None, typer.Option("--router", "-r", help="Compare only this router (repeatable).")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates of the paired differences.")] = 2000,
+    boot_seed: Annotated[int, typer.Option(help="Seed of the bootstrap's random stream.")] = 0,
+) -> None:
+    """Before/after report of a configuration change: B - A per router and figure, paired on identical orders."""
+    try:
+        _compare_and_print(run_a, run_b, out=out, routers=router, n_boot=n_boot, boot_seed=boot_seed)
+    except UserError as err:
+        _fail(str(err))
+
+
+def _compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: list[str] | None, n_boot: int,
+                       boot_seed: int) -> None:
+    """Compare two runs, write the compare folder and print its summary (``UserError`` on bad input)."""
+    from harness.compare import compare_runs, default_out, write_compare
+
+    target = out if out is not None else default_out(run_a, run_b)
+    if target.exists():
+        raise UserError(f"{target}: already exists (choose another --out)")
+    result = compare_runs(run_a, run_b, routers=routers, n_boot=n_boot, seed=boot_seed)
+    folder = write_compare(result, target, command=sys.argv)
+    style = {"better": "green", "worse": "red", "mixed": "yellow"}
+    table = Table(title=f"B - A, paired ({len(result.seeds)} seed(s); {result.ci_level:.0%} bootstrap intervals)",
+                  title_justify="left")
+    for col in ("router", "figure", "A", "B", "B - A", "interval", "n", "direction"):
+        table.add_column(col, justify="left" if col in ("router", "figure", "direction") else "right", no_wrap=True)
+    for row in result.figures.itertuples(index=False):
+        d = str(row.direction)
+        table.add_row(
+            str(row.router), str(row.figure), _fmt(row.mean_a, ".3g"), _fmt(row.mean_b, ".3g"),
+            _fmt(row.mean_diff, "+.3g"), f"[{_fmt(row.ci_low, '+.3g')}, {_fmt(row.ci_high, '+.3g')}]", str(row.n),
+            f"[{style[d]}]{d}[/]" if d in style else d,
+        )
+    _out.print(table)
+    info = result.info()
+    left_out = [f"{side} only: seeds {info[key]['seeds']}, routers {info[key]['routers']}"
+                for side, key in (("A", "only_in_a"), ("B", "only_in_b")) if info[key]["seeds"] or info[key]["routers"]]
+    _out.print(f"compared seeds {result.seeds} and routers {', '.join(result.routers)}"
+               + (f" (left out: {'; '.join(left_out)})" if left_out else ""))
+    for r, v in result.verdicts.items():
+        _out.print(f"{escape(r)}: [{style.get(v, 'default')}]{v}[/]")
+    changes = result.config_diff
+    _out.print(f"configuration change: {len(changes)} key(s) differ" + (":" if len(changes) else ""))
+    for d in changes.head(10).itertuples(index=False):
+        _out.print(f"  {escape(d.section)} {escape(d.path)}: {escape(d.value_a)} -> {escape(d.value_b)}")
+    if len(changes) > 10:
+        _out.print(f"  ... ({len(changes) - 10} more in config_diff.csv)")
+    for note in result.notes:
+        _out.print(f"note: {escape(note)}")
+    _out.print(f"compare: {folder}")
 
 
 def main() -> None:

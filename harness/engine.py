@@ -31,6 +31,7 @@ from harness.flow import generate_parents
 from harness.kernel import Kernel
 from harness.latency import Link, model_from_spec
 from harness.market import Market
+from harness.realtime import RealtimeSettings, close_router, requires_realtime, run_router_paced
 from harness.router_node import RouterFailure, RouterLimits, RouterNode
 from harness.routers import make_router, venue_infos
 from harness.scenario import Scenario, parse_clock
@@ -60,6 +61,12 @@ class RunResult:
     """Per venue and symbol: message counts and passive-order outcomes."""
     fast_trader_fills: dict[str, list[Any]] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)
+    partial: bool = False
+    """A failed run whose tables are kept (what an external router did before it failed; see harness/realtime.py)."""
+    extra_tables: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    """Router-specific tables by run-folder path (e.g. ``fix/parent_execution_reports.parquet``), column lists."""
+    extra_files: dict[str, bytes] = field(default_factory=dict)
+    """Router-specific files by run-folder path (e.g. the FIX session logs)."""
 
 
 class Links:
@@ -175,8 +182,12 @@ def simulate(
     parents: list[ParentOrder] | None = None,
     registry: RouterRegistry | None = None,
     limits: RouterLimits | None = None,
+    realtime: RealtimeSettings | None = None,
 ) -> RunResult:
-    """Run one router on one seed of ``scenario``; a failing router gives ``status="failed"``, never an exception."""
+    """Run one router on one seed of ``scenario``; a failing router gives ``status="failed"``, never an exception.
+
+    ``realtime`` paces the simulation against the wall clock (:mod:`harness.realtime`); ``None`` is virtual time.
+    """
     wall0 = time.perf_counter()
     registry = registry or builtin_registry()
     start_ns, end_ns = scenario.session.start_ns, scenario.session.end_ns
@@ -263,6 +274,11 @@ def simulate(
 
     if parents is None:
         parents = generate_parents(scenario, seed, values)
+    if realtime is None and router_name in registry and requires_realtime(registry.get(router_name)):
+        return RunResult(
+            router=router_name, seed=seed, status="failed", stats={"parents": len(parents)},
+            error=f"router {router_name!r} takes part only in real time (sorbench run --realtime)",
+        )
     try:
         router = make_router(registry, router_name, router_params)
     except Exception as exc:  # a router that cannot even be built fails alone, like one that raises later
@@ -283,17 +299,29 @@ def simulate(
         limits=limits,
     )
     status, error, tb = "ok", "", ""
+    paced: dict[str, float] = {}
+    extra: tuple[dict[str, Any], dict[str, bytes], str] = ({}, {}, "")
     sim_wall0 = time.perf_counter()
     try:
         node.start()
         for p in parents:
             node.schedule_parent(p)
-        kernel.run(end_ns)
+        if realtime is None:
+            kernel.run(end_ns)
+        else:
+            paced = run_router_paced(kernel, end_ns, node=node, settings=realtime)
         node.end()
     except RouterFailure as failure:
         status, error, tb = "failed", str(failure), failure.traceback
+    finally:
+        if realtime is not None:  # an external router's sessions are closed whatever happened
+            extra = close_router(router)
+    if extra[2] and status == "ok":
+        status, error = "failed", extra[2]
     sim_wall = time.perf_counter() - sim_wall0
-    result = RunResult(router=router_name, seed=seed, status=status, error=error, traceback=tb)
+    result = RunResult(router=router_name, seed=seed, status=status, error=error, traceback=tb,
+                       partial=status != "ok" and realtime is not None and requires_realtime(type(router)),
+                       extra_tables=extra[0], extra_files=extra[1])
     _collect(result, node, market, names, end_ns)
     _collect_market(result, market, names, fast)
     result.stats = {
@@ -303,6 +331,7 @@ def simulate(
         "simulation_wall_seconds": sim_wall,
         "wall_seconds": time.perf_counter() - wall0,
         "parents": len(parents),
+        **paced,
     }
     return result
 

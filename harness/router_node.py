@@ -338,6 +338,10 @@ class RouterNode:
             raise ValueError(f"timer delay must be >= 0, got {delay_ns}")
         self.kernel.at(self.kernel.env._now + int(delay_ns), self._timer, token)
 
+    def timer_at(self, t_ns: int, token: object) -> None:
+        """Call the router's ``on_timer(token)`` at ``t_ns`` (the real-time loop hands outside input over this way)."""
+        self.kernel.at(t_ns, self._timer, token)
+
     # ------------------------------------------------------------------ helpers
     def _venue_idx(self, venue: str) -> int:
         vi = self.market.venue_index.get(venue)

@@ -32,6 +32,7 @@ from adapters.contract import ParentOrder
 from adapters.registry import RouterRegistry, builtin_registry
 from harness.engine import RunResult, build_parents, simulate
 from harness.errors import UserError
+from harness.realtime import RealtimeSettings
 from harness.router_node import RouterLimits
 from harness.routers import resolve_router_params
 from harness.scenario import Scenario
@@ -50,6 +51,7 @@ class Task:
     seed: int
     parents: tuple[ParentOrder, ...] | None
     limits: RouterLimits | None = None
+    realtime: RealtimeSettings | None = None
 
 
 def _failed(task: Task, why: str, exc: BaseException) -> RunResult:
@@ -66,7 +68,8 @@ def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
     registry = registry or builtin_registry()
     params = registry.get(task.router).Params.model_validate(task.params)
     parents = list(task.parents) if task.parents is not None else None
-    return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry, limits=task.limits)
+    return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry, limits=task.limits,
+                    realtime=task.realtime)
 
 
 @dataclass
@@ -142,6 +145,8 @@ def run_scenario(
     analyze_tables: bool = True,
     review_policy: Any = None,
     regulatory: Any = None,
+    realtime: RealtimeSettings | None = None,
+    report: bool = True,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
@@ -151,7 +156,10 @@ def run_scenario(
     analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder before it is published, with
     ``review_policy`` (a :class:`~harness.analytics.review.ReviewPolicy`; None: the default policy file) and
     ``regulatory`` (a :class:`~harness.analytics.regulatory.RegulatoryConfig`: broker, customer, period); both are
-    recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way.
+    recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
+    simulation against the wall clock (:mod:`harness.realtime`), one after the other in this process. ``report``
+    (with ``analyze_tables``) writes ``report.html`` and ``report.pdf`` (:mod:`harness.report`) before the files are
+    hashed.
     """
     from harness.analytics.regulatory import RegulatoryConfig
     from harness.analytics.review import load_policy
@@ -178,10 +186,11 @@ def run_scenario(
     scenario_json = scenario.model_dump_json()
     frozen = tuple(parents) if parents is not None else None
     tasks = [
-        Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen, limits)
+        Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen, limits, realtime)
         for seed in seeds for r in routers
     ]
-    results = _simulate_all(tasks, registry, jobs, on_done)
+    # Real time: one simulation at a time, in this process (each takes its window in wall time anyway).
+    results = _simulate_all(tasks, registry, 1 if realtime is not None else jobs, on_done)
     twins: list[dict[str, Any]] = []
     shares: dict[str, list[Any]] = {}
     if incentive_twins:
@@ -226,14 +235,16 @@ def run_scenario(
             "router_limits": {
                 "callback_timeout_s": limits.callback_timeout_s,
                 "decision_latency": limits.decision_latency,
-                "reproducible": limits.decision_latency != "measured",
+                "reproducible": limits.decision_latency != "measured" and realtime is None,
             },
+            "realtime": realtime.describe() if realtime is not None else None,
             "incentive_twins": incentive_twins,
             "review_policy": review_policy.model_dump(mode="json"),
             "regulatory": regulatory_manifest(regulatory),
             "started_utc": started.isoformat(),
             "runs": [
                 {"router": res.router, "seed": res.seed, "status": res.status, "error": res.error or None,
+                 **({"partial": True} if res.partial else {}),
                  **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in res.stats.items()}}
                 for res in results
             ],
@@ -241,6 +252,11 @@ def run_scenario(
         manifest_path = tmp / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the analytics read it
         manifest["analysis"] = _analyze(tmp, review_policy, regulatory) if analyze_tables else "skipped"
+        if analyze_tables and report:
+            manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the report reads it
+            manifest["report"] = _report(tmp, out_dir)
+        else:
+            manifest["report"] = "skipped"
         manifest["finished_utc"] = _utc_now().isoformat()
         manifest["files"] = {
             str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
@@ -257,6 +273,8 @@ def run_scenario(
     for res in results:  # the tables now live in the folder
         res.child_orders = res.fills = res.nbbo = res.trades = res.quotes = res.activity = {}
         res.fast_trader_fills = {}
+        res.extra_tables = {}
+        res.extra_files = {}
     return RunOutcome(out_dir=out_dir, results=results, summary=summary)
 
 
@@ -411,6 +429,18 @@ def _analyze(folder: Path, policy: Any = None, regulatory: Any = None) -> str:
     return "ok"
 
 
+def _report(folder: Path, run_path: Path) -> str:
+    """Write the run's report into its finished folder; a report failure is recorded, never loses the simulations."""
+    try:
+        from harness.report import build_report, report_status
+
+        return str(report_status(build_report(folder, run_path=run_path)))
+    except Exception as exc:
+        (folder / "failures").mkdir(exist_ok=True)
+        (folder / "failures" / "report.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        return f"failed: {type(exc).__name__}: {exc}"
+
+
 def _check_writable(folder: Path) -> None:
     """Create ``folder`` if needed and make sure files can be written there, before any simulation runs."""
     try:
@@ -445,12 +475,34 @@ def _concat(results: list[RunResult], attr: str) -> dict[str, list[Any]]:
     return out
 
 
+def _write_extras(folder: Path, results: list[RunResult]) -> None:
+    """Router-specific tables (concatenated over runs, with router and seed columns) and files (one folder per run)."""
+    tables: dict[str, dict[str, list[Any]]] = {}
+    for res in results:
+        for rel, cols in res.extra_tables.items():
+            n = len(next(iter(cols.values()), []))
+            out = tables.setdefault(rel, {"router": [], "seed": []})
+            out["router"] += [res.router] * n
+            out["seed"] += [res.seed] * n
+            for k, v in cols.items():
+                out.setdefault(k, []).extend(v)
+        for rel, data in res.extra_files.items():
+            p = Path(rel)
+            dest = folder / p.parent / f"{res.router}-seed{res.seed}" / p.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+    for rel, cols in tables.items():
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _write(dest, pa.table(cols))
+
+
 def _write_folder(
     folder: Path, scenario: Scenario, results: list[RunResult], flows: dict[int, list[ParentOrder]]
 ) -> Any:
     from harness.summary import summarize
 
-    ok = [r for r in results if r.status == "ok"]
+    ok = [r for r in results if r.status == "ok" or r.partial]  # a partial run's tables are kept (manifest says so)
     parents_cols: dict[str, list[Any]] = {k: [] for k in (
         "seed", "parent_id", "symbol", "side", "order_type", "qty", "limit_price", "arrival_ts_ns")}
     for seed, flow in flows.items():
@@ -583,6 +635,7 @@ def _write_folder(
         "price": _price_usd(ft.get("price", [])),
     }))
 
+    _write_extras(folder, ok)
     failed = [r for r in results if r.status != "ok"]
     if failed:
         fdir = folder / "failures"

@@ -44,7 +44,7 @@ def arrival_quotes(parents: pd.DataFrame, nbbo: pd.DataFrame, routers: Sequence[
 def summarize(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame, results: Sequence[Any]) -> pd.DataFrame:
     """One row per router (all seeds pooled), in the order the routers ran."""
     routers = list(dict.fromkeys(r.router for r in results))
-    ok_pairs = {(r.router, r.seed) for r in results if r.status == "ok"}
+    ok_pairs = {(r.router, r.seed) for r in results if r.status == "ok" or getattr(r, "partial", False)}
     rows = []
     p_all = arrival_quotes(parents, nbbo, routers)
     p_all = p_all[[(r, s) in ok_pairs for r, s in zip(p_all["router"], p_all["seed"], strict=True)]]
@@ -70,7 +70,8 @@ def summarize(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame, re
         first = fr.groupby(["seed", "parent_id"])["delay_ms"].min()
         rows.append({
             "router": router,
-            "status": "ok" if not failed else f"failed ({len(failed)}/{len(seeds)} seeds)",
+            "status": "ok" if not failed else f"failed ({len(failed)}/{len(seeds)} seeds"
+            + (", partial results kept)" if any(getattr(r, "partial", False) for r in failed) else ")"),
             "seeds": len(seeds),
             "orders": len(p),
             "shares": int(p["qty"].sum()),

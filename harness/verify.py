@@ -12,6 +12,10 @@ Two checks, in order:
 
 A different sorbench version or git commit than the run's is reported (code changes may legitimately change
 results); the comparison is still made.
+
+The report files are presentation: both are integrity-checked like every file, but in the re-run comparison
+``report.html`` is compared without its run-specific block (versions, commit, times, command lines, paths: see
+:mod:`harness.report.provenance`) and ``report.pdf`` is not compared (Chromium writes its creation time into it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any
 
 from harness.errors import UserError
 
+REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
+NOT_COMPARED = "not compared"
+
 
 @dataclass
 class VerifyReport:
@@ -35,7 +42,8 @@ class VerifyReport:
     integrity: dict[str, str] = field(default_factory=dict)
     """File -> ``ok``, ``modified``, ``missing`` or ``added``."""
     reproduction: dict[str, str] = field(default_factory=dict)
-    """File -> ``ok``, ``differs``, ``missing`` (not produced again) or ``extra`` (produced, not recorded)."""
+    """File -> ``ok``, ``differs``, ``missing`` (not produced again), ``extra`` (produced, not recorded) or
+    ``not compared`` (``report.pdf``, whose bytes carry the time it was printed)."""
     notes: list[str] = field(default_factory=list)
     reproduced: bool = False
 
@@ -43,7 +51,7 @@ class VerifyReport:
     def problems(self) -> list[str]:
         """Every file that failed a check, as ``"file: state (check)"``."""
         out = [f"{f}: {s} (integrity)" for f, s in sorted(self.integrity.items()) if s != "ok"]
-        out += [f"{f}: {s} (re-run)" for f, s in sorted(self.reproduction.items()) if s != "ok"]
+        out += [f"{f}: {s} (re-run)" for f, s in sorted(self.reproduction.items()) if s not in ("ok", NOT_COMPARED)]
         return out
 
     @property
@@ -147,8 +155,13 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
             review_policy=ReviewPolicy.model_validate(manifest["review_policy"])
             if manifest.get("review_policy") else None,
             regulatory=regulatory_from_manifest(manifest.get("regulatory")),
+            report=manifest.get("report", "skipped") != "skipped",
         )
         again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+        if (out / REPORT_HTML).is_file():
+            from harness.report.provenance import comparable_sha256
+
+            again[REPORT_HTML] = comparable_sha256(out / REPORT_HTML)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return again, notes
@@ -163,6 +176,10 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1) -> VerifyRepo
         report.notes.append("re-run skipped (--no-rerun): only integrity was checked")
         return report
     limits = manifest.get("router_limits") or {}
+    if manifest.get("realtime"):
+        report.notes.append("the run was paced against the wall clock (--realtime): results depend on timing and "
+                            "are not reproducible byte for byte; re-run skipped")
+        return report
     if limits.get("decision_latency") == "measured":
         report.notes.append("the run charged measured decision latency: results depend on machine speed and are "
                             "not reproducible byte for byte; re-run skipped")
@@ -170,8 +187,18 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1) -> VerifyRepo
     again, notes = reproduce(manifest, jobs=jobs)
     report.notes += notes
     report.reproduced = True
-    recorded: dict[str, str] = manifest["files"]
+    recorded: dict[str, str] = dict(manifest["files"])
+    if REPORT_HTML in recorded and (folder / REPORT_HTML).is_file():
+        from harness.report.provenance import comparable_sha256
+
+        recorded[REPORT_HTML] = comparable_sha256(folder / REPORT_HTML)  # as the re-run's, without its run block
+    if REPORT_PDF in recorded:
+        report.notes.append(f"{REPORT_PDF}: not compared with the re-run's (it carries the time it was printed); "
+                            f"{REPORT_HTML} is compared without its run-specific block")
     for rel, digest in recorded.items():
+        if rel == REPORT_PDF:
+            report.reproduction[rel] = NOT_COMPARED
+            continue
         report.reproduction[rel] = "missing" if rel not in again else ("ok" if again[rel] == digest else "differs")
     for rel in again:
         if rel not in recorded:

@@ -388,12 +388,31 @@ def load_vendor_files(orders: Path, fills: Path, quotes: Path) -> TcaInputs:
     parents_raw, ps = _read(orders)
     fills_raw, fs = _read(fills)
     quotes_raw, qs = _read(quotes)
+    return vendor_inputs(parents_raw, fills_raw, quotes_raw, sources=(ps, fs, qs))
+
+
+def read_table(path: Path, *, label: str | None = None) -> tuple[pd.DataFrame, Source]:
+    """A vendor's CSV (every cell as text) or Parquet file and its ``Source``; one-line ``UserError`` if unreadable."""
+    return _read(path, label=label)
+
+
+def vendor_inputs(parents_raw: pd.DataFrame, fills_raw: pd.DataFrame, quotes_raw: pd.DataFrame | None, *,
+                  sources: tuple[Source, Source, Source]) -> TcaInputs:
+    """Checked tables from a vendor's orders, fills and quotes already in memory (e.g. parsed from a FIX log).
+
+    The checks and defaults of ``load_vendor_files``; ``quotes_raw`` None means no quotes: an empty NBBO history,
+    so every NBBO-dependent figure is NaN.
+    """
+    ps, fs, qs = sources
     parents = check_table(parents_raw, _parent_columns(run_folder=False), ps)
     if "router" not in parents.columns:
         parents["router"] = DEFAULT_ROUTER
     if "seed" not in parents.columns:
         parents["seed"] = np.int64(DEFAULT_SEED)
     f = _default_run_keys(check_table(fills_raw, _fill_columns(run_folder=False), fs), parents, fs, ps.label)
+    if quotes_raw is None:
+        quotes_raw = pd.DataFrame({"symbol": pd.Series([], dtype=object), "ts_ns": pd.Series([], dtype=np.int64),
+                                   "bid": pd.Series([], dtype=np.float64), "ask": pd.Series([], dtype=np.float64)})
     nbbo = check_table(quotes_raw, _quote_columns(run_folder=False), qs)
     _check_orders(parents, ps)
     _check_fee_signs(f, fs)

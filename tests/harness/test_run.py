@@ -69,7 +69,7 @@ def test_run_folder_holds_exactly_the_expected_files(run_folder):
     assert files - analytics == {
         "manifest.json", "parent_orders.parquet", "child_orders.parquet", "fills.parquet", "nbbo.parquet",
         "trades.parquet", "quotes.parquet", "activity.parquet", "fast_trader_fills.parquet", "summary.csv",
-        "market_stats.csv",
+        "market_stats.csv", "report.html", "report.pdf",
         "failures/crasher-seed1.txt", "failures/crasher-seed2.txt",
     }
 

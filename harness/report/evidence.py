@@ -1,0 +1,309 @@
+"""The report's conflict-of-interest and Rule 605/606 sections, from ``conflict/`` and ``regulatory/``.
+
+The venue mix table puts each router's routed share per venue beside what the venue pays (the manifest's fee
+schedule) and the quality the router got there (the price improvement of its fills at the venue against the NBBO
+at the parent order's arrival, as ``tca/orders.parquet`` defines it). The 606 tables are read back from the XML
+files themselves, so the report shows what was filed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.report import fmt
+from harness.report.data import RunData
+from harness.report.tables import Cell, Table, status_cell
+
+CPH = 10_000.0
+
+
+def _is_nan(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+def _interval(lo: Any, hi: Any, f: Any = fmt.signed) -> str:
+    return fmt.DASH if _is_nan(lo) or _is_nan(hi) else f"{f(lo)} to {f(hi)}"
+
+
+def venue_terms(data: RunData) -> dict[str, dict[str, Any]]:
+    """Venue name -> kind and per-share payments from the manifest's scenario.
+
+    What the venue pays the broker for liquidity taken (PFOF + taker rebate) and for liquidity posted (PFOF + maker
+    rebate), USD per share.
+    """
+    out = {}
+    for v in data.scenario.get("venues", []) or []:
+        if not isinstance(v, dict) or "name" not in v:
+            continue
+        fees = v.get("fees") or {}
+        take, make, pfof = (float(fees.get(k) or 0.0) for k in ("take_usd", "make_usd", "pfof_usd"))
+        out[str(v["name"])] = {"kind": str(v.get("kind", "")), "take_usd": take, "make_usd": make, "pfof_usd": pfof,
+                               "pays_take_usd": pfof + max(0.0, -take), "pays_make_usd": pfof + max(0.0, -make)}
+    return out
+
+
+def venue_pi_cph(data: RunData) -> dict[tuple[str, str], float]:
+    """(router, venue) -> share-weighted price improvement of the router's fills there, cph.
+
+    Against the NBBO at the parent's arrival: s x (far touch - price), as ``pi_per_share`` in tca/orders.parquet.
+    """
+    fills, orders = data.table("fills.parquet"), data.table("tca/orders.parquet")
+    if fills is None or orders is None or fills.empty:
+        return {}
+    keys = ["router", "seed", "parent_id"]
+    arr = orders[[*keys, "arrival_bid", "arrival_ask"]].drop_duplicates(keys)
+    f = fills[[*keys, "venue", "side", "qty", "price"]].merge(arr, on=keys, how="inner")
+    buy = f["side"].astype(str).str.lower() == "buy"
+    far = np.where(buy, f["arrival_ask"], f["arrival_bid"])
+    pi = np.where(buy, far - f["price"], f["price"] - far)
+    q = f["qty"].astype(np.float64)
+    ok = ~np.isnan(pi)
+    work = pd.DataFrame({"router": f["router"], "venue": f["venue"], "num": np.where(ok, pi * q, 0.0),
+                         "den": np.where(ok, q, 0.0)})
+    g = work.groupby(["router", "venue"], sort=True)[["num", "den"]].sum()
+    return {k: (row.num / row.den * CPH if row.den > 0 else float("nan")) for k, row in g.iterrows()}
+
+
+def conflict_section(data: RunData) -> dict[str, Any]:
+    """The conflict-of-interest section.
+
+    Verdicts, venue mix beside payments and quality, the incentive test, the venue-choice regression, broker
+    economics against customer outcome, and information leakage.
+    """
+    out: dict[str, Any] = {"available": data.table("conflict/summary.csv") is not None}
+    out["notes"] = [str(n) for n in data.meta.get("conflict", {}).get("notes", []) or []]
+    summary = data.table("conflict/summary.csv")
+    if summary is not None:
+        t = Table("conflict-summary", ["Router", "Paying-venue share", "Elasticity", "95% interval",
+                                       "Broker net cph", "Customer PI cph", "Regret cph", "95% interval", "Verdict"],
+                  numeric=[False, True, True, True, True, True, True, True, False],
+                  caption="Elasticity: share points of venue share per $0.001/share of payment (incentive test). "
+                          "Broker net: PFOF + rebates - fees per executed share (> 0 the broker is paid). Customer "
+                          "PI: share-weighted price improvement. Regret: the reference router's PI minus the "
+                          "router's on the orders both filled (> 0 the router's customers got less).")
+        for r in summary.to_dict("records"):
+            flagged = str(r["flagged"]).strip().lower() in ("true", "1")
+            t.add(Cell(str(r["router"]), "router"), fmt.pct(r["paying_venue_share"]),
+                  fmt.signed(r["payment_elasticity"]), _interval(r["elasticity_ci_low"], r["elasticity_ci_high"]),
+                  fmt.cph(r["broker_net_payment_cph"]), fmt.cph(r["customer_net_pi_cph"]),
+                  fmt.cph(r["regret_cph"]), _interval(r["regret_ci_low"], r["regret_ci_high"]),
+                  status_cell("flagged" if flagged else "not flagged", title=fmt.text(r["reason"])))
+        out["summary"] = t
+        out["reasons"] = [{"router": str(r["router"]), "flagged": str(r["flagged"]).strip().lower() in ("true", "1"),
+                           "reason": fmt.text(r["reason"])} for r in summary.to_dict("records")]
+    out["venue_mix"] = venue_mix_table(data)
+    out["incentive"] = incentive_part(data)
+    out["venue_choice"] = venue_choice_table(data)
+    out["leakage"] = leakage_table(data)
+    return out
+
+
+def venue_mix_table(data: RunData) -> Table | None:
+    """Per router and venue: routed and executed shares beside the venue's payments and the router's quality there."""
+    venues = data.table("tca/venues.csv")
+    if venues is None:
+        return None
+    terms = venue_terms(data)
+    pis = venue_pi_cph(data)
+    t = Table("venue-mix", ["Venue", "Kind", "Routed", "Executed", "Pays for taking $/sh", "Pays for posting $/sh",
+                            "PFOF received cph", "Net fee paid cph", "Fill rate", "PI there cph", "Far side"],
+              numeric=[False, False] + [True] * 9, wide=True,
+              caption="Routed / executed: the venue's share of the router's routed / executed shares. Pays: PFOF plus "
+                      "the taker or maker rebate from the manifest's fee schedule. PFOF received and net fee: "
+                      "observed per executed share. PI there: the router's fills at the venue against the NBBO at "
+                      "the order's arrival (share-weighted). Far side: executions on the worse side of the midpoint.")
+    recs = venues.to_dict("records")
+    for router in [r for r in data.routers if any(x["router"] == r for x in recs)]:
+        t.group(router)
+        rows = sorted((x for x in recs if x["router"] == router), key=lambda x: (-(x["frac_of_routed"] or 0),
+                                                                                 str(x["venue"])))
+        for x in rows:
+            term = terms.get(str(x["venue"]), {})
+            t.add(str(x["venue"]), term.get("kind") or fmt.DASH, fmt.pct(x["frac_of_routed"]),
+                  fmt.pct(x["frac_of_executed"]), fmt.usd4(term.get("pays_take_usd"), signed=False),
+                  fmt.usd4(term.get("pays_make_usd"), signed=False), fmt.cph(x["pfof_cph"], signed=False),
+                  fmt.cph(x["net_fee_cph"]), fmt.pct(x["fill_rate"]),
+                  fmt.cph(pis.get((router, str(x["venue"])))), fmt.pct(x["frac_far_side"]))
+    return t
+
+
+def incentive_part(data: RunData) -> dict[str, Any]:
+    """The incentive test's elasticities, or why there are none."""
+    el = data.table("conflict/elasticity.csv")
+    twins = int(data.manifest.get("incentive_twins") or 0)
+    measured = el is not None and len(el) > 0 and el["payment_elasticity"].notna().any()
+    if el is None or len(el) == 0:
+        why = ("No incentive test in this run: the routers were not rerun on payment twins, so the payment "
+               "elasticity is not measured (run with sorbench run --incentive-test).")
+        return {"ran": twins > 0, "measured": False, "text": why, "table": None}
+    t = Table("elasticity", ["Router", "Elasticity (share pts per $0.001/share)", "95% interval", "Seeds", "Twins",
+                             "Note"], numeric=[False, True, True, True, True, False],
+              caption="Least-squares slope of a venue's routed share on its payment across payment twins, with venue "
+                      "x seed fixed effects; the interval resamples seeds.")
+    for r in el.to_dict("records"):
+        t.add(Cell(str(r["router"]), "router"), fmt.signed(r["payment_elasticity"]),
+              _interval(r["elasticity_ci_low"], r["elasticity_ci_high"]), fmt.integer(r["seeds"]),
+              fmt.integer(r["twins"]), fmt.text(r["note"]))
+    text = (f"Incentive test with {twins} payment twin(s) beside the unchanged scenario." if twins else
+            "Incentive test results.")
+    if not measured:
+        text += " No router's elasticity could be estimated (see the notes)."
+    return {"ran": True, "measured": bool(measured), "text": text, "table": t}
+
+
+def venue_choice_table(data: RunData) -> Table | None:
+    """The quality-adjusted venue-choice regression, one row per router."""
+    vc = data.table("conflict/venue_choice.csv")
+    if vc is None or vc.empty:
+        return None
+    terms = ["payment_mils", "pi_cph", "fill_rate_pct", "markout_1s_cph"]
+    t = Table("venue-choice", ["Router", "Payment coef (pts per mil)", "95% interval", "PI coef", "Fill-rate coef",
+                               "Markout coef", "Obs.", "Note"],
+              numeric=[False, True, True, True, True, True, True, False], wide=True,
+              caption="OLS of the router's venue share (points) on the venue's payment (mils) controlling for the "
+                      "venue's quality over every router's orders; HC1 standard errors. Weaker evidence than the "
+                      "incentive test; not used for the flag.")
+    recs = vc.to_dict("records")
+    for router in dict.fromkeys(str(r["router"]) for r in recs):
+        by: dict[str, dict[str, Any]] = {str(r["term"]): r for r in recs if r["router"] == router}
+        pay = by.get("payment_mils", {})
+        notes = sorted({str(r["note"]) for r in by.values() if isinstance(r.get("note"), str)})
+        t.add(Cell(router, "router"), fmt.signed(pay.get("coef")), _interval(pay.get("ci_low"), pay.get("ci_high")),
+              *(fmt.signed(by.get(k, {}).get("coef")) for k in terms[1:]),
+              fmt.integer(next(iter(by.values()), {}).get("n")), "; ".join(notes) or fmt.DASH)
+    return t
+
+
+def leakage_table(data: RunData) -> Table | None:
+    """Information leakage per router: quote fade, other venues' moves after its fills, fast traders' profit."""
+    lk = data.table("conflict/leakage.csv")
+    if lk is None:
+        return None
+    t = Table("leakage", ["Router", "Targeted shares", "Quote fade", "Other venues move 100 ms cph",
+                          "Other venues move 1 s cph", "Fast-trader fills", "Fast-trader profit cph", "Note"],
+              numeric=[False, True, True, True, True, True, True, False], wide=True,
+              caption="Quote fade: share of the displayed size the router's child orders targeted that was gone on "
+                      "arrival. Other venues' move: the midpoint of the other venues after the router's fills, "
+                      "against the customer > 0. Fast-trader profit per 100 shares the router executed.")
+    for r in lk.to_dict("records"):
+        t.add(Cell(str(r["router"]), "router"), fmt.integer(r["targeted_shares"]), fmt.pct(r["quote_fade"]),
+              fmt.cph(r["other_venue_move_100ms_cph"]), fmt.cph(r["other_venue_move_1s_cph"]),
+              fmt.integer(r["fast_trader_fills"]), fmt.cph(r["fast_trader_profit_cph"]), fmt.text(r["note"]))
+    return t
+
+
+# --- Rule 605 / 606 -------------------------------------------------------------------------------------------------
+
+def rule605_table(data: RunData) -> Table | None:
+    """Rule 605 summary rows for all order sizes below $200,000 (code 199999), per entity, S&P 500 flag and type."""
+    df = data.table("regulatory/rule605_summary.csv")
+    if df is None:
+        return None
+    codes = {str(v): str(k) for k, v in (data.meta.get("regulatory", {}).get("entity_codes") or {}).items()}
+    sizes = pd.to_numeric(df["OrderSize"], errors="coerce")
+    rows = df[sizes == 199999]
+    if rows.empty:
+        rows = df
+    t = Table("rule605", ["S&P 500", "Order type", "Avg shares", "Avg order $", "At or better than quote", "Improved",
+                          "Wtd avg PI bps", "Eff. spread bps", "E/Q", "Realized 15 s bps", "Realized 1 min bps",
+                          "Exec time ms"],
+              numeric=[False, False] + [True] * 10,
+              caption=f"regulatory/rule605_summary.csv, order size code 199999 (all orders below $200,000); "
+                      f"{len(df)} rows in the file by size bucket. Percent-of-price fields in basis points.")
+    entity_now = None
+    for r in rows.to_dict("records"):
+        entity = str(r["RprtEntityCd"])
+        if entity != entity_now:
+            t.group(f"{entity} ({codes[entity]})" if entity in codes else entity)
+            entity_now = entity
+        t.add(fmt.text(r["Sp500"]), {"M": "market", "ML": "marketable limit"}.get(
+            str(r["OrderType"]), str(r["OrderType"])), fmt.number(r["AvgOrderQty"], 5), fmt.usd2(r["AvgOrderSize"]),
+            fmt.pct(r["PctExctdAtQuotOrBetter"]), fmt.pct(r["PctExctdPI"]), fmt.bps(r["WghtdAvgPctPI"]),
+            fmt.bps(r["AvgEffctvSprdPct"]), fmt.ratio(r["AvgEFQPct"]), fmt.bps(r["AvgRealSprdPct15sec"]),
+            fmt.bps(r["AvgRealSprdPct1min"]), fmt.ms(r["WghtdAvgExctnTime"]))
+    return t
+
+
+def _router_of_file(name: str, prefix: str, routers: list[str]) -> str:
+    stem = name[len(prefix):-len(".xml")].lstrip("_")
+    for r in routers:
+        safe = "".join(c if c.isalnum() or c in "_.-" else "_" for c in r)
+        if stem == safe:
+            return r
+    return stem or (routers[0] if len(routers) == 1 else name)
+
+
+def _xml_text(el: Any, tag: str) -> str:
+    child = el.find(tag)
+    return "" if child is None or child.text is None else child.text.strip()
+
+
+def _f(s: str) -> float:
+    try:
+        return float(s)
+    except ValueError:
+        return float("nan")
+
+
+def rule606_tables(data: RunData) -> tuple[Table | None, Table | None, list[str]]:
+    """The 606(a)(1) venue tables and the 606(b)(3) venue tables of every router, read from the XML files."""
+    from lxml import etree
+
+    problems: list[str] = []
+    a1 = Table("rule606a1", ["Section", "Venue", "Orders routed", "Market", "Marketable limit", "Non-marketable limit",
+                             "Other", "Net payment $", "Net cph market", "Net cph mkt limit", "Net cph non-mkt"],
+               numeric=[False, False] + [True] * 9, wide=True,
+               caption="Rule 606(a)(1) held orders: share of the section's orders routed to each venue, by order "
+                       "type, and the net payment received (> 0) or paid (< 0) by the broker.")
+    b3 = Table("rule606b3", ["Venue", "Routed", "IOC routed", "Executed", "Filled", "Net fee/rebate cph", "Midpoint",
+                             "Near side", "Far side", "Provided", "Removed", "Order duration ms"],
+               numeric=[False] + [True] * 11, wide=True,
+               caption="Rule 606(b)(3) not-held order handling: routed and executed shares per venue; net fee or "
+                       "rebate as the rule writes it (a net rebate positive).")
+    routers = data.routers
+    for name, blob in sorted(data.xml.items()):
+        try:
+            root = etree.fromstring(blob)
+        except etree.XMLSyntaxError as exc:
+            problems.append(f"regulatory/{name}: not readable XML ({exc})")
+            continue
+        if name.startswith("rule606a1"):
+            router = _router_of_file(name, "rule606a1", routers)
+            a1.group(router)
+            for monthly in root.findall("rMonthly"):
+                for sec_tag, sec_label in (("rSP500", "S&P 500"), ("rOtherStocks", "other stocks")):
+                    sec = monthly.find(sec_tag)
+                    if sec is None:
+                        continue
+                    label = f"{_xml_text(monthly, 'year')}-{_xml_text(monthly, 'mon').zfill(2)} {sec_label}"
+                    for v in sec.findall("rVenues/rVenue"):
+                        usd = sum(x for x in (_f(_xml_text(v, f"netPmtPaidRecv{k}OrdersUsd")) for k in (
+                            "Market", "MarketableLimit", "NonMarketableLimit", "Other")) if not np.isnan(x))
+                        pcts = (fmt.pct_points(_f(_xml_text(v, k))) for k in (
+                            "orderPct", "marketPct", "marketableLimitPct", "nonMarketableLimitPct", "otherPct"))
+                        a1.add(Cell(label, "nowrap"), _xml_text(v, "name"), *pcts,
+                            fmt.usd2(usd), *(fmt.cph(_f(_xml_text(v, f"netPmtPaidRecv{k}OrdersCph"))) for k in (
+                                "Market", "MarketableLimit", "NonMarketableLimit")))
+        elif name.startswith("rule606b3"):
+            router = _router_of_file(name, "rule606b3", routers)
+            b3.group(router)
+            for v in root.iter("iVenue"):
+                b3.add(_xml_text(v, "venueName"), *(fmt.integer(_f(_xml_text(v, k))) for k in (
+                    "routedShr", "iocRoutedShr", "executedShr")), fmt.pct_points(_f(_xml_text(v, "filledPct"))),
+                    fmt.cph(_f(_xml_text(v, "netFeeOrRebateCph"))), *(fmt.pct_points(_f(_xml_text(v, k))) for k in (
+                        "midpointPct", "nearsidePct", "farsidePct", "providedLiquidityPct", "removedLiquidityPct")),
+                    fmt.ms(_f(_xml_text(v, "orderDurationMsec"))))
+    return (a1 if a1.rows else None), (b3 if b3.rows else None), problems
+
+
+def regulatory_section(data: RunData) -> dict[str, Any]:
+    """Rule 605 summary and Rule 606 tables, with the regulatory folder's period and notes."""
+    meta = data.meta.get("regulatory", {})
+    a1, b3, problems = rule606_tables(data)
+    return {"available": bool(meta) or data.table("regulatory/rule605_summary.csv") is not None,
+            "rule605": rule605_table(data), "rule606a1": a1, "rule606b3": b3, "period": meta.get("period"),
+            "notes": [*(str(n) for n in meta.get("notes", []) or []), *problems],
+            "broker": (meta.get("config") or {}).get("broker")}
