@@ -349,7 +349,17 @@ def _print_summary(outcome) -> None:
     msgs = sum(r.stats.get("messages", 0) for r in outcome.results)
     wall = sum(r.stats.get("simulation_wall_seconds", 0.0) for r in outcome.results)
     _out.print(f"{msgs:,} book messages simulated in {wall:.1f} s of simulation time")
+    conflict = outcome.out_dir / "conflict" / "summary.csv"
+    if conflict.is_file():
+        import pandas as pd
+
+        flags = pd.read_csv(conflict)
+        flagged = sorted(flags.loc[flags["flagged"].astype(bool), "router"].astype(str))
+        _out.print(f"conflict of interest flagged: {', '.join(flagged) if flagged else 'none'} "
+                   "(conflict/summary.csv gives the reasons)")
     _out.print(f"results: {outcome.out_dir}")
+    if (outcome.out_dir / "report.html").is_file():
+        _out.print(f"report: {outcome.out_dir / 'report.html'}")
 
 
 @app.command()
