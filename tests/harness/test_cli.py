@@ -238,3 +238,34 @@ def test_an_unwritable_output_location_is_one_line_exit_2_before_any_simulation(
     assert len(lines) == 1 and "Traceback" not in res.stderr
     assert str(blocker) in lines[0] and "output location" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "tiny.toml"]
+
+
+def test_console_summary_gives_pi_and_eq_of_marketable_orders_only(tmp_path):
+    """The closing table's PI and E/Q pool market and marketable-limit orders (E/Q means nothing for resting orders).
+
+    Recomputed here from tca/orders.parquet by the spec's definitions: E/Q = sum(ES * filled) / sum(QS * filled) over
+    the marketable orders with both figures (a ratio of averages, share-weighted), PI = sum(PI * filled) / sum(filled).
+    """
+    import pandas as pd
+
+    scenario = write_toml(tmp_path / "tiny.toml", tiny_dict())
+    out = tmp_path / "run"
+    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(scenario), "--out", str(out)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    orders = pd.read_parquet(out / "tca" / "orders.parquet")
+    lines = proc.stdout.splitlines()
+    assert any("PI, E/Q, 1st fill: market and marketable-limit orders" in line for line in lines)
+    checked = 0
+    for router, o in orders.groupby("router"):
+        m = o[o["order_class"].isin(["market", "marketable_limit"])]
+        both = m.dropna(subset=["effective_spread", "quoted_spread"])
+        eq = (both["effective_spread"] * both["filled_qty"]).sum() / (both["quoted_spread"] * both["filled_qty"]).sum()
+        pi_rows = m.dropna(subset=["pi_per_share"])
+        pi = (pi_rows["pi_per_share"] * pi_rows["filled_qty"]).sum() / pi_rows["filled_qty"].sum()
+        row = next(line for line in lines if line.startswith(f"│ {router} "))
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert cells[4] == f"{pi:+.4f}" and cells[5] == f"{eq:.3f}", (router, cells, pi, eq)
+        checked += 1
+    assert checked == 2
