@@ -310,11 +310,11 @@ def _status(rule: FigureRule, value: float, bench: float, lo: float, hi: float) 
     worse = (bench - value) if higher else (value - bench)
     worse_side_excluded = (hi < 0) if higher else (lo > 0)
     if worse > fail_thr and worse_side_excluded:
-        detail = f"worse than the benchmark by {worse:.6g} (> {fail_thr:.6g}), interval excludes 0"
+        detail = f"worse than the benchmark by {worse:.4g} (> {fail_thr:.6g}), interval excludes 0"
         return "fail", review_thr, fail_thr, detail
     if worse > review_thr:
         extra = " (interval includes 0)" if worse > fail_thr else ""
-        return "review", review_thr, fail_thr, f"worse than the benchmark by {worse:.6g} (> {review_thr:.6g}){extra}"
+        return "review", review_thr, fail_thr, f"worse than the benchmark by {worse:.4g} (> {review_thr:.6g}){extra}"
     return "pass", review_thr, fail_thr, "within the review margin"
 
 
