@@ -328,42 +328,19 @@ def _fmt(v: object, spec: str) -> str:
     return format(v, spec)
 
 
-def _marketable_figures(out_dir: Path) -> dict[str, Any]:
-    """Per router, the pooled figures of its market and marketable-limit orders (the orders E/Q is meant for).
-
-    Read from the run's ``tca/orders.parquet``; empty when the run has no TCA (the console then shows dashes).
-    """
-    path = out_dir / "tca" / "orders.parquet"
-    if not path.is_file():
-        return {}
-    import pandas as pd
-
-    from harness.analytics import summary_table
-
-    orders = pd.read_parquet(path)
-    orders = orders[orders["order_class"].isin(("market", "marketable_limit"))]
-    table = summary_table(orders)
-    table = table[(table["symbol"] == "all") & (table["order_class"] == "all") & (table["size_bucket"] == "all")]
-    return {str(row.router): row for row in table.itertuples(index=False)}
-
-
 def _print_summary(outcome) -> None:
     table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left",
                   caption="PI, E/Q, 1st fill: market and marketable-limit orders", caption_justify="left")
     for col, just in (
         ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),
-        ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms p50", "right"), ("fees $", "right"),
+        ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms", "right"), ("fees $", "right"),
         ("PFOF $", "right"),
     ):
         table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
-    marketable = _marketable_figures(outcome.out_dir)
-    nan = float("nan")
     for row in outcome.summary.itertuples(index=False):
-        m = marketable.get(row.router)
         table.add_row(
-            row.router, row.status, str(row.orders), _fmt(row.fill_rate, ".1%"),
-            _fmt(m.pi_per_share if m is not None else nan, "+.4f"), _fmt(m.eq_ratio if m is not None else nan, ".3f"),
-            _fmt(m.first_fill_ms_median if m is not None else nan, ".2f"), _fmt(row.fees_usd, ",.2f"),
+            row.router, row.status, str(row.orders), _fmt(row.fill_rate, ".1%"), _fmt(row.pi_per_share, "+.4f"),
+            _fmt(row.eq_ratio, ".3f"), _fmt(row.mean_first_fill_ms, ".2f"), _fmt(row.fees_usd, ",.2f"),
             _fmt(row.pfof_usd, ",.2f"),
         )
     _out.print(table)

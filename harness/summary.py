@@ -7,9 +7,12 @@ actually faced. Per fill of ``q`` shares at ``p``, with s = +1 for a buy and -1 
 * price improvement PI = s * (FT - p), FT = A for a buy and B for a sell (USD per share, > 0 is better);
 * effective spread ES = 2 * s * (p - m0).
 
-Aggregates are share-weighted over fills: ``pi_per_share = sum(PI*q) / sum(q)`` and ``eq_ratio = sum(ES*q) /
-sum(QS*q)`` (a ratio of averages). ``fill_rate`` is filled shares over parent shares; ``mean_first_fill_ms`` is the
-mean over parents with any fill of the time from arrival to the first fill; ``fees_usd`` is fees minus rebates;
+``pi_per_share``, ``eq_ratio`` and ``mean_first_fill_ms`` cover the router's marketable orders only (classes ``market``
+and ``marketable_limit`` of :func:`harness.analytics.classify_orders`, as Rule 605 reports E/Q): a resting limit order
+earns the spread, so pooling it would make E/Q meaningless. They are share-weighted over fills:
+``pi_per_share = sum(PI*q) / sum(q)`` and ``eq_ratio = sum(ES*q) / sum(QS*q)`` (a ratio of averages);
+``mean_first_fill_ms`` is the mean over those parents with any fill of the time from arrival to the first fill.
+``fill_rate`` is filled shares over parent shares, all orders; ``fees_usd`` is fees minus rebates;
 ``pfof_usd`` the payment for order flow the broker received (it does not reach the customer).
 """
 
@@ -20,6 +23,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from harness.analytics.classify import OrderClass, classify_orders
+
+MARKETABLE_CLASSES = (OrderClass.MARKET.value, OrderClass.MARKETABLE_LIMIT.value)
 
 SUMMARY_COLUMNS = [
     "router", "status", "seeds", "orders", "shares", "filled_shares", "fill_rate", "pi_per_share", "eq_ratio",
@@ -48,8 +55,12 @@ def summarize(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame, re
     rows = []
     p_all = arrival_quotes(parents, nbbo, routers)
     p_all = p_all[[(r, s) in ok_pairs for r, s in zip(p_all["router"], p_all["seed"], strict=True)]]
+    tif = p_all["tif"].fillna("day") if "tif" in p_all.columns else pd.Series("day", index=p_all.index)
+    order_class = classify_orders(p_all["side"], p_all["order_type"], tif, p_all["limit_price"].astype(np.float64),
+                                  bid=p_all["arr_bid"], ask=p_all["arr_ask"])
+    p_all = p_all.assign(marketable=np.isin(order_class, MARKETABLE_CLASSES))
     f = fills.merge(
-        p_all[["router", "seed", "parent_id", "arr_bid", "arr_ask", "arrival_ts_ns"]],
+        p_all[["router", "seed", "parent_id", "arr_bid", "arr_ask", "arrival_ts_ns", "marketable"]],
         on=["router", "seed", "parent_id"], how="inner",
     )
     s = np.where(f["side"] == "buy", 1.0, -1.0)
@@ -65,9 +76,9 @@ def summarize(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame, re
         p = p_all[p_all["router"] == router]
         fr = f[f["router"] == router]
         q = fr["qty"].astype(float)
-        valid = fr["pi"].notna() & fr["qs"].notna()
+        valid = fr["marketable"] & fr["pi"].notna() & fr["qs"].notna()
         qv = q[valid]
-        first = fr.groupby(["seed", "parent_id"])["delay_ms"].min()
+        first = fr[fr["marketable"]].groupby(["seed", "parent_id"])["delay_ms"].min()
         rows.append({
             "router": router,
             "status": "ok" if not failed else f"failed ({len(failed)}/{len(seeds)} seeds"

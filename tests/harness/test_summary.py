@@ -14,6 +14,8 @@ ES = 2 s (p - m0):  F1 2 * 0.01 = 0.02;  F2 2 * 0.02 = 0.04;  F3 -2 * 0 = 0.
     eq_ratio = (0.02*100 + 0.04*200 + 0*100) / (0.04*100 + 0.04*200 + 0.02*100) = 10 / 14 = 0.714286.
 fill_rate = (100 + 200 + 100) / (300 + 200) = 0.8.
 mean_first_fill_ms = mean(P1: min(2, 5) = 2, P2: 1) = 1.5.
+Both parents are marketable against r's quote (P1 a market order; P2's sell limit 49.99 is at the 49.99 bid), so the
+price figures above, which cover marketable orders only, take every fill.
 fees_usd = 0.30 - 0.04 - 0.29 = -0.03.
 """
 
@@ -73,7 +75,11 @@ def test_each_router_is_measured_against_its_own_nbbo_and_a_failed_router_is_not
     """Two routers pooled in one table stay apart; a failed (router, seed) adds no orders and says so in status.
 
     Router ``s`` faced a different NBBO: 49.90 / 50.10 throughout, so for its identical fills
-    PI = F1 50.10 - 50.01 = 0.09, F2 0.08, F3 -(49.90 - 50.00) = 0.10 -> (9 + 16 + 10) / 400 = 0.0875.
+    PI = F1 50.10 - 50.01 = 0.09, F2 0.08. Against that quote P2 (sell limit 49.99 above the 49.90 bid) is a resting
+    limit order, not a marketable one, so F3 is left out of the price figures:
+    pi_per_share = (0.09*100 + 0.08*200) / 300 = 25 / 300 = 0.083333;
+    eq_ratio = (2*0.01*100 + 2*0.02*200) / (0.20*300) = 10 / 60 = 0.166667 (m0 50.00, QS 0.20);
+    mean_first_fill_ms = P1's 2 ms only. fill_rate still counts every order: 400 / 500 = 0.8.
     """
     nb_s = nbbo("s").assign(bid=[49.90, 49.90], ask=[50.10, 50.10])
     results = [
@@ -85,7 +91,9 @@ def test_each_router_is_measured_against_its_own_nbbo_and_a_failed_router_is_not
     rows = {r["router"]: r for r in out.to_dict("records")}
     assert list(rows) == ["r", "s", "x"]
     assert rows["r"]["pi_per_share"] == pytest.approx(0.005)
-    assert rows["s"]["pi_per_share"] == pytest.approx(0.0875)
+    assert rows["s"]["pi_per_share"] == pytest.approx(25 / 300)
+    assert rows["s"]["eq_ratio"] == pytest.approx(10 / 60)
+    assert rows["s"]["mean_first_fill_ms"] == pytest.approx(2.0) and rows["s"]["fill_rate"] == pytest.approx(0.8)
     assert rows["x"]["status"] == "failed (1/1 seeds)"
     assert rows["x"]["orders"] == 0 and rows["x"]["filled_shares"] == 0
     assert math.isnan(rows["x"]["fill_rate"]) and math.isnan(rows["x"]["mean_first_fill_ms"])
