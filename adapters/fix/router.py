@@ -92,7 +92,7 @@ class FixRouter(Router):
     description = "External SOR over FIX 4.4 (QuickFIX): vendor endpoint + venue gateways; needs --realtime"
     Params = FixParams  # type: ignore[assignment]
     requires_realtime: ClassVar[bool] = True
-    """Cannot take part in virtual time (see harness/realtime.py)."""
+    """Cannot take part in virtual time (see harness/sim/realtime.py)."""
 
     def __init__(self, params: Any = None) -> None:
         super().__init__(params)

@@ -4,7 +4,7 @@ QuickFIX (the ``quickfix-ssl`` wheel, imported as ``quickfix``) owns the FIX ses
 test requests, sequence numbers, resend requests and gap fills, session-level rejects (35=3) of messages its FIX 4.4
 data dictionary finds malformed, and business message rejects (35=j) of message types nobody handles. It calls the
 application from its own threads; :class:`Inbox` is the only thing those threads touch: they put decoded messages on
-it and the simulation thread takes them off (see :mod:`harness.realtime`).
+it and the simulation thread takes them off (see :mod:`harness.sim.realtime`).
 
 Engines are stopped with ``stop(True)`` while their application, settings, store factory and log factory are still
 referenced (:class:`FixEngine` holds them until after the stop): QuickFIX's Python binding can crash the process if a

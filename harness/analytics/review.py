@@ -43,7 +43,8 @@ from harness.analytics.context import RunContext
 from harness.analytics.orders import ORDER_KEYS
 from harness.analytics.paired import _stream, bootstrap_sums
 from harness.errors import UserError
-from harness.scenario import _FieldError, _format_validation_error, read_toml
+from harness.paths import INSTALLED_SCENARIOS, REPO_SCENARIOS
+from harness.scenario.schema import _FieldError, _format_validation_error, read_toml
 
 FloatArray = npt.NDArray[np.float64]
 CPH = 10_000.0
@@ -211,9 +212,7 @@ class ReviewPolicy(_Strict):
 
 def default_policy_path() -> Path | None:
     """The shipped default policy file: the repository's ``scenarios/`` or the installed package's copy."""
-    here = Path(__file__).resolve()
-    repo, installed = here.parents[2] / "scenarios", here.parents[1] / "_scenarios"
-    for candidate in (repo / POLICY_RELATIVE, installed / POLICY_RELATIVE):
+    for candidate in (REPO_SCENARIOS / POLICY_RELATIVE, INSTALLED_SCENARIOS / POLICY_RELATIVE):
         if candidate.is_file():
             return candidate
     return None

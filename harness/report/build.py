@@ -233,7 +233,7 @@ def rebuild_report(folder: Path | str, *, pdf: bool = True) -> ReportFiles:
     if not (folder / "tca").is_dir():
         from harness.analytics import analyze
         from harness.analytics.review import ReviewPolicy
-        from harness.run import regulatory_from_manifest
+        from harness.workflows.run import regulatory_from_manifest
 
         policy = manifest.get("review_policy")
         analyze(folder, policy=ReviewPolicy.model_validate(policy) if policy else None,

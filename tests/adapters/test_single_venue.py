@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from adapters.reference import SingleVenueRouter
 from harness.errors import UserError
-from harness.scenario import scenario_from_dict
+from harness.scenario.schema import scenario_from_dict
 from tests.adapters.test_fake_context import FakeContext, ack, fill, lit, parent, px
-from tests.harness.helpers import small_dict
+from tests.sim.helpers import small_dict
 from venues.fees import FeeSchedule
 from venues.types import Side, TimeInForce
 from venues.venue import VenueInfo, VenueKind

@@ -8,10 +8,10 @@ from __future__ import annotations
 import simpy
 
 from adapters.registry import builtin_registry
-from harness.bench import BENCH_SCENARIO
-from harness.engine import simulate
-from harness.kernel import Kernel
-from harness.scenario import scenario_from_dict
+from harness.scenario.schema import scenario_from_dict
+from harness.sim.engine import simulate
+from harness.sim.kernel import Kernel
+from harness.workflows.bench import BENCH_SCENARIO
 
 
 def _chain(n: int) -> int:

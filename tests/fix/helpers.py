@@ -28,11 +28,11 @@ from adapters.fix.session import (
     parse,
     write_settings,
 )
-from harness.engine import RunResult, simulate
-from harness.realtime import RealtimeSettings
-from harness.router_node import RouterLimits
-from harness.scenario import NS_PER_SECOND, Scenario, parse_clock
-from tests.harness.helpers import small_dict, small_scenario
+from harness.scenario.schema import NS_PER_SECOND, Scenario, parse_clock
+from harness.sim.engine import RunResult, simulate
+from harness.sim.realtime import RealtimeSettings
+from harness.sim.router_node import RouterLimits
+from tests.sim.helpers import small_dict, small_scenario
 from venues.types import OrdType, Side
 
 SOH = "\x01"
@@ -95,7 +95,7 @@ def start_run(scenario: Scenario, p: FixParams, parents: list[ParentOrder], *, f
 
 def _registry() -> Any:
     from adapters.fix import FixRouter
-    from tests.harness.helpers import registry_with
+    from tests.sim.helpers import registry_with
 
     return registry_with(FixRouter)
 

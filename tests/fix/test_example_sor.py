@@ -16,7 +16,7 @@ pytest.importorskip("quickfix", reason="QuickFIX's Python binding (pip install '
 import pandas as pd
 
 from tests.fix.helpers import free_port
-from tests.harness.helpers import REPO
+from tests.sim.helpers import REPO
 
 EXAMPLE = REPO / "examples" / "fix_sor"
 
@@ -85,7 +85,7 @@ def test_the_example_sor_routes_the_parent_flow_over_fix_into_a_complete_run_fol
     logs = list((out / "fix" / "logs" / "fix-seed1").glob("*.messages.current.log"))
     assert any("NSDQ" in p.name for p in logs) and any("SORBENCH-BESTSOR" in p.name for p in logs)
 
-    from harness.verify import verify_run
+    from harness.workflows.verify import verify_run
 
     report = verify_run(out)  # files intact; a wall-clock run is not re-run (and says so)
     assert report.ok and not report.reproduced and any("wall clock" in n for n in report.notes)

@@ -9,11 +9,11 @@ import sys
 import pytest
 
 from adapters.registry import builtin_registry
-from harness.engine import simulate
 from harness.errors import UserError
-from harness.kernel import Kernel
-from harness.realtime import RealtimeSettings, apply_window, parse_window, run_paced
-from tests.harness.helpers import REPO, small_scenario
+from harness.sim.engine import simulate
+from harness.sim.kernel import Kernel
+from harness.sim.realtime import RealtimeSettings, apply_window, parse_window, run_paced
+from tests.sim.helpers import REPO, small_scenario
 
 
 class FakeClock:
@@ -101,7 +101,7 @@ def test_window_replaces_the_session_and_is_validated():
 def test_a_virtual_time_run_refuses_a_realtime_only_router():
     """simulate() without real time fails router fix at once with the reason (it never starts its sessions)."""
     from adapters.fix import FixRouter
-    from tests.harness.helpers import registry_with
+    from tests.sim.helpers import registry_with
 
     result = simulate(small_scenario(), "fix", FixRouter.Params(), 1, registry=registry_with(FixRouter))
     assert result.status == "failed" and "only in real time" in result.error

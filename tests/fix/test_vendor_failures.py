@@ -94,8 +94,8 @@ def test_a_failed_fix_run_still_writes_its_run_folder_marked_partial(tmp_path):
 
     import pandas as pd
 
-    from harness.realtime import RealtimeSettings
-    from harness.run import run_scenario
+    from harness.sim.realtime import RealtimeSettings
+    from harness.workflows.run import run_scenario
     from tests.fix.helpers import _registry
 
     vendor_port, gateway_port = free_port(), free_port()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.run import run_scenario
-from tests.harness.helpers import small_dict, small_scenario
+from harness.workflows.run import run_scenario
+from tests.sim.helpers import small_dict, small_scenario
 
 REPORT_ROUTERS = ["best-price", "wholesaler", "rebate-max", "single-venue"]
 """A conflict-free reference router (the benchmark), a conflicted one and the naive baseline."""

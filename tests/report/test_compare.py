@@ -19,10 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.compare import config_diff, flat_diff, load_side
-from harness.run import run_scenario
-from harness.verify import check_integrity, read_manifest
-from tests.harness.helpers import small_dict, small_scenario
+from harness.workflows.compare import config_diff, flat_diff, load_side
+from harness.workflows.run import run_scenario
+from harness.workflows.verify import check_integrity, read_manifest
+from tests.sim.helpers import small_dict, small_scenario
 
 SLOW_NS = 1_000_000_000
 

@@ -17,9 +17,9 @@ import pytest
 
 from harness.report import SECTIONS, build_report, rebuild_report
 from harness.report.provenance import BEGIN, END, comparable_bytes
-from harness.verify import verify_run
-from tests.harness.helpers import REPO, CrashingRouter, registry_with
+from harness.workflows.verify import verify_run
 from tests.report.conftest import REPORT_ROUTERS, small_report_run
+from tests.sim.helpers import REPO, CrashingRouter, registry_with
 
 STATUS_RANK = {"pass": 0, "review": 1, "fail": 2}
 

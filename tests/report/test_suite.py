@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import harness.run
+import harness.workflows.run
 from harness.cli import app
 from harness.errors import UserError
-from harness.suite import load_suite, run_suite
-from harness.verify import verify_run
-from tests.harness.helpers import REPO, small_dict
+from harness.workflows.suite import load_suite, run_suite
+from harness.workflows.verify import verify_run
+from tests.sim.helpers import REPO, small_dict
 
 SUITE = """
 name = "tiny"
@@ -118,14 +118,14 @@ def test_a_suite_runs_every_scenario_into_one_bundle(suite_dir):
 
 
 def test_a_failing_scenario_is_recorded_and_the_others_still_run(suite_dir, monkeypatch):
-    real = harness.run.run_scenario
+    real = harness.workflows.run.run_scenario
 
     def flaky(scenario, **kwargs):
         if kwargs["out_dir"].name == "calm":
             raise RuntimeError("disk on fire")
         return real(scenario, **kwargs)
 
-    monkeypatch.setattr(harness.run, "run_scenario", flaky)
+    monkeypatch.setattr(harness.workflows.run, "run_scenario", flaky)
     outcome = run_suite(load_suite(suite_dir / "tiny.toml"), out_dir=suite_dir / "b")
     bundle = outcome.out_dir
     info = json.loads((bundle / "suite.json").read_text())

@@ -1,0 +1,207 @@
+"""``sorbench verify``: prove that a run folder is exactly what its stated inputs produce.
+
+Two checks, in order:
+
+1. **Integrity.** Every file listed in ``manifest.json`` is present with the recorded sha256, and no file was added
+   (a run folder edited after the fact fails here).
+2. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
+   the seeds, the routers by name and origin, the router limits, the incentive twins and, if one was used, the
+   parent-order file, whose hash must match) into a temporary folder, and every result file's hash is compared with
+   the recorded one. A difference names the file. Runs that charged *measured* decision latency depend on the
+   machine's speed and cannot be reproduced byte for byte; verify says so instead of failing them.
+
+A different sorbench version or git commit than the run's is reported (code changes may legitimately change
+results); the comparison is still made.
+
+The report files are presentation: both are integrity-checked like every file, but in the re-run comparison
+``report.html`` is compared without its run-specific block (versions, commit, times, command lines, paths: see
+:mod:`harness.report.provenance`) and ``report.pdf`` is not compared (Chromium writes its creation time into it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+from harness.paths import REPO_ROOT
+
+REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
+NOT_COMPARED = "not compared"
+
+
+@dataclass
+class VerifyReport:
+    """What verify found. ``ok`` when nothing differs."""
+
+    folder: Path
+    integrity: dict[str, str] = field(default_factory=dict)
+    """File -> ``ok``, ``modified``, ``missing`` or ``added``."""
+    reproduction: dict[str, str] = field(default_factory=dict)
+    """File -> ``ok``, ``differs``, ``missing`` (not produced again), ``extra`` (produced, not recorded) or
+    ``not compared`` (``report.pdf``, whose bytes carry the time it was printed)."""
+    notes: list[str] = field(default_factory=list)
+    reproduced: bool = False
+
+    @property
+    def problems(self) -> list[str]:
+        """Every file that failed a check, as ``"file: state (check)"``."""
+        out = [f"{f}: {s} (integrity)" for f, s in sorted(self.integrity.items()) if s != "ok"]
+        out += [f"{f}: {s} (re-run)" for f, s in sorted(self.reproduction.items()) if s not in ("ok", NOT_COMPARED)]
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """No integrity or reproduction problem."""
+        return not self.problems
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The run folder's manifest (one-line errors for a missing or unreadable one)."""
+    path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a run folder (no such directory)")
+    if not path.is_file():
+        raise UserError(f"{path}: not found (is {folder} a sorbench run folder?)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not valid JSON: {err}") from None
+    for key in ("scenario", "seeds", "routers", "files"):
+        if key not in manifest:
+            raise UserError(f"{path}: {key}: required field is missing")
+    return manifest  # type: ignore[no-any-return]
+
+
+def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """Recorded files against the folder: ``ok``, ``modified``, ``missing``; unrecorded files are ``added``."""
+    out: dict[str, str] = {}
+    recorded: dict[str, str] = manifest["files"]
+    for rel, digest in recorded.items():
+        p = folder / rel
+        out[rel] = "missing" if not p.is_file() else ("ok" if _sha256(p) == digest else "modified")
+    for p in sorted(folder.rglob("*")):
+        rel = str(p.relative_to(folder))
+        if p.is_file() and rel != "manifest.json" and rel not in recorded:
+            out[rel] = "added"
+    return out
+
+
+def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str], list[str]]:
+    """Run again from the manifest into a temporary folder; returns the new files' hashes and notes."""
+    from adapters.loader import full_registry
+    from adapters.registry import RegistryError
+    from harness.analytics.review import ReviewPolicy
+    from harness.scenario.schema import Scenario
+    from harness.sim.flow import load_parents
+    from harness.sim.router_node import RouterLimits
+    from harness.workflows.run import _version, git_commit, package_versions, regulatory_from_manifest, run_scenario
+
+    notes: list[str] = []
+    scenario = Scenario.model_validate(manifest["scenario"])
+    try:
+        registry = full_registry()
+        for r in manifest["routers"]:
+            origin = r.get("origin", "built-in")
+            if r["name"] not in registry and ":" in origin:
+                registry.add_spec(origin)
+            if r["name"] not in registry:
+                raise UserError(f"router {r['name']!r} ({origin}) is not available here: install it to verify")
+    except RegistryError as err:
+        raise UserError(f"cannot load the run's routers: {err}") from None
+    parents = None
+    orders_file = manifest.get("orders_file")
+    if orders_file:
+        p = Path(orders_file)
+        if not p.is_file():
+            raise UserError(f"{p}: the run's parent-order file is not here; it is needed to verify")
+        if _sha256(p) != manifest.get("orders_file_sha256"):
+            raise UserError(f"{p}: the parent-order file changed since the run (sha256 differs)")
+        parents = load_parents(p, scenario)
+    lim = manifest.get("router_limits") or {}
+    limits = RouterLimits(
+        callback_timeout_s=lim.get("callback_timeout_s", 30.0), decision_latency=lim.get("decision_latency", "none")
+    )
+    recorded = manifest.get("packages") or {}
+    for name, now in package_versions().items():
+        if name in recorded and recorded[name] != now:
+            notes.append(f"run made with {name} {recorded[name]}, verifying with {now}")
+    if manifest.get("sorbench_version") != _version():
+        notes.append(f"run made with sorbench {manifest.get('sorbench_version')}, verifying with {_version()}")
+    here = git_commit(REPO_ROOT)
+    if manifest.get("git_commit") and here and manifest["git_commit"] != here:
+        notes.append(f"run made at commit {manifest['git_commit'][:12]}, verifying at {here[:12]}")
+    tmp = Path(tempfile.mkdtemp(prefix="sorbench-verify-"))
+    try:
+        out = tmp / "rerun"
+        run_scenario(
+            scenario, scenario_path=None, routers=[r["name"] for r in manifest["routers"]],
+            seeds=list(manifest["seeds"]), out_dir=out, results_root=tmp, jobs=jobs, parents=parents,
+            orders_file=Path(orders_file) if orders_file else None, registry=registry, limits=limits,
+            incentive_twins=int(manifest.get("incentive_twins") or 0),
+            analyze_tables=manifest.get("analysis", "ok") != "skipped",
+            review_policy=ReviewPolicy.model_validate(manifest["review_policy"])
+            if manifest.get("review_policy") else None,
+            regulatory=regulatory_from_manifest(manifest.get("regulatory")),
+            report=manifest.get("report", "skipped") != "skipped",
+        )
+        again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+        if (out / REPORT_HTML).is_file():
+            from harness.report.provenance import comparable_sha256
+
+            again[REPORT_HTML] = comparable_sha256(out / REPORT_HTML)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return again, notes
+
+
+def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1) -> VerifyReport:
+    """Integrity and (with ``rerun``) reproduction checks of a run folder."""
+    folder = folder.resolve()
+    manifest = read_manifest(folder)
+    report = VerifyReport(folder=folder, integrity=check_integrity(folder, manifest))
+    if not rerun:
+        report.notes.append("re-run skipped (--no-rerun): only integrity was checked")
+        return report
+    limits = manifest.get("router_limits") or {}
+    if manifest.get("realtime"):
+        report.notes.append("the run was paced against the wall clock (--realtime): results depend on timing and "
+                            "are not reproducible byte for byte; re-run skipped")
+        return report
+    if limits.get("decision_latency") == "measured":
+        report.notes.append("the run charged measured decision latency: results depend on machine speed and are "
+                            "not reproducible byte for byte; re-run skipped")
+        return report
+    again, notes = reproduce(manifest, jobs=jobs)
+    report.notes += notes
+    report.reproduced = True
+    recorded: dict[str, str] = dict(manifest["files"])
+    if REPORT_HTML in recorded and (folder / REPORT_HTML).is_file():
+        from harness.report.provenance import comparable_sha256
+
+        recorded[REPORT_HTML] = comparable_sha256(folder / REPORT_HTML)  # as the re-run's, without its run block
+    if REPORT_PDF in recorded:
+        report.notes.append(f"{REPORT_PDF}: not compared with the re-run's (it carries the time it was printed); "
+                            f"{REPORT_HTML} is compared without its run-specific block")
+    for rel, digest in recorded.items():
+        if rel == REPORT_PDF:
+            report.reproduction[rel] = NOT_COMPARED
+            continue
+        report.reproduction[rel] = "missing" if rel not in again else ("ok" if again[rel] == digest else "differs")
+    for rel in again:
+        if rel not in recorded:
+            report.reproduction[rel] = "extra"
+    return report

@@ -1,0 +1,114 @@
+"""The default scenario's market statistics fall in ranges justified by the market-model spec and LOBSTER samples.
+
+Reference figures (NASDAQ, 2012-06-21, LOBSTER level 1, computed with ``sorbench lobster-stats``):
+AMZN / GOOG 09:30-09:40: 1-minute return volatility 13.0 / 12.7 bps; trade-sign autocorrelation at lag 1
+0.61 / 0.63; new-order round-lot share 0.61 / 0.66; execution sizes: median 66 / 52 shares, round-lot share
+0.38 / 0.32; passive fill probability of orders added at the touch 0.16-0.22 (biased high: only touch-adding
+orders are visible at level 1); cancel-to-trade 0.8-2.7 (biased low: level 1 sees only the top of book). Those
+names traded at $220-580 with 12-30 tick spreads, so spread levels are not comparable; the spec's stylised fact
+("spreads of one to a few ticks for liquid names, mostly at one tick") is used instead.
+
+Each bound below says which of these it comes from. The scenario's inputs give the volatility directly: 25% and
+40% a year over 252 days of 390 minutes is 0.25 / sqrt(98,280) = 7.97 bps and 12.8 bps a minute, scaled by
+sqrt(u) ~ 1.45 near the open by the intraday curve, with ~9 one-minute returns per run (about +/-25% sampling error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from adapters.registry import builtin_registry
+from harness.analytics.market_stats import order_size_summary, trade_sign_autocorr
+from harness.scenario.schema import load_scenario
+from harness.workflows.run import run_scenario
+
+DEFAULT = Path(__file__).resolve().parents[2] / "scenarios" / "default.toml"
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    registry = builtin_registry()
+    scenario, path = load_scenario(DEFAULT, registry=registry)
+    out = tmp_path_factory.mktemp("realism") / "run"
+    run_scenario(scenario, scenario_path=path, routers=["best-price"], seeds=[1, 2], out_dir=out,
+                 results_root=out.parent, jobs=1, registry=registry)
+    stats = pd.read_csv(out / "market_stats.csv")
+    trades = pd.read_parquet(out / "trades.parquet")
+    return stats, trades
+
+
+def _row(stats: pd.DataFrame, seed: int, symbol: str, venue: str) -> pd.Series:
+    row = stats[(stats.seed == seed) & (stats.symbol == symbol) & (stats.venue == venue)]
+    assert len(row) == 1, (seed, symbol, venue)
+    return row.iloc[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_liquid_names_are_mostly_one_tick_wide(default_run, seed):
+    """Spec: spreads of one to a few ticks for liquid names, mostly at one tick."""
+    stats, _ = default_run
+    aaa, bbb = _row(stats, seed, "AAA", "ALL"), _row(stats, seed, "BBB", "ALL")
+    assert aaa.median_spread_ticks == 1 and bbb.median_spread_ticks == 1
+    assert aaa.share_time_one_tick >= 0.90  # the large cap: tightest
+    assert 0.70 <= bbb.share_time_one_tick <= 0.99  # wider market makers: more time above one tick
+    assert bbb.share_time_one_tick < aaa.share_time_one_tick
+    assert 1.0 <= aaa.mean_spread_ticks <= 1.3 and 1.0 <= bbb.mean_spread_ticks <= 1.5
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_many_more_cancellations_than_trades(default_run, seed):
+    """Spec: many more cancellations than trades (LOBSTER's level-1 0.8-2.7 is a lower bound)."""
+    stats, _ = default_run
+    for sym in ("AAA", "BBB"):
+        row = _row(stats, seed, sym, "ALL")
+        assert row.cancel_to_trade > 2.0
+        assert row.messages_per_min > 3 * row.trades_per_min
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_one_minute_volatility_matches_the_inputs(default_run, seed):
+    """Per-minute volatility within sampling error of the inputs (7.97 and 12.8 bps, x ~1.45 at the open)."""
+    stats, _ = default_run
+    assert 4 <= _row(stats, seed, "AAA", "ALL").return_vol_1min <= 20
+    assert 6 <= _row(stats, seed, "BBB", "ALL").return_vol_1min <= 35
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_inverted_venue_fills_passive_orders_more_often(default_run, seed):
+    """Spec: fill probability of passive orders higher on inverted venues than on maker-taker venues."""
+    stats, _ = default_run
+    for sym in ("AAA", "BBB"):
+        byx = _row(stats, seed, sym, "BYX").passive_fill_prob
+        makers = [_row(stats, seed, sym, v).passive_fill_prob for v in ("NSDQ", "EDGX")]
+        assert byx > max(makers) + 0.04
+        # LOBSTER's 0.16-0.22 for touch-adding orders is an upper bound for orders at any depth.
+        assert all(0.05 <= p <= 0.5 for p in [byx, *makers])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_venue_volume_shares_add_up_and_follow_flow_shares(default_run, seed):
+    """Volume shares sum to 1 per symbol; the venue with the largest flow share (NSDQ) trades the most."""
+    stats, _ = default_run
+    for sym in ("AAA", "BBB"):
+        venues = stats[(stats.seed == seed) & (stats.symbol == sym) & (stats.venue != "ALL")]
+        assert venues.volume_share.sum() == pytest.approx(1.0, abs=1e-5)  # shares are rounded to 6 places
+        assert venues.set_index("venue").volume_share.idxmax() == "NSDQ"
+
+
+def test_trade_signs_are_positively_autocorrelated(default_run):
+    """Spec: positive autocorrelation of trade signs (LOBSTER lag 1: ~0.6; the simulation mixes several sources)."""
+    _, trades = default_run
+    for _seed, g in trades.groupby("seed"):
+        ac = trade_sign_autocorr(g, lags=[1]).set_index("symbol")["autocorr"]
+        assert (ac > 0.1).all(), ac.to_dict()
+
+
+def test_execution_sizes_look_like_lobster(default_run):
+    """Executions: median 40-150 shares and 20-50% round lots (LOBSTER: medians 52-66, round lots 32-38%)."""
+    _, trades = default_run
+    sizes = order_size_summary(trades.qty)
+    assert 40 <= sizes["median"] <= 150
+    assert 0.2 <= sizes["share_round_lot"] <= 0.5

@@ -1,0 +1,90 @@
+"""Evidence on simulated runs: a planted conflict is flagged over several seeds; paired intervals shrink with seeds.
+
+These run the real simulator (the default scenario cut to a short window, :func:`tests.sim.helpers.small_dict`)
+and the real analytics; the hand-built known-answer cases are in ``tests/analytics``.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from harness.analytics.paired import paired_table
+from harness.workflows.run import run_scenario
+from tests.sim.helpers import small_dict, small_scenario
+
+# rebate-max is the planted conflict: it sends every marketable order to the venue that pays the broker most (the
+# wholesaler with the highest PFOF, else the best maker rebate). best-price and sequential route on price alone;
+# wholesaler routes on the wholesalers' expected improvement. All four see identical flows and markets per seed.
+ROUTERS = ["best-price", "sequential", "wholesaler", "rebate-max"]
+
+
+@pytest.mark.parametrize("seeds", [[1, 2, 3], [11, 12, 13]], ids=["seeds-1-3", "seeds-11-13"])
+def test_planted_conflict_is_flagged_and_clean_routers_are_not_on_independent_seed_sets(tmp_path, seeds):
+    """With ``--incentive-test`` (3 payment twins), rebate-max's venue share follows payments (its elasticity interval
+    lies above the 1-point-per-$0.001 threshold) and it is flagged; the clean routers' intervals do not clear it and
+    none of them is flagged. Two disjoint seed sets must each reach the same verdicts."""
+    d = small_dict()
+    d["session"]["end"] = "09:31:00"  # 60 s of session, 40 parents per seed: ~8 s for 4 routers x 3 seeds x 4 twins
+    d["flow"]["orders"] = 40
+    out = tmp_path / "run"
+    run_scenario(small_scenario(d), scenario_path=None, routers=ROUTERS, seeds=seeds, out_dir=out,
+                 results_root=tmp_path, incentive_twins=3)
+    summary = pd.read_csv(out / "conflict" / "summary.csv").set_index("router")
+    assert set(summary.index) == set(ROUTERS)
+    assert bool(summary.loc["rebate-max", "flagged"]), summary.loc["rebate-max", "reason"]
+    assert summary.loc["rebate-max", "elasticity_ci_low"] > 1.0
+    assert summary.loc["rebate-max", "reason"].startswith("flagged: incentive test")
+    for clean in ("best-price", "sequential", "wholesaler"):
+        assert not bool(summary.loc[clean, "flagged"]), summary.loc[clean, "reason"]
+        assert summary.loc[clean, "reason"].startswith("not flagged")
+        assert not summary.loc[clean, "elasticity_ci_low"] > 1.0
+    # The broker earns more from rebate-max's routing than from the clean price-driven routers.
+    assert summary.loc["rebate-max", "broker_net_payment_cph"] > summary.loc["best-price", "broker_net_payment_cph"]
+
+
+def test_paired_intervals_shrink_as_seeds_are_added(tmp_path):
+    """best-price vs dark-first on 16 seeds: each figure's 95% interval on all 16 seeds is narrower than the median
+    width over the four disjoint 4-seed blocks, and on average about half as wide (a quarter of the seeds has twice
+    the standard error, 1/sqrt(4)); time to first fill is heavy-tailed (a few orders wait seconds) and is held only to
+    shrink on average with the others."""
+    out = tmp_path / "run"
+    run_scenario(small_scenario(), scenario_path=None, routers=["best-price", "dark-first"], seeds=list(range(1, 17)),
+                 out_dir=out, results_root=tmp_path)
+    orders = pq.read_table(out / "tca" / "orders.parquet").to_pandas()
+
+    def widths(seeds: range) -> pd.Series:
+        p = paired_table(orders[orders.seed.isin(seeds)], n_boot=1000, seed=0).set_index("figure")
+        assert (p.seeds == len(seeds)).all()
+        return p.ci_high - p.ci_low
+
+    full = widths(range(1, 17))
+    blocks = pd.DataFrame({lo: widths(range(lo, lo + 4)) for lo in (1, 5, 9, 13)})
+    typical = blocks.median(axis=1)
+    ratio = full / typical
+    steady = ratio.drop("time_to_first_fill_ms")
+    assert (steady < 1.0).all(), ratio.to_dict()
+    assert statistics.mean(ratio) < 0.8, ratio.to_dict()
+
+
+def test_child_orders_still_in_flight_at_the_end_do_not_break_the_analytics(tmp_path):
+    """With a 1 s order-entry link, children sent in the session's last second never reach their venue (no
+    venue_ts_ns); the analytics leave them out of the quote-fade figure and the run's analysis still succeeds."""
+    d = small_dict()
+    d["latency"]["links"] = [x for x in d["latency"].get("links", [])
+                             if not (x["participant"] == "router" and x["direction"] == "order_entry")]
+    d["latency"]["links"] += [{"participant": "router", "venue": v["name"], "direction": "order_entry",
+                               "model": {"model": "constant", "ns": 1_000_000_000}} for v in d["venues"]]
+    d["flow"]["orders"] = 60
+    out = tmp_path / "run"
+    run_scenario(small_scenario(d), scenario_path=None, routers=["best-price"], seeds=[1, 2], out_dir=out,
+                 results_root=tmp_path)
+    children = pq.read_table(out / "child_orders.parquet").to_pandas()
+    assert children["venue_ts_ns"].isna().any()  # the case under test happened
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert '"analysis": "ok"' in manifest
+    leakage = pd.read_csv(out / "conflict" / "leakage.csv")
+    assert leakage.loc[0, "targeting_children"] > 0
