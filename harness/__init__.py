@@ -1,5 +1,6 @@
-"""The simulation and everything around it.
+"""The simulation and everything around it, one subpackage per concern (docs/architecture.md is the map).
 
-Simpy wiring, latency links, the SIP, background participants, order flows, runs, the summary and the command line.
-The one package that imports simpy for the market.
+``scenario`` (what to simulate) < ``sim`` (one simulated session; the only simpy user) and ``io`` (outside data in
+and out) < ``analytics`` (pure functions over tables) < ``report`` < ``workflows`` (run folders) < ``cli``; a room
+imports only rooms below it. ``errors`` and ``paths`` are the base every room may import.
 """

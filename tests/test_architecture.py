@@ -58,7 +58,7 @@ def room_of(module: str) -> str:
 
 
 def imported_modules(module: str, path: Path, known: set[str]) -> set[str]:
-    """Every project module ``module`` imports (``from x import y`` counts ``x.y`` when that is a module, else ``x``)."""
+    """Every project module ``module`` imports; ``from x import y`` counts ``x.y`` when that is a module, else ``x``."""
     tree = ast.parse(path.read_text(), filename=str(path))
     is_package = path.name == "__init__.py"
     found: set[str] = set()
@@ -198,3 +198,22 @@ def test_module_and_function_sizes(module: str) -> None:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, f"{path.relative_to(REPO)}: {', '.join(long)}"
+
+
+def test_analytics_and_reports_never_import_the_simulator() -> None:
+    # they are functions of a run folder's tables: a received folder is analysed without the code that made it
+    bad = [f"{m} imports {d}" for m, deps in import_graph().items()
+           if room_of(m) in ("harness.analytics", "harness.report") for d in deps if room_of(d) == "harness.sim"]
+    assert bad == []
+
+
+def test_from_package_import_module_is_an_edge_to_the_module(tmp_path: Path) -> None:
+    # ``from harness.sim import engine`` depends on harness.sim.engine, ``from harness.sim.engine import simulate``
+    # on harness.sim.engine too, ``import harness.io.orders as o`` on harness.io.orders; relative imports resolve
+    src = tmp_path / "m.py"
+    src.write_text("from harness.sim import engine\nfrom harness.sim.engine import simulate\n"
+                   "import harness.io.orders as o\nfrom . import orders\n"
+                   "def f():\n    from ..errors import UserError\n")
+    known = {"harness", "harness.sim", "harness.sim.engine", "harness.io", "harness.io.orders", "harness.errors"}
+    assert imported_modules("harness.io.m", src, known) == {"harness.sim.engine", "harness.io.orders",
+                                                           "harness.errors"}

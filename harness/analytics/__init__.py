@@ -7,18 +7,11 @@ TCA tables and review from a vendor's own data. Definitions, signs and units: do
 
 from harness.analytics.aggregate import summary_table, venue_table
 from harness.analytics.classify import OrderClass, classify_orders, share_bucket, size_bucket
-from harness.analytics.conflict import (
-    ConflictParams,
-    ConflictTables,
-    compute_conflict,
-    conflict_summary,
-    leakage_table,
-    payment_elasticity,
-    regret_table,
-    venue_choice_table,
-)
+from harness.analytics.conflict import ConflictParams, ConflictTables, compute_conflict, conflict_summary
 from harness.analytics.context import RunContext, VenueTerms, load_run_context
+from harness.analytics.incentive import payment_elasticity, regret_table
 from harness.analytics.inputs import TcaInputs, load_run_folder, load_vendor_files, normalize_fills
+from harness.analytics.leakage import leakage_table
 from harness.analytics.orders import arrival_table, fill_table, order_table, orders_tca
 from harness.analytics.paired import PAIRED_FIGURES, bootstrap_sums, paired_table, ranking_table
 from harness.analytics.regulatory import (
@@ -32,7 +25,10 @@ from harness.analytics.regulatory import (
     validate_606,
 )
 from harness.analytics.report import TcaTables, analyze, analyze_files, compute_tca, write_tca
-from harness.analytics.review import ReviewPolicy, ReviewTables, exceptions_table, load_policy, review_tables
+from harness.analytics.review import ReviewTables, review_tables
+from harness.analytics.review_exceptions import exceptions_table
+from harness.analytics.review_policy import ReviewPolicy, load_policy
+from harness.analytics.venue_choice import venue_choice_table
 
 __all__ = [
     "PAIRED_FIGURES",

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from harness.analytics.classify import Side
 from harness.analytics.inputs import Column, _read, check_table
 from harness.errors import UserError
-from harness.scenario.schema import _format_validation_error
+from harness.scenario.reading import _format_validation_error
 
 DEFAULT_TICK_USD = 0.01
 SUB_DOLLAR_TICK_USD = 0.0001
@@ -55,7 +55,7 @@ class VenueTerms:
     def payment_usd(self) -> float:
         """What the venue pays the broker per share for the flow it wants: PFOF plus the maker rebate.
 
-        The same definition as the incentive test's ``payment_usd`` (``harness.workflows.run.venue_payment_usd``).
+        The same definition as the incentive test's ``payment_usd`` (``harness.workflows.incentive.venue_payment_usd``).
         """
         return self.pfof_usd + self.maker_rebate_usd
 

@@ -217,22 +217,13 @@ def market_stats(
         ``mean_spread_bps``
             Time-weighted mean of (ask - bid) / mid, in bps (compares names of different price).
     """
-    _require(quotes, QUOTE_COLUMNS, "quotes")
-    _require(trades, TRADE_COLUMNS, "trades")
-    _require(activity, ACTIVITY_COLUMNS, "activity")
-    for frame, name in ((trades, "trades"), (activity, "activity")):
-        if (frame["venue"] == ALL_VENUES).any():
-            raise ValueError(f"{name}: venue {ALL_VENUES!r} is reserved for the consolidated row")
+    _check_stats_tables(quotes, trades, activity)
     start, end = _check_window(window)
     minutes = (end - start) / NS_PER_MINUTE
 
     tr = trades[(trades["ts_ns"] >= start) & (trades["ts_ns"] < end)]
     symbols = sorted(set(quotes["symbol"]) | set(tr["symbol"]) | set(activity["symbol"]))
-    for sym in symbols:
-        if sym not in ticks:
-            raise ValueError(f"ticks: no tick size for symbol {sym!r}")
-        if not ticks[sym] > 0:
-            raise ValueError(f"ticks: tick size of {sym!r} must be positive, got {ticks[sym]!r}")
+    _check_ticks(symbols, ticks)
 
     quote_groups = {key: g for key, g in quotes.groupby(["symbol", "venue"], sort=False)}
     trade_counts = tr.groupby(["symbol", "venue"]).agg(n=("qty", "size"), volume=("qty", "sum"))
@@ -242,37 +233,76 @@ def market_stats(
     rows: list[dict[str, Any]] = []
     for sym in symbols:
         tick = float(ticks[sym])
-        venues = sorted(
-            {v for s, v in quote_groups if s == sym and v != ALL_VENUES}
-            | set(tr.loc[tr["symbol"] == sym, "venue"])
-            | set(activity.loc[activity["symbol"] == sym, "venue"])
-        )
+        venues = _symbol_venues(sym, quote_groups, tr, activity)
         sym_volume = float(sym_volumes.get(sym, 0.0))
         sym_act = act[act.index.get_level_values(0) == sym]
         for venue in [*venues, ALL_VENUES]:
             row: dict[str, Any] = {"symbol": sym, "venue": venue}
             row.update(_quote_figures(quote_groups.get((sym, venue), quotes.iloc[0:0]), tick, start, end))
-            if venue == ALL_VENUES:
-                n_trades, volume = len(tr[tr["symbol"] == sym]), sym_volume
-                counts = sym_act.sum() if len(sym_act) else None
-            else:
-                if (sym, venue) in trade_counts.index:
-                    n_trades = int(trade_counts.loc[(sym, venue), "n"])
-                    volume = float(trade_counts.loc[(sym, venue), "volume"])
-                else:
-                    n_trades, volume = 0, 0.0
-                counts = act.loc[(sym, venue)] if (sym, venue) in act.index else None
-            row["trades_per_min"] = n_trades / minutes
-            row["volume_share"] = _ratio(volume, sym_volume)
-            if counts is None:
-                row["messages_per_min"] = row["cancel_to_trade"] = row["passive_fill_prob"] = math.nan
-            else:
-                row["messages_per_min"] = float(counts["messages"]) / minutes
-                row["cancel_to_trade"] = _ratio(float(counts["cancels"] + counts["replaces"]), n_trades)
-                row["passive_fill_prob"] = _ratio(float(counts["passive_orders_filled"]),
-                                                  float(counts["passive_orders"]))
+            n_trades, volume, counts = _venue_counts(sym, venue, tr=tr, trade_counts=trade_counts,
+                                                     sym_volume=sym_volume, sym_act=sym_act, act=act)
+            _add_flow_figures(row, n_trades, volume=volume, sym_volume=sym_volume, counts=counts, minutes=minutes)
             rows.append(row)
     return pd.DataFrame(rows, columns=list(STATS_COLUMNS))
+
+
+def _check_stats_tables(quotes: pd.DataFrame, trades: pd.DataFrame, activity: pd.DataFrame) -> None:
+    """:func:`market_stats`' inputs have their columns, and no trade or activity row uses the reserved venue."""
+    _require(quotes, QUOTE_COLUMNS, "quotes")
+    _require(trades, TRADE_COLUMNS, "trades")
+    _require(activity, ACTIVITY_COLUMNS, "activity")
+    for frame, name in ((trades, "trades"), (activity, "activity")):
+        if (frame["venue"] == ALL_VENUES).any():
+            raise ValueError(f"{name}: venue {ALL_VENUES!r} is reserved for the consolidated row")
+
+
+def _check_ticks(symbols: list[str], ticks: Mapping[str, float]) -> None:
+    """Every symbol has a positive tick size."""
+    for sym in symbols:
+        if sym not in ticks:
+            raise ValueError(f"ticks: no tick size for symbol {sym!r}")
+        if not ticks[sym] > 0:
+            raise ValueError(f"ticks: tick size of {sym!r} must be positive, got {ticks[sym]!r}")
+
+
+def _symbol_venues(sym: str, quote_groups: Mapping[Any, pd.DataFrame], tr: pd.DataFrame,
+                   activity: pd.DataFrame) -> list[str]:
+    """The venues (not ``ALL``) with quotes, trades in the window or activity in ``sym``, sorted."""
+    return sorted(
+        {v for s, v in quote_groups if s == sym and v != ALL_VENUES}
+        | set(tr.loc[tr["symbol"] == sym, "venue"])
+        | set(activity.loc[activity["symbol"] == sym, "venue"])
+    )
+
+
+def _venue_counts(sym: str, venue: str, *, tr: pd.DataFrame, trade_counts: pd.DataFrame, sym_volume: float,
+                  sym_act: pd.DataFrame, act: pd.DataFrame) -> tuple[int, float, pd.Series | None]:
+    """Executions, executed shares and activity counters (None without an activity row) of one row."""
+    if venue == ALL_VENUES:
+        n_trades, volume = len(tr[tr["symbol"] == sym]), sym_volume
+        counts = sym_act.sum() if len(sym_act) else None
+    else:
+        if (sym, venue) in trade_counts.index:
+            n_trades = int(trade_counts.loc[(sym, venue), "n"])
+            volume = float(trade_counts.loc[(sym, venue), "volume"])
+        else:
+            n_trades, volume = 0, 0.0
+        counts = act.loc[(sym, venue)] if (sym, venue) in act.index else None
+    return n_trades, volume, counts
+
+
+def _add_flow_figures(row: dict[str, Any], n_trades: int, *, volume: float, sym_volume: float,
+                      counts: pd.Series | None, minutes: float) -> None:
+    """Set a row's trade and activity figures: trades and messages per minute, cancel-to-trade, shares, fill odds."""
+    row["trades_per_min"] = n_trades / minutes
+    row["volume_share"] = _ratio(volume, sym_volume)
+    if counts is None:
+        row["messages_per_min"] = row["cancel_to_trade"] = row["passive_fill_prob"] = math.nan
+    else:
+        row["messages_per_min"] = float(counts["messages"]) / minutes
+        row["cancel_to_trade"] = _ratio(float(counts["cancels"] + counts["replaces"]), n_trades)
+        row["passive_fill_prob"] = _ratio(float(counts["passive_orders_filled"]),
+                                          float(counts["passive_orders"]))
 
 
 def market_stats_by_run(
@@ -424,12 +454,7 @@ def markouts_by_venue(
         ``adverse_100ms_bps``); NaN where no execution had a defined markout.
     """
     ts_col = "ts_ns" if "ts_ns" in executions.columns else "exec_ts_ns"
-    _require(executions, ["symbol", ts_col, *by], "executions")
-    _require(nbbo, ("symbol", "ts_ns", "bid", "ask"), "nbbo")
-    if reference not in ("mid", "price"):
-        raise ValueError(f"reference must be 'mid' or 'price', got {reference!r}")
-    if reference == "price":
-        _require(executions, ["price"], "executions")
+    _check_markout_inputs(executions, nbbo, ts_col=ts_col, by=by, reference=reference)
     labels = [f"adverse_{_horizon_label(int(h))}_bps" for h in horizons_ns]
     ex = executions.reset_index(drop=True)
     sign = _aggressor_sign(ex)
@@ -456,6 +481,23 @@ def markouts_by_venue(
             if end_ns is not None:
                 mh = np.where(when < end_ns, mh, np.nan)
             moves[rows, j] = sign[rows] * (mh - base) / base * 1e4
+    return _mean_markouts(ex, by, m0=m0, moves=moves, labels=labels)
+
+
+def _check_markout_inputs(executions: pd.DataFrame, nbbo: pd.DataFrame, *, ts_col: str, by: Sequence[str],
+                          reference: str) -> None:
+    """:func:`markouts_by_venue`'s inputs have their columns, and ``reference`` is ``mid`` or ``price``."""
+    _require(executions, ["symbol", ts_col, *by], "executions")
+    _require(nbbo, ("symbol", "ts_ns", "bid", "ask"), "nbbo")
+    if reference not in ("mid", "price"):
+        raise ValueError(f"reference must be 'mid' or 'price', got {reference!r}")
+    if reference == "price":
+        _require(executions, ["price"], "executions")
+
+
+def _mean_markouts(ex: pd.DataFrame, by: Sequence[str], *, m0: np.ndarray, moves: np.ndarray,
+                   labels: list[str]) -> pd.DataFrame:
+    """Per ``by`` group: the executions with a defined m0 and the mean markout at each horizon (``labels``)."""
     frame = ex[list(by)].copy()
     frame["_has_m0"] = np.isfinite(m0)
     for j, label in enumerate(labels):

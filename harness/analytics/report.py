@@ -24,7 +24,8 @@ from harness.analytics.nbbo import NbboIndex
 from harness.analytics.orders import arrival_table, fill_table, order_table
 from harness.analytics.paired import paired_table, ranking_table
 from harness.analytics.regulatory import RegulatoryConfig, RegulatoryReports, compute_regulatory
-from harness.analytics.review import ReviewPolicy, ReviewTables, load_policy, review_tables
+from harness.analytics.review import ReviewTables, review_tables
+from harness.analytics.review_policy import ReviewPolicy, load_policy
 from harness.errors import UserError
 
 TCA_DIR = "tca"

@@ -27,41 +27,28 @@ are nanoseconds since the epoch is recognised (every ``ts_ns`` at least one day)
 to the epoch too.
 
 Every problem is one line, ``fix.log:17: tag 38 (OrderQty) is not a positive integer: 'abc'``; with ``lenient`` the
-offending message is skipped instead and counted.
+offending message is skipped instead and counted. The TCA of a log is :mod:`harness.workflows.fix_tca`'s; the
+message format itself (delimiters, BodyLength, CheckSum, UTCTimestamps) :mod:`harness.io.fix_message`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harness.analytics.inputs import Source, TcaInputs, read_table, vendor_inputs
-from harness.analytics.orders import arrival_table
-from harness.analytics.report import TCA_DIR, TcaTables, compute_tca, write_tca
-from harness.analytics.review import ReviewPolicy, load_policy
 from harness.errors import UserError
+from harness.io.fix_message import FixMessage, FixProblem, parse_message, parse_timestamp, tag_name
 
-SOH = b"\x01"
-NS_PER_SECOND = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 UNKNOWN_VENUE = "UNKNOWN"
 MAX_NOTED = 20
 """Skipped lines listed by number in the notes (the count is always complete)."""
 
-TAG_NAMES = {
-    8: "BeginString", 9: "BodyLength", 10: "CheckSum", 11: "ClOrdID", 12: "Commission", 13: "CommType",
-    17: "ExecID", 19: "ExecRefID", 20: "ExecTransType", 30: "LastMkt", 31: "LastPx", 32: "LastQty", 35: "MsgType",
-    38: "OrderQty", 39: "OrdStatus", 40: "OrdType", 41: "OrigClOrdID", 43: "PossDupFlag", 44: "Price",
-    52: "SendingTime", 54: "Side", 55: "Symbol", 59: "TimeInForce", 60: "TransactTime", 65: "SymbolSfx",
-    97: "PossResend", 150: "ExecType", 851: "LastLiquidityInd",
-}
 SESSION_MESSAGES = {"A": "Logon", "0": "Heartbeat", "1": "TestRequest", "2": "ResendRequest", "3": "Reject",
                     "4": "SequenceReset", "5": "Logout"}
 SIDES = {"1": "buy", "2": "sell", "5": "sell", "6": "sell"}
@@ -73,116 +60,9 @@ LIQUIDITY = {"1": "added", "2": "removed"}
 COMM_PER_SHARE, COMM_ABSOLUTE = "1", "3"
 TRADE_EXEC_TYPES = {"F", "1", "2"}
 
-_START = re.compile(rb"(?<![0-9])8=FIX")
 _QTY = re.compile(r"\d+(?:\.0*)?")
 _PRICE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _AMOUNT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
-_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
-
-
-def _tag(t: int) -> str:
-    return f"tag {t} ({TAG_NAMES[t]})" if t in TAG_NAMES else f"tag {t}"
-
-
-class _Bad(ValueError):
-    """A problem with one message; becomes ``file:line: problem``."""
-
-
-@dataclass(frozen=True)
-class FixMessage:
-    """One parsed message: its line number, MsgType and fields (the first occurrence of each tag)."""
-
-    line: int
-    msg_type: str
-    fields: dict[int, str]
-
-    def get(self, tag: int) -> str | None:
-        """The tag's value, or None when absent or empty."""
-        v = self.fields.get(tag)
-        return v if v else None
-
-    def need(self, tag: int, what: str) -> str:
-        """The tag's value; a problem naming the message kind when it is missing."""
-        v = self.get(tag)
-        if v is None:
-            raise _Bad(f"{what} is missing {_tag(tag)}")
-        return v
-
-
-def parse_message(raw: bytes, *, line: int = 0) -> FixMessage | None:
-    """One log line as a message; None for a blank or ``#`` comment line. Raises ``ValueError`` naming the problem."""
-    text = raw.rstrip(b"\r\n")
-    if not text.strip() or text.lstrip().startswith(b"#"):
-        return None
-    m = _START.search(text)
-    if m is None:
-        raise _Bad("no FIX message on this line (expected 8=FIX...)")
-    body = text[m.start():]
-    delim = SOH if SOH in body else b"^A" if b"^A" in body else b"|"
-    soh = body if delim == SOH else body.replace(delim, SOH)  # the message as sent: lengths and sums count SOH
-    parts = soh.decode("utf-8", errors="replace").split("\x01")
-    if parts and parts[-1].strip() == "":
-        parts.pop()
-    fields: dict[int, str] = {}
-    last = 0
-    for part in parts:
-        tag_text, eq, value = part.partition("=")
-        if not eq or not (tag_text.isascii() and tag_text.isdigit()) or int(tag_text) == 0:
-            raise _Bad(f"field {part!r} is not tag=value")
-        last = int(tag_text)
-        fields.setdefault(last, value)
-    if 10 in fields and last != 10:
-        raise _Bad(f"{_tag(10)} is not the last field")
-    if 9 in fields and 10 in fields:
-        _check_framing(soh, fields)
-    msg_type = fields.get(35)
-    if not msg_type:
-        raise _Bad(f"message is missing {_tag(35)}")
-    return FixMessage(line=line, msg_type=msg_type, fields=fields)
-
-
-def _check_framing(soh: bytes, fields: dict[int, str]) -> None:
-    """Check BodyLength and CheckSum of a message delimited by SOH.
-
-    BodyLength counts the bytes after the BodyLength field up to the CheckSum field; CheckSum is the sum of the bytes
-    before the CheckSum field, modulo 256.
-    """
-    declared_len = fields[9].strip()
-    if not declared_len.isdigit():
-        raise _Bad(f"{_tag(9)} is not a whole number: {fields[9]!r}")
-    declared_sum = fields[10].strip()
-    if not (len(declared_sum) == 3 and declared_sum.isdigit()):
-        raise _Bad(f"{_tag(10)} is not three digits: {fields[10]!r}")
-    checksum_at = soh.rfind(SOH + b"10=") + 1
-    length_field = soh.find(SOH + b"9=") + 1
-    body_at = soh.find(SOH, length_field) + 1
-    actual_len = checksum_at - body_at
-    if int(declared_len) != actual_len:
-        raise _Bad(f"{_tag(9)} is {int(declared_len)} but the body is {actual_len} bytes")
-    actual_sum = sum(soh[:checksum_at]) % 256
-    if int(declared_sum) != actual_sum:
-        raise _Bad(f"{_tag(10)} is {declared_sum} but the message sums to {actual_sum:03d}")
-
-
-def parse_timestamp(text: str) -> tuple[dt.date, int]:
-    """A UTCTimestamp ``YYYYMMDD-HH:MM:SS[.sss[sss[sss]]]``: its date and nanoseconds since that midnight."""
-    m = _TIME.fullmatch(text.strip())
-    if m is None:
-        raise ValueError("is not a UTCTimestamp YYYYMMDD-HH:MM:SS[.fff]")
-    try:
-        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise ValueError("is not a calendar date") from None
-    hh, mm, ss = int(m[4]), int(m[5]), int(m[6])
-    if hh > 23 or mm > 59 or ss > 59:
-        raise ValueError("is not a time of day")
-    return day, ((hh * 60 + mm) * 60 + ss) * NS_PER_SECOND + int((m[7] or "").ljust(9, "0"))
-
-
-def format_timestamp(day: dt.date, ts_ns: int) -> str:
-    """Nanoseconds since midnight of ``day`` as a UTCTimestamp with nanoseconds."""
-    s, ns = divmod(int(ts_ns), NS_PER_SECOND)
-    return f"{day:%Y%m%d}-{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{ns:09d}"
 
 
 @dataclass
@@ -254,30 +134,30 @@ class _Reader:
         tag = 60 if msg.get(60) is not None else 52
         text = msg.get(tag)
         if text is None:
-            raise _Bad(f"{what} is missing {_tag(60)} and {_tag(52)}")
+            raise FixProblem(f"{what} is missing {tag_name(60)} and {tag_name(52)}")
         try:
             day, ns = parse_timestamp(text)
         except ValueError as exc:
-            raise _Bad(f"{_tag(tag)} {exc}: {text!r}") from None
+            raise FixProblem(f"{tag_name(tag)} {exc}: {text!r}") from None
         if self.date is None:
             self.date, self.date_line = day, msg.line
         elif day != self.date:
-            raise _Bad(f"{_tag(tag)} {text!r} is on {day.isoformat()}, but the log's trading day is "
-                       f"{self.date.isoformat()} (from line {self.date_line}); split the log by day")
+            raise FixProblem(f"{tag_name(tag)} {text!r} is on {day.isoformat()}, but the log's trading day is "
+                             f"{self.date.isoformat()} (from line {self.date_line}); split the log by day")
         return ns
 
     @staticmethod
     def _qty(msg: FixMessage, tag: int, what: str) -> int:
         text = msg.need(tag, what).strip()
         if not _QTY.fullmatch(text) or int(float(text)) <= 0:
-            raise _Bad(f"{_tag(tag)} is not a positive integer: {msg.fields[tag]!r}")
+            raise FixProblem(f"{tag_name(tag)} is not a positive integer: {msg.fields[tag]!r}")
         return int(text.split(".")[0])
 
     @staticmethod
     def _price(msg: FixMessage, tag: int, what: str) -> float:
         text = msg.need(tag, what).strip()
         if not _PRICE.fullmatch(text) or float(text) <= 0:
-            raise _Bad(f"{_tag(tag)} is not a positive price: {msg.fields[tag]!r}")
+            raise FixProblem(f"{tag_name(tag)} is not a positive price: {msg.fields[tag]!r}")
         return float(text)
 
     @staticmethod
@@ -286,11 +166,11 @@ class _Reader:
         if text is None:
             if default is not None:
                 return default
-            raise _Bad(f"{what} is missing {_tag(tag)}")
+            raise FixProblem(f"{what} is missing {tag_name(tag)}")
         value = table.get(text.strip())
         if value is None:
             known = ", ".join(f"{k} ({v})" for k, v in table.items())
-            raise _Bad(f"{_tag(tag)} {text!r} is not supported (known: {known})")
+            raise FixProblem(f"{tag_name(tag)} {text!r} is not supported (known: {known})")
         return value
 
     @staticmethod
@@ -308,15 +188,15 @@ class _Reader:
         if text is None:
             return None
         if not _AMOUNT.fullmatch(text.strip()):
-            raise _Bad(f"{_tag(12)} is not a number: {text!r}")
+            raise FixProblem(f"{tag_name(12)} is not a number: {text!r}")
         kind = msg.get(13)
         if kind is None:
-            raise _Bad(f"{_tag(12)} is given without {_tag(13)}")
+            raise FixProblem(f"{tag_name(12)} is given without {tag_name(13)}")
         if kind == COMM_PER_SHARE:
             return float(text) * qty
         if kind == COMM_ABSOLUTE:
             return float(text)
-        raise _Bad(f"{_tag(13)} {kind!r} is not supported (known: 1 (per share), 3 (absolute))")
+        raise FixProblem(f"{tag_name(13)} {kind!r} is not supported (known: 1 (per share), 3 (absolute))")
 
     def _venue(self, msg: FixMessage) -> str:
         venue = msg.get(30)
@@ -332,8 +212,9 @@ class _Reader:
                 return self.orders[clordid]
         shown = msg.get(11) or msg.get(41)
         if shown is None:
-            raise _Bad(f"ExecutionReport is missing {_tag(11)}")
-        raise _Bad(f"{_tag(11)} {shown!r} is not an order of this log (no NewOrderSingle or New report before it)")
+            raise FixProblem(f"ExecutionReport is missing {tag_name(11)}")
+        raise FixProblem(f"{tag_name(11)} {shown!r} is not an order of this log "
+                         "(no NewOrderSingle or New report before it)")
 
     # ---------------------------------------------------------------------------------------------- messages
     def read(self, msg: FixMessage) -> None:
@@ -356,7 +237,7 @@ class _Reader:
             if self._possdup(msg):
                 self.counts["duplicates_ignored"] += 1
                 return
-            raise _Bad(f"{_tag(11)} {clordid!r} was already used (line {self.orders[clordid].line})")
+            raise FixProblem(f"{tag_name(11)} {clordid!r} was already used (line {self.orders[clordid].line})")
         symbol = self._symbol(msg, what)
         side = self._code(msg, 54, SIDES, what)
         qty = self._qty(msg, 38, what)
@@ -376,10 +257,10 @@ class _Reader:
         new, orig = msg.need(11, what), msg.need(41, what)
         order = self.orders.get(orig)
         if order is None:
-            raise _Bad(f"{_tag(41)} {orig!r} is not an order of this log")
+            raise FixProblem(f"{tag_name(41)} {orig!r} is not an order of this log")
         known = self.orders.get(new)
         if known is not None and known is not order:
-            raise _Bad(f"{_tag(11)} {new!r} already names another order (line {known.line})")
+            raise FixProblem(f"{tag_name(11)} {new!r} already names another order (line {known.line})")
         if known is None:
             self.orders[new] = order
             self.chains[order.parent_id].append(new)
@@ -405,7 +286,7 @@ class _Reader:
             if msg.get(38) is not None:
                 qty = self._qty(msg, 38, what)
                 if qty < order.filled:
-                    raise _Bad(f"{_tag(38)} {qty} is below the {order.filled} shares already filled")
+                    raise FixProblem(f"{tag_name(38)} {qty} is below the {order.filled} shares already filled")
                 order.qty = qty
             self.counts["replaces"] += 1
         elif exec_type == "0" and (msg.get(11) or "") not in self.orders and (msg.get(41) or "") not in self.orders:
@@ -421,16 +302,16 @@ class _Reader:
             if self._possdup(msg):
                 self.counts["duplicates_ignored"] += 1
                 return
-            raise _Bad(f"{_tag(17)} {exec_id!r} was already reported")
+            raise FixProblem(f"{tag_name(17)} {exec_id!r} was already reported")
         qty = self._qty(msg, 32, what)
         price = self._price(msg, 31, what)
         self._check_instrument(msg, order)
         ts = self._time(msg, what)
         if ts < order.arrival_ts_ns:
-            raise _Bad(f"the fill's time is before its order's arrival (line {order.line})")
+            raise FixProblem(f"the fill's time is before its order's arrival (line {order.line})")
         if order.filled + qty > order.qty:
-            raise _Bad(f"{_tag(32)} {qty} takes order {order.clordid!r} to {order.filled + qty} shares, more than "
-                       f"its {order.qty}")
+            raise FixProblem(f"{tag_name(32)} {qty} takes order {order.clordid!r} to {order.filled + qty} shares, "
+                             f"more than its {order.qty}")
         fill = _Fill(order=order, exec_id=exec_id, line=msg.line, venue=self._venue(msg), exec_ts_ns=ts, qty=qty,
                      price=price, fee_usd=self._fee(msg, qty), liquidity=LIQUIDITY.get(msg.get(851) or ""))
         order.filled += qty
@@ -441,15 +322,17 @@ class _Reader:
 
     def _check_instrument(self, msg: FixMessage, order: _Order) -> None:
         if msg.get(55) is not None and self._symbol(msg, "") != order.symbol:
-            raise _Bad(f"{_tag(55)} {msg.get(55)!r} differs from its order's {order.symbol!r} (line {order.line})")
+            raise FixProblem(f"{tag_name(55)} {msg.get(55)!r} differs from its order's {order.symbol!r} "
+                             f"(line {order.line})")
         if msg.get(54) is not None and SIDES.get(msg.get(54) or "") != order.side:
-            raise _Bad(f"{_tag(54)} {msg.get(54)!r} differs from its order's side {order.side} (line {order.line})")
+            raise FixProblem(f"{tag_name(54)} {msg.get(54)!r} differs from its order's side {order.side} "
+                             f"(line {order.line})")
 
     def _referenced(self, msg: FixMessage, what: str) -> tuple[str, _Fill]:
         ref = msg.need(19, what)
         fill = self.fills.get(ref)
         if fill is None:
-            raise _Bad(f"{_tag(19)} {ref!r} is not a live fill of this log")
+            raise FixProblem(f"{tag_name(19)} {ref!r} is not a live fill of this log")
         return ref, fill
 
     def _bust(self, msg: FixMessage) -> None:
@@ -470,8 +353,8 @@ class _Reader:
         price = self._price(msg, 31, what)
         order = fill.order
         if order.filled - fill.qty + qty > order.qty:
-            raise _Bad(f"{_tag(32)} {qty} takes order {order.clordid!r} to {order.filled - fill.qty + qty} shares, "
-                       f"more than its {order.qty}")
+            raise FixProblem(f"{tag_name(32)} {qty} takes order {order.clordid!r} to "
+                             f"{order.filled - fill.qty + qty} shares, more than its {order.qty}")
         if msg.get(60) is not None or msg.get(52) is not None:
             self._time(msg, what)  # checked for the trading day; the fill keeps its execution time
         venue = self._venue(msg) if msg.get(30) is not None else fill.venue
@@ -492,7 +375,7 @@ class _Reader:
             if self._possdup(msg):
                 self.counts["duplicates_ignored"] += 1
                 return True
-            raise _Bad(f"{_tag(17)} {exec_id!r} was already reported")
+            raise FixProblem(f"{tag_name(17)} {exec_id!r} was already reported")
         if exec_id is not None:
             self.seen_exec_ids.add(exec_id)
         return False
@@ -518,7 +401,7 @@ def read_fix_log(path: Path | str, *, lenient: bool = False) -> FixLog:
             msg = parse_message(raw, line=lineno)
             if msg is not None:
                 reader.read(msg)
-        except _Bad as exc:
+        except FixProblem as exc:
             if not lenient:
                 raise UserError(f"{label}:{lineno}: {exc}") from None
             skipped.append(f"{label}:{lineno}: {exc}")
@@ -567,152 +450,3 @@ def _result(path: Path, reader: _Reader, skipped: list[str]) -> FixLog:
         notes.append(f"--lenient: {len(skipped)} bad line(s) skipped: {shown}")
     return FixLog(path=path, date=reader.date, parents=parent_frame, fills=fill_frame, orders=orders,
                   counts={**reader.counts, "skipped_lines": len(skipped)}, skipped=skipped, notes=notes)
-
-
-# ------------------------------------------------------------------------------------------------------ analytics
-@dataclass(frozen=True)
-class FixTca:
-    """The TCA tables of a FIX log, the log as read, and notes for the user."""
-
-    tables: TcaTables
-    log: FixLog
-    notes: list[str]
-
-
-def _policy_of(policy: ReviewPolicy | Path | str | None) -> ReviewPolicy:
-    return policy if isinstance(policy, ReviewPolicy) else load_policy(policy)
-
-
-def analyze_fix_log(log: Path | str, quotes: Path | str | None = None, out: Path | str | None = None, *,
-                    n_boot: int = 2000, seed: int = 0, policy: ReviewPolicy | Path | str | None = None,
-                    lenient: bool = False) -> FixTca:
-    """Write the TCA tables of a FIX log (``out`` defaults to ``tca/`` beside the log), as ``sorbench tca`` does.
-
-    The orders are router "vendor", seed 0. Without ``quotes`` every NBBO-dependent figure (PI, spreads, E/Q,
-    markouts, shortfall) is NaN and the notes say so. Raises ``UserError`` (one line) before anything is written.
-    """
-    if n_boot < 1:
-        raise UserError(f"--n-boot: {n_boot} must be at least 1")
-    if not 0 <= seed < 2**63:
-        raise UserError(f"--boot-seed: {seed} is out of range")
-    log = Path(log)
-    target = Path(out) if out is not None else log.parent / TCA_DIR
-    pol = _policy_of(policy)
-    parsed = read_fix_log(log, lenient=lenient)
-    if quotes is not None:
-        quotes_raw, qs = read_table(Path(quotes))
-    else:
-        quotes_raw, qs = None, Source("(no quotes)")
-    inputs = vendor_inputs(parsed.parents, parsed.fills, quotes_raw,
-                           sources=(Source(f"{log} (orders)"), Source(f"{log} (fills)"), qs))
-    notes = list(parsed.notes)
-    clock = "ns since midnight UTC of the log's trading day"
-    if len(inputs.nbbo) and int(inputs.nbbo["ts_ns"].min()) >= NS_PER_DAY and parsed.date is not None:
-        shift = (parsed.date - dt.date(1970, 1, 1)).days * NS_PER_DAY
-        inputs = _shifted(inputs, shift)
-        clock = "ns since the epoch (the quotes file's clock)"
-        notes.append("the quotes' timestamps are ns since the epoch: the log's times were moved to the epoch")
-    if quotes is None:
-        notes.append("no quotes given: the NBBO-dependent figures (price improvement, effective and realized "
-                     "spreads, E/Q, markouts, shortfall) are empty")
-    else:
-        arrivals = arrival_table(inputs.parents, inputs.nbbo)
-        missing = int(arrivals["arrival_mid"].isna().sum())
-        if missing:
-            notes.append(f"{missing} of {len(arrivals)} order(s) have no two-sided NBBO at arrival in the quotes "
-                         f"(same symbols? same clock: {clock}?)")
-    tables = compute_tca(inputs, n_boot=n_boot, seed=seed, policy=pol)
-    meta = {
-        "sources": {"fix_log": str(log), "quotes": str(quotes) if quotes is not None else None},
-        "n_boot": n_boot, "bootstrap_seed": seed,
-        "rows": {"orders": len(inputs.parents), "fills": len(inputs.fills), "nbbo": len(inputs.nbbo)},
-        "definitions": "docs/analytics.md; FIX mapping: docs/workflows.md, FIX log import",
-        "review_policy": pol.model_dump(mode="json"),
-        "fix_log": {"trading_day": parsed.date.isoformat() if parsed.date else None, "clock": clock,
-                    "lenient": lenient, "counts": parsed.counts, "orders": parsed.orders, "notes": notes},
-    }
-    tables = replace(tables, out_dir=write_tca(tables, target, meta=meta))
-    return FixTca(tables=tables, log=parsed, notes=notes)
-
-
-def _shifted(inputs: TcaInputs, shift_ns: int) -> TcaInputs:
-    parents = inputs.parents.assign(arrival_ts_ns=inputs.parents["arrival_ts_ns"] + shift_ns)
-    fills = inputs.fills.assign(exec_ts_ns=inputs.fills["exec_ts_ns"] + shift_ns)
-    return replace(inputs, parents=parents, fills=fills)
-
-
-# ------------------------------------------------------------------------------------------------------ rendering
-def _amount(x: object) -> float:
-    return 0.0 if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
-
-
-def _num(x: float) -> str:
-    return np.format_float_positional(float(x), trim="-")
-
-
-def _frame(fields: list[tuple[int, str]], *, delimiter: str) -> str:
-    """A message with BodyLength and CheckSum (computed over SOH) printed with ``delimiter``."""
-    head, body_fields = fields[0], fields[1:]
-    body = "".join(f"{t}={v}\x01" for t, v in body_fields)
-    msg = f"{head[0]}={head[1]}\x01" + f"9={len(body.encode())}\x01" + body
-    msg += f"10={sum(msg.encode()) % 256:03d}\x01"
-    return msg.replace("\x01", delimiter) if delimiter != "\x01" else msg
-
-
-def render_fix_log(parents: pd.DataFrame, fills: pd.DataFrame, *, date: dt.date | str,
-                   begin_string: str = "FIX.4.4", delimiter: str = "\x01", sender: str = "SORBENCH",
-                   target: str = "BROKER") -> str:
-    """Parents and fills (run-folder or vendor columns, one router and seed) as a FIX log, one message a line.
-
-    Each parent is a NewOrderSingle (ClOrdID = parent_id) at its arrival; each fill an ExecutionReport 150=F with
-    LastQty, LastPx, LastMkt, TransactTime, Commission = fee - rebate (CommType 3) and LastLiquidityInd. Times are
-    ns since midnight of ``date``. Used to check that a FIX log gives the same TCA as the run it came from.
-    """
-    day = dt.date.fromisoformat(date) if isinstance(date, str) else date
-    events: list[tuple[int, int, int, list[tuple[int, str]]]] = []
-    for i, p in enumerate(parents.itertuples(index=False)):
-        f = [(11, str(p.parent_id)), (55, str(p.symbol)), (54, "1" if p.side == "buy" else "2"),
-             (38, str(int(p.qty))), (40, "1" if p.order_type == "market" else "2")]
-        if p.order_type == "limit":
-            f.append((44, _num(p.limit_price)))
-        f += [(59, "0"), (60, format_timestamp(day, p.arrival_ts_ns))]
-        events.append((int(p.arrival_ts_ns), 0, i, f))
-    cum: dict[int, int] = {}
-    notional: dict[int, float] = {}
-    qty_of = dict(zip(parents["parent_id"], parents["qty"], strict=True))
-    side_of = dict(zip(parents["parent_id"], parents["side"], strict=True))
-    sym_of = dict(zip(parents["parent_id"], parents["symbol"], strict=True))
-    ordered = fills.sort_values(["exec_ts_ns"], kind="stable").reset_index(drop=True)
-    for i, fl in enumerate(ordered.itertuples(index=False)):
-        pid = int(fl.parent_id)
-        cum[pid] = cum.get(pid, 0) + int(fl.qty)
-        notional[pid] = notional.get(pid, 0.0) + int(fl.qty) * float(fl.price)
-        fee = _amount(getattr(fl, "fee_usd", None)) - _amount(getattr(fl, "rebate_usd", None))
-        f = [(37, f"O{pid}"), (11, str(pid)), (17, f"E{i + 1}"), (150, "F"),
-             (39, "2" if cum[pid] >= qty_of[pid] else "1"), (55, str(sym_of[pid])),
-             (54, "1" if side_of[pid] == "buy" else "2"), (32, str(int(fl.qty))), (31, _num(fl.price)),
-             (30, str(fl.venue)), (60, format_timestamp(day, fl.exec_ts_ns)), (12, _num(round(fee, 9))),
-             (13, COMM_ABSOLUTE), (151, str(int(qty_of[pid]) - cum[pid])), (14, str(cum[pid])),
-             (6, _num(round(notional[pid] / cum[pid], 6)))]
-        liq = getattr(fl, "liquidity", None)
-        if liq in ("added", "removed"):
-            f.append((851, "1" if liq == "added" else "2"))
-        events.append((int(fl.exec_ts_ns), 1, i, f))
-    events.sort(key=lambda e: e[:3])
-    lines = []
-    for seq, (ts, kind, _, f) in enumerate(events, start=1):
-        header = [(8, begin_string), (35, "D" if kind == 0 else "8"), (49, sender if kind == 0 else target),
-                  (56, target if kind == 0 else sender), (34, str(seq)), (52, format_timestamp(day, ts))]
-        lines.append(_frame(header + f, delimiter=delimiter))
-    return "\n".join(lines) + "\n"
-
-
-def render_run_fix_log(run_folder: Path | str, *, router: str, seed: int, delimiter: str = "\x01") -> str:
-    """One router's and seed's parents and fills of a run folder as a FIX log (see ``render_fix_log``)."""
-    folder = Path(run_folder)
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    parents = pd.read_parquet(folder / "parent_orders.parquet")
-    fills = pd.read_parquet(folder / "fills.parquet")
-    parents = parents[parents["seed"] == seed]
-    fills = fills[(fills["router"] == router) & (fills["seed"] == seed)]
-    return render_fix_log(parents, fills, date=manifest["scenario"]["session"]["date"], delimiter=delimiter)

@@ -1,4 +1,4 @@
-"""LOBSTER files as sorbench tables, and the same market statistics as a run's (:mod:`harness.analytics.market_stats`).
+"""LOBSTER files as sorbench tables (their market statistics: :mod:`harness.workflows.lobster_stats`).
 
 LOBSTER (lobsterdata.com) reconstructs a NASDAQ book from ITCH. Each sample has a *message* file and an *orderbook*
 file with one row per event; row k of the orderbook is the book right after message k. Message columns (no header):
@@ -44,7 +44,6 @@ the first ~50 seconds although its name says 09:30-16:00: pass ``window`` explic
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -53,8 +52,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from harness.analytics.market_stats import ALL_VENUES, NS_PER_SECOND, market_stats, order_size_summary
-
+NS_PER_SECOND = 1_000_000_000
 LOBSTER_VENUE = "NASDAQ"
 LOBSTER_PRICE_SCALE = 10_000
 """LOBSTER price units per USD."""
@@ -157,7 +155,8 @@ def read_top_of_book(path: str | Path) -> pd.DataFrame:
     })
 
 
-def _window_of(message_path: str | Path, messages: pd.DataFrame) -> tuple[int, int]:
+def sample_window(message_path: str | Path, messages: pd.DataFrame) -> tuple[int, int]:
+    """``(start_ns, end_ns)`` of a sample: the window in the file name, else first to last message."""
     info = parse_file_name(message_path)
     if info is not None:
         return info.start_ns, info.end_ns
@@ -166,7 +165,8 @@ def _window_of(message_path: str | Path, messages: pd.DataFrame) -> tuple[int, i
     return int(messages["ts_ns"].iloc[0]), int(messages["ts_ns"].iloc[-1]) + 1
 
 
-def _symbol_of(message_path: str | Path, symbol: str | None) -> str:
+def sample_symbol(message_path: str | Path, symbol: str | None) -> str:
+    """``symbol`` if given, else the ticker in the file name."""
     if symbol is not None:
         return symbol
     info = parse_file_name(message_path)
@@ -186,8 +186,8 @@ def tables_from_messages(
     """Quotes, trades and activity from parsed messages and top of book (the module docstring says how).
 
     ``window`` limits the activity counts to messages inside ``[start, end)`` (quotes and trades are kept whole:
-    :func:`harness.analytics.market_stats.market_stats` clips them itself). Orders added in the window count as filled if they
-    execute at any time in the file.
+    :func:`harness.analytics.market_stats.market_stats` clips them itself). Orders added in the window count as
+    filled if they execute at any time in the file.
     """
     if len(messages) != len(top):
         raise ValueError(f"message and orderbook files differ in length: {len(messages)} vs {len(top)} rows")
@@ -251,72 +251,4 @@ def read_lobster(
         raise ValueError(
             f"{orderbook_path}: {len(top)} rows but {message_path} has {len(messages)}: not the same sample"
         )
-    return tables_from_messages(messages, top, symbol=_symbol_of(message_path, symbol), venue=venue, window=window)
-
-
-def lobster_stats(
-    message_path: str | Path,
-    orderbook_path: str | Path | None = None,
-    tick_usd: float = 0.01,
-    *,
-    window: tuple[int, int] | None = None,
-    symbol: str | None = None,
-) -> pd.DataFrame:
-    """:func:`harness.analytics.market_stats.market_stats` of a LOBSTER sample: a ``NASDAQ`` row and an identical ``ALL`` row.
-
-    Parameters
-    ----------
-    message_path : str or Path
-        The message file.
-    orderbook_path : str or Path, optional
-        The orderbook file (default: the one named like the message file).
-    tick_usd : float
-        Tick size in USD.
-    window : tuple of int, optional
-        ``(start_ns, end_ns)``; default: the window in the file name, else first to last message.
-    symbol : str, optional
-        Symbol (default: the ticker in the file name).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`harness.analytics.market_stats.STATS_COLUMNS`; see the module docstring for which figures are biased.
-    """
-    orderbook_path = orderbook_path if orderbook_path is not None else orderbook_path_for(message_path)
-    messages = read_messages(message_path)
-    win = window if window is not None else _window_of(message_path, messages)
-    top = read_top_of_book(orderbook_path)
-    if len(messages) != len(top):
-        raise ValueError(
-            f"{orderbook_path}: {len(top)} rows but {message_path} has {len(messages)}: not the same sample"
-        )
-    sym = _symbol_of(message_path, symbol)
-    tables = tables_from_messages(messages, top, symbol=sym, window=win)
-    nbbo = tables.quotes.assign(venue=ALL_VENUES)
-    return market_stats(
-        quotes=pd.concat([tables.quotes, nbbo], ignore_index=True), trades=tables.trades,
-        activity=tables.activity, ticks={sym: tick_usd}, window=win,
-    )
-
-
-def lobster_order_sizes(
-    message_path: str | Path, *, round_lot: int = 100, window: tuple[int, int] | None = None
-) -> pd.DataFrame:
-    """Size distribution (:func:`harness.analytics.market_stats.order_size_summary`) of new orders and of executions in a sample.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per ``kind`` (``new_orders``: type 1 adds, at the touch in level-1 files; ``executions``: types 4
-        and 5) with the summary's columns.
-    """
-    messages = read_messages(message_path)
-    if window is not None:
-        messages = messages[(messages["ts_ns"] >= window[0]) & (messages["ts_ns"] < window[1])]
-    etype = messages["event_type"]
-    kinds: Iterable[tuple[str, pd.Series]] = (
-        ("new_orders", messages.loc[etype == EventType.NEW, "size"]),
-        ("executions", messages.loc[etype.isin([EventType.EXECUTE_VISIBLE, EventType.EXECUTE_HIDDEN]), "size"]),
-    )
-    return pd.DataFrame([{"kind": kind, **order_size_summary(q, round_lot=round_lot)} for kind, q in kinds])
-
+    return tables_from_messages(messages, top, symbol=sample_symbol(message_path, symbol), venue=venue, window=window)

@@ -232,8 +232,8 @@ def rebuild_report(folder: Path | str, *, pdf: bool = True) -> ReportFiles:
         raise UserError(f"{folder / 'manifest.json'}: files: required field is missing (an unfinished run?)")
     if not (folder / "tca").is_dir():
         from harness.analytics import analyze
-        from harness.analytics.review import ReviewPolicy
-        from harness.workflows.run import regulatory_from_manifest
+        from harness.analytics.regulatory_settings import regulatory_from_manifest
+        from harness.analytics.review_policy import ReviewPolicy
 
         policy = manifest.get("review_policy")
         analyze(folder, policy=ReviewPolicy.model_validate(policy) if policy else None,

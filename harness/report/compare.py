@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from harness.workflows.compare import Comparison
+    from harness.analytics.compare import Comparison
 
 TEMPLATES = Path(__file__).parent / "templates"
 DASH = "\u2013"

@@ -1,5 +1,8 @@
 """Workflows: what turns simulations into run folders and run folders into evidence.
 
-``run`` (every router x seed of a scenario, written as one run folder), ``suite``, ``compare``, ``verify`` and
-``bench``. They import the simulation, outside data, analytics and reports; only the CLI imports them.
+``run`` (every router x seed of a scenario, published as one run folder) with ``tasks`` (the simulations, in-process
+or in a worker pool), ``folder`` (the tables written), ``incentive`` (payment twins) and ``provenance`` (versions,
+commit, hashes); ``suite``, ``compare``, ``verify``, ``bench``, ``fix_tca`` (the TCA of a FIX log) and
+``lobster_stats`` (LOBSTER samples' statistics beside a run's). They import the simulation, outside data, analytics
+and reports; only the CLI imports them.
 """

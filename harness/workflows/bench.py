@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import simpy
-
 from adapters.registry import builtin_registry
-from harness.scenario.schema import format_clock, parse_clock, scenario_from_dict
+from harness.scenario.clock import format_clock, parse_clock
+from harness.scenario.schema import scenario_from_dict
+from harness.sim.baseline import bare_simpy_rate
 from harness.sim.engine import simulate
 
 BENCH_SCENARIO: dict[str, Any] = {
@@ -44,20 +43,6 @@ BENCH_SCENARIO: dict[str, Any] = {
     "flow": {"orders": 400, "warmup_s": 5.0},
     "routers": ["best-price"],
 }
-
-
-def bare_simpy_rate(events: int = 300_000) -> float:
-    """Events per second of a bare simpy loop of one-nanosecond timeouts."""
-    env = simpy.Environment()
-
-    def loop(env: simpy.Environment):
-        for _ in range(events):
-            yield env.timeout(1)
-
-    env.process(loop(env))
-    t0 = time.perf_counter()
-    env.run()
-    return events / (time.perf_counter() - t0)
 
 
 def run_bench(*, simulated_seconds: float = 120.0) -> dict[str, Any]:

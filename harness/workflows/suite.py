@@ -13,9 +13,9 @@ A suite file is strict TOML (unknown keys are errors; every value is checked wit
     label = "default"                 # optional; the member folder's name (default: the scenario file's stem)
 
 Every entry is checked before anything runs (the suite file, each scenario, routers, router configs, order files).
-Each entry then runs with :func:`harness.workflows.run.run_scenario` into ``BUNDLE/<label>/``, a complete run folder with its
-own analytics that ``sorbench verify`` checks on its own. An entry that fails while running is recorded and the
-others still run. The bundle gets ``suite.json`` (the suite file's content and sha256, each member's manifest
+Each entry then runs with :func:`harness.workflows.run.run_scenario` into ``BUNDLE/<label>/``, a complete run folder
+with its own analytics that ``sorbench verify`` checks on its own. An entry that fails while running is recorded and
+the others still run. The bundle gets ``suite.json`` (the suite file's content and sha256, each member's manifest
 sha256, versions), ``suite_summary.csv`` (one row per entry and router: headline figures, review verdict, conflict
 flag) and ``suite.html``. It is written under a hidden temporary name beside its destination and renamed last.
 """
@@ -23,12 +23,9 @@ flag) and ``suite.html``. It is written under a hidden temporary name beside its
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import shutil
-import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,16 +36,10 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from harness.errors import UserError
-from harness.paths import REPO_ROOT
-from harness.scenario.schema import (
-    _NAME_RE,
-    Scenario,
-    _FieldError,
-    _format_validation_error,
-    _Strict,
-    load_scenario,
-    read_toml,
-)
+from harness.scenario.reading import _format_validation_error, read_toml
+from harness.scenario.schema import Scenario, load_scenario
+from harness.scenario.strict import _NAME_RE, _FieldError, _Strict
+from harness.workflows.provenance import sha256_file, utc_now, versions
 
 KIND = "sorbench-suite"
 MAX_SEEDS = 1000
@@ -167,7 +158,7 @@ def load_suite(path: Path | str, *, registry: Any = None) -> SuitePlan:
     """Read, validate and resolve a suite file; one-line ``UserError`` naming the file, the field and the value."""
     from adapters.loader import full_registry, is_spec
     from adapters.registry import RegistryError
-    from harness.sim.flow import load_parents
+    from harness.io.orders import load_parents
 
     path = Path(path)
     data = read_toml(path, what="suite file")
@@ -224,7 +215,7 @@ def load_suite(path: Path | str, *, registry: Any = None) -> SuitePlan:
             routers=routers, seeds=seeds, router_config=(base / entry.router_config) if entry.router_config else None,
             parents=parents, orders_file=orders_file,
         ))
-    return SuitePlan(path=path, text=text, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), suite=suite,
+    return SuitePlan(path=path, text=text, sha256=sha256_file(path), suite=suite,
                      runs=planned, registry=registry)
 
 
@@ -235,30 +226,6 @@ def _apply_router_config(sc: Scenario, path: Path) -> Scenario:
         if not isinstance(table, dict):
             raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")
     return sc.model_copy(update={"router_params": {**sc.router_params, **data}})
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def versions() -> dict[str, str | None]:
-    """sorbench, Python, the packages results depend on, the git commit and platform."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from harness.workflows.run import git_commit
-
-    out: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for name in ("sorbench", "numpy", "pandas", "pyarrow", "simpy", "pydantic"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    out["git_commit"] = git_commit(REPO_ROOT)
-    return out
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def default_bundle(plan: SuitePlan, results_root: Path, started: dt.datetime) -> Path:
@@ -285,7 +252,7 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
 
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
-    started = _utc_now()
+    started = utc_now()
     out_dir = (out_dir if out_dir is not None else default_bundle(plan, results_root, started)).resolve()
     if out_dir.exists():
         raise UserError(f"{out_dir}: output folder already exists (choose another --out)")
@@ -302,7 +269,7 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
         for entry in plan.runs:
             if on_entry is not None:
                 on_entry(entry)
-            t0 = _utc_now()
+            t0 = utc_now()
             record: dict[str, Any] = {
                 "label": entry.label, "scenario_file": str(entry.scenario_path), "scenario_name": entry.scenario.name,
                 "scenario_sha256": entry.scenario.sha256(), "seeds": entry.seeds, "routers": entry.routers,
@@ -325,9 +292,9 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
                 manifest = json.loads((outcome.out_dir / "manifest.json").read_text(encoding="utf-8"))
                 failed_runs = [f"{r['router']} seed {r['seed']}" for r in manifest.get("runs", [])
                                if r.get("status") != "ok"]
-                record.update(status="ok", error=None, manifest_sha256=_sha256(outcome.out_dir / "manifest.json"),
+                record.update(status="ok", error=None, manifest_sha256=sha256_file(outcome.out_dir / "manifest.json"),
                               analysis=manifest.get("analysis"), failed_router_runs=failed_runs)
-            record["wall_seconds"] = round((_utc_now() - t0).total_seconds(), 3)
+            record["wall_seconds"] = round((utc_now() - t0).total_seconds(), 3)
             records.append(record)
         summary = suite_summary(tmp, plan, records)
         summary.to_csv(tmp / "suite_summary.csv", index=False, float_format="%.10g", lineterminator="\n")
@@ -335,7 +302,7 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
             "kind": KIND, "name": plan.suite.name, "description": plan.suite.description,
             "suite_file": str(plan.path), "suite_file_sha256": plan.sha256, "suite_file_content": plan.text,
             "versions": versions(), "command": list(command), "jobs": jobs, "started_utc": started.isoformat(),
-            "finished_utc": _utc_now().isoformat(), "runs": records,
+            "finished_utc": utc_now().isoformat(), "runs": records,
         }
         (tmp / "suite.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         (tmp / "suite.html").write_text(render_suite_html(info, summary, bundle=tmp), encoding="utf-8")

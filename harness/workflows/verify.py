@@ -20,7 +20,6 @@ The report files are presentation: both are integrity-checked like every file, b
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.paths import REPO_ROOT
+from harness.workflows.provenance import sha256_file
 
 REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
 NOT_COMPARED = "not compared"
@@ -61,14 +61,6 @@ class VerifyReport:
         return not self.problems
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The run folder's manifest (one-line errors for a missing or unreadable one)."""
     path = folder / "manifest.json"
@@ -92,7 +84,7 @@ def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
     recorded: dict[str, str] = manifest["files"]
     for rel, digest in recorded.items():
         p = folder / rel
-        out[rel] = "missing" if not p.is_file() else ("ok" if _sha256(p) == digest else "modified")
+        out[rel] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == digest else "modified")
     for p in sorted(folder.rglob("*")):
         rel = str(p.relative_to(folder))
         if p.is_file() and rel != "manifest.json" and rel not in recorded:
@@ -104,11 +96,13 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     """Run again from the manifest into a temporary folder; returns the new files' hashes and notes."""
     from adapters.loader import full_registry
     from adapters.registry import RegistryError
-    from harness.analytics.review import ReviewPolicy
+    from harness.analytics.regulatory_settings import regulatory_from_manifest
+    from harness.analytics.review_policy import ReviewPolicy
+    from harness.io.orders import load_parents
     from harness.scenario.schema import Scenario
-    from harness.sim.flow import load_parents
     from harness.sim.router_node import RouterLimits
-    from harness.workflows.run import _version, git_commit, package_versions, regulatory_from_manifest, run_scenario
+    from harness.workflows.provenance import git_commit, package_versions, sorbench_version
+    from harness.workflows.run import run_scenario
 
     notes: list[str] = []
     scenario = Scenario.model_validate(manifest["scenario"])
@@ -128,7 +122,7 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
         p = Path(orders_file)
         if not p.is_file():
             raise UserError(f"{p}: the run's parent-order file is not here; it is needed to verify")
-        if _sha256(p) != manifest.get("orders_file_sha256"):
+        if sha256_file(p) != manifest.get("orders_file_sha256"):
             raise UserError(f"{p}: the parent-order file changed since the run (sha256 differs)")
         parents = load_parents(p, scenario)
     lim = manifest.get("router_limits") or {}
@@ -139,8 +133,8 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     for name, now in package_versions().items():
         if name in recorded and recorded[name] != now:
             notes.append(f"run made with {name} {recorded[name]}, verifying with {now}")
-    if manifest.get("sorbench_version") != _version():
-        notes.append(f"run made with sorbench {manifest.get('sorbench_version')}, verifying with {_version()}")
+    if manifest.get("sorbench_version") != sorbench_version():
+        notes.append(f"run made with sorbench {manifest.get('sorbench_version')}, verifying with {sorbench_version()}")
     here = git_commit(REPO_ROOT)
     if manifest.get("git_commit") and here and manifest["git_commit"] != here:
         notes.append(f"run made at commit {manifest['git_commit'][:12]}, verifying at {here[:12]}")

@@ -22,18 +22,12 @@ import pandas as pd
 import pytest
 
 from harness.analytics import analyze, compute_tca, load_run_folder, payment_elasticity
-from harness.analytics.conflict import (
-    ConflictParams,
-    _ols_hc1,
-    compute_conflict,
-    fast_trader_profit,
-    other_venue_moves,
-    paid_routed_shares,
-    quote_fade,
-    regret_table,
-    venue_pays,
-)
+from harness.analytics.conflict import ConflictParams, compute_conflict
 from harness.analytics.context import RunContext, VenueTerms, load_run_context
+from harness.analytics.incentive import regret_table
+from harness.analytics.leakage import fast_trader_profit, other_venue_moves, quote_fade
+from harness.analytics.paying_venues import paid_routed_shares, venue_pays
+from harness.analytics.venue_choice import _ols_hc1
 from tests.analytics import builders as b
 
 MS = 1_000_000

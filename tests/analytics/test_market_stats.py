@@ -1,4 +1,7 @@
-"""Market statistics (harness/analytics/market_stats.py): known answers on tiny hand-built tables, the working in comments."""
+"""Market statistics (harness/analytics/market_stats.py): known answers on tiny hand-built tables.
+
+The working is in comments.
+"""
 
 from __future__ import annotations
 

@@ -24,14 +24,10 @@ import pytest
 
 from harness.analytics import analyze, load_policy
 from harness.analytics.context import RunContext, VenueTerms
-from harness.analytics.review import (
-    FigureRule,
-    ReviewPolicy,
-    default_policy_path,
-    exceptions_table,
-    figure_parts,
-    review_tables,
-)
+from harness.analytics.review import review_tables
+from harness.analytics.review_exceptions import exceptions_table
+from harness.analytics.review_policy import FigureRule, ReviewPolicy, default_policy_path
+from harness.analytics.review_rules import figure_parts
 from harness.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]

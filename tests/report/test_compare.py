@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from harness.analytics.compare import config_diff, flat_diff
 from harness.cli import app
-from harness.workflows.compare import config_diff, flat_diff, load_side
+from harness.workflows.compare import load_side
 from harness.workflows.run import run_scenario
 from harness.workflows.verify import check_integrity, read_manifest
 from tests.sim.helpers import small_dict, small_scenario

@@ -14,7 +14,8 @@ import tomli_w
 
 from adapters.registry import builtin_registry
 from harness.errors import UserError
-from harness.scenario.schema import format_clock, json_schema, load_scenario, parse_clock, scenario_from_dict
+from harness.scenario.clock import format_clock, parse_clock
+from harness.scenario.schema import json_schema, load_scenario, scenario_from_dict
 
 DEFAULT = Path(__file__).resolve().parents[2] / "scenarios" / "default.toml"
 _DEFAULT_DATA = tomllib.loads(DEFAULT.read_text(encoding="utf-8"))

@@ -9,8 +9,9 @@ import pytest
 
 from adapters.registry import builtin_registry
 from harness.errors import UserError
+from harness.scenario.clock import parse_clock
 from harness.scenario.routers import resolve_router_params
-from harness.scenario.schema import parse_clock, scenario_from_dict
+from harness.scenario.schema import scenario_from_dict
 from harness.sim import engine
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

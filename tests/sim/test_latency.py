@@ -8,12 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.scenario.schema import (
-    ConstantLatencySpec,
-    EmpiricalLatencySpec,
-    LognormalLatencySpec,
-    NormalLatencySpec,
-)
+from harness.scenario.latency import ConstantLatencySpec, EmpiricalLatencySpec, LognormalLatencySpec, NormalLatencySpec
 from harness.sim.latency import (
     ConstantLatency,
     EmpiricalLatency,

@@ -1,7 +1,7 @@
 """The market: quote histories as of a time, the true NBBO over protected venues, and the tape's router flags.
 
-Every test builds a :class:`~harness.sim.market.Market` by hand: three lit venues trading one symbol ``XYZ`` with a one-cent
-tick (100 price units), ``A`` and ``B`` protected and ``C`` not, and drives it with orders at chosen times.
+Every test builds a :class:`~harness.sim.market.Market` by hand: three lit venues trading one symbol ``XYZ`` with a
+one-cent tick (100 price units), ``A`` and ``B`` protected and ``C`` not, and drives it with orders at chosen times.
 """
 
 from __future__ import annotations

@@ -126,7 +126,8 @@ def test_every_scenario_file_runs_briefly_and_repeats_its_fills(path):
     """Each shipped scenario, cut to 40 s and 20 parents, runs with each of its routers and repeats its fills."""
     import tomllib
 
-    from harness.scenario.schema import NS_PER_SECOND, SESSION_OPEN, format_clock, parse_clock, scenario_from_dict
+    from harness.scenario.clock import NS_PER_SECOND, SESSION_OPEN, format_clock, parse_clock
+    from harness.scenario.schema import scenario_from_dict
 
     d = tomllib.loads(path.read_text(encoding="utf-8"))
     session = d.setdefault("session", {})

@@ -6,7 +6,8 @@ import json
 
 import pyarrow.parquet as pq
 
-from harness.workflows.run import payment_twins, run_scenario, venue_payment_usd
+from harness.workflows.incentive import payment_twins, venue_payment_usd
+from harness.workflows.run import run_scenario
 from tests.sim.helpers import small_scenario
 
 

@@ -7,7 +7,8 @@ import json
 import shutil
 from importlib.metadata import version
 
-from harness.workflows.run import RESULT_PACKAGES, run_scenario
+from harness.workflows.provenance import RESULT_PACKAGES
+from harness.workflows.run import run_scenario
 from harness.workflows.verify import verify_run
 from tests.sim.helpers import small_scenario
 

@@ -22,7 +22,7 @@ from harness.sim.engine import simulate
 from harness.sim.router_node import RouterLimits
 from tests.sim.helpers import REPO, small_scenario
 
-PLUGINS = REPO / "tests" / "harness" / "data" / "plugins"
+PLUGINS = REPO / "tests" / "data" / "plugins"
 PLUGIN_FILE = PLUGINS / "ext_router.py"
 
 

@@ -223,9 +223,9 @@ def test_an_existing_output_folder_is_a_user_error(tmp_path):
 
 def test_a_failure_while_writing_leaves_no_folder_and_no_partial_leftovers(tmp_path, monkeypatch):
     """If writing fails half-way: one clear error naming the folder and cause, and no destination or temp folder."""
-    import harness.workflows.run as run_mod
+    import harness.workflows.folder as folder_mod
 
-    real_write = run_mod._write
+    real_write = folder_mod._write
     calls = {"n": 0}
 
     def failing_write(path, table):
@@ -234,7 +234,7 @@ def test_a_failure_while_writing_leaves_no_folder_and_no_partial_leftovers(tmp_p
             raise OSError("disk full (simulated)")
         real_write(path, table)
 
-    monkeypatch.setattr(run_mod, "_write", failing_write)
+    monkeypatch.setattr(folder_mod, "_write", failing_write)
     with pytest.raises(UserError, match=r"run: cannot write the run folder: disk full \(simulated\)"):
         run_scenario(small_scenario(), scenario_path=None, routers=["single-venue"], seeds=[1],
                      out_dir=tmp_path / "run", results_root=tmp_path)

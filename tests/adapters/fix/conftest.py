@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fix import helpers
+from tests.adapters.fix import helpers
 
 
 @pytest.fixture(autouse=True)

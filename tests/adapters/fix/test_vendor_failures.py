@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("quickfix", reason="QuickFIX's Python binding (pip install 'sorbench[fix]') is not installed")
 
-from tests.fix.helpers import FakeVendor, fix_scenario, free_port, params, parent, start_run
+from tests.adapters.fix.helpers import FakeVendor, fix_scenario, free_port, params, parent, start_run
 
 
 def _port_is_free(port: int) -> bool:
@@ -96,7 +96,7 @@ def test_a_failed_fix_run_still_writes_its_run_folder_marked_partial(tmp_path):
 
     from harness.sim.realtime import RealtimeSettings
     from harness.workflows.run import run_scenario
-    from tests.fix.helpers import _registry
+    from tests.adapters.fix.helpers import _registry
 
     vendor_port, gateway_port = free_port(), free_port()
     p = params(vendor_port=vendor_port, gateway_port=gateway_port, connect_timeout_s=1.0)
@@ -124,7 +124,7 @@ def test_a_vendor_whose_session_goes_silent_is_disconnected_by_heartbeat_and_fai
     TestRequest, gets no answer and drops the session; the run fails naming the parent-order session."""
     import threading
 
-    from tests.fix.helpers import SOH
+    from tests.adapters.fix.helpers import SOH
 
     vendor_port, gateway_port = free_port(), free_port()
     server = socket.socket()

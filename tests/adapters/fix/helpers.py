@@ -28,7 +28,8 @@ from adapters.fix.session import (
     parse,
     write_settings,
 )
-from harness.scenario.schema import NS_PER_SECOND, Scenario, parse_clock
+from harness.scenario.clock import NS_PER_SECOND, parse_clock
+from harness.scenario.schema import Scenario
 from harness.sim.engine import RunResult, simulate
 from harness.sim.realtime import RealtimeSettings
 from harness.sim.router_node import RouterLimits

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("quickfix", reason="QuickFIX's Python binding (pip install 'sorbench[fix]') is not installed")
 
-from tests.fix.helpers import (
+from tests.adapters.fix.helpers import (
     VENDOR,
     FakeVendor,
     RawFix,

@@ -15,7 +15,7 @@ pytest.importorskip("quickfix", reason="QuickFIX's Python binding (pip install '
 
 import pandas as pd
 
-from tests.fix.helpers import free_port
+from tests.adapters.fix.helpers import free_port
 from tests.sim.helpers import REPO
 
 EXAMPLE = REPO / "examples" / "fix_sor"

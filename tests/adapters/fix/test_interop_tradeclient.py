@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("quickfix", reason="QuickFIX's Python binding (pip install 'sorbench[fix]') is not installed")
 
 from adapters.fix.session import data_dictionary_path
-from tests.fix.helpers import VENDOR, FakeVendor, fix_scenario, free_port, params, parent, start_run
+from tests.adapters.fix.helpers import VENDOR, FakeVendor, fix_scenario, free_port, params, parent, start_run
 
 EXAMPLES = Path("/usr/share/doc/libquickfix-doc/examples/tradeclient")
 HEADERS = Path("/usr/include/quickfix/Application.h")

@@ -1,0 +1,42 @@
+"""What every command shares: the two consoles (results to stdout, errors and progress to stderr) and their helpers."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+err_console = Console(stderr=True, highlight=False)
+"""Errors and progress bars."""
+out_console = Console(highlight=False, width=120)
+"""Tables and results."""
+
+
+def fail(message: str) -> None:
+    """Print ``error: message`` on stderr and exit with status 2 (a user's mistake, never a traceback)."""
+    # escape: the message quotes the user's values and paths, which must not be read as rich markup ("[/]", "[b]")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def fmt(v: object, spec: str) -> str:
+    """``v`` formatted with ``spec``; ``-`` for NaN."""
+    if isinstance(v, float) and math.isnan(v):
+        return "-"
+    return format(v, spec)
+
+
+def progress_bar(*, quiet: bool) -> Progress:
+    """The progress bar of a run or suite on stderr (disabled by ``--quiet``; gone when done)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, disable=quiet, transient=True,
+    )

@@ -1,0 +1,295 @@
+"""``sorbench run``: every router x seed of a scenario into one run folder, and the summary it prints.
+
+``--suite`` hands over to :mod:`harness.cli.suite`; ``--baseline`` compares the new run as ``sorbench compare`` does.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from harness.cli.analysis import compare_and_print
+from harness.cli.console import fail, fmt, out_console, progress_bar
+from harness.cli.options import (
+    BrokerOption,
+    PeriodOption,
+    PolicyOption,
+    analysis_options,
+    apply_router_config,
+    realtime_options,
+    router_limits,
+)
+from harness.cli.suite import run_suite_command
+from harness.errors import UserError
+from harness.paths import INSTALLED_SCENARIOS, REPO_SCENARIOS
+
+ScenarioArgument = Annotated[
+    Path | None, typer.Argument(help="Scenario TOML file (default: scenarios/default.toml).")
+]
+RouterOption = Annotated[
+    list[str] | None, typer.Option("--router", "-r", help="Router to run (repeatable; default: the scenario's).")
+]
+SeedOption = Annotated[int | None, typer.Option(help="Run this one seed (default: the scenario's).")]
+SeedsOption = Annotated[int | None, typer.Option(help="Run N seeds, from the scenario's seed upward.")]
+OutOption = Annotated[Path | None, typer.Option(help="Output folder (default: results/<scenario>-<utc time>).")]
+JobsOption = Annotated[int, typer.Option(help="Parallel worker processes.")]
+OrdersOption = Annotated[Path | None, typer.Option(help="Parent orders from this CSV/Parquet file.")]
+RouterConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="TOML file of router parameters, one [<router name>] table each (overrides the scenario)."),
+]
+CallbackTimeoutOption = Annotated[
+    float, typer.Option(help="Wall-clock limit of one router callback, seconds (0: none).")
+]
+DecisionLatencyOption = Annotated[
+    str, typer.Option(help="Router computation charged as latency: none, measured, or fixed nanoseconds.")
+]
+IncentiveTestOption = Annotated[
+    bool, typer.Option(help="Also rerun every router on twins with venues' payments permuted/scaled (conflict).")
+]
+IncentiveTwinsOption = Annotated[int, typer.Option(help="Number of payment twins for --incentive-test.")]
+RealtimeOption = Annotated[
+    bool, typer.Option(help="Pace the simulation against the wall clock (needed by an external router: fix).")
+]
+TimeFactorOption = Annotated[
+    float, typer.Option(help="With --realtime: simulated seconds per wall second (1: real time).")
+]
+WindowOption = Annotated[
+    str | None, typer.Option(help="With --realtime: session window HH:MM:SS-HH:MM:SS (replaces the scenario's).")
+]
+QuietOption = Annotated[bool, typer.Option(help="No progress bar.")]
+SuiteOption = Annotated[
+    Path | None, typer.Option(help="Run every scenario of a suite TOML file into one bundle with one report.")
+]
+BaselineOption = Annotated[
+    Path | None,
+    typer.Option(help="A run folder to compare this run with (sorbench compare BASELINE NEW); default seeds: its."),
+]
+
+
+def default_scenario_path() -> Path:
+    """``scenarios/default.toml`` in the working directory if present, else the one shipped with sorbench."""
+    local = Path("scenarios/default.toml")
+    if local.is_file():
+        return local
+    for candidate in (REPO_SCENARIOS / "default.toml", INSTALLED_SCENARIOS / "default.toml"):
+        if candidate.is_file():
+            return candidate
+    raise UserError("no scenario given and no scenarios/default.toml found")
+
+
+def run(
+    scenario: ScenarioArgument = None,
+    router: RouterOption = None,
+    seed: SeedOption = None,
+    seeds: SeedsOption = None,
+    out: OutOption = None,
+    jobs: JobsOption = 1,
+    orders: OrdersOption = None,
+    router_config: RouterConfigOption = None,
+    callback_timeout: CallbackTimeoutOption = 30.0,
+    decision_latency: DecisionLatencyOption = "none",
+    incentive_test: IncentiveTestOption = False,
+    incentive_twins: IncentiveTwinsOption = 3,
+    policy: PolicyOption = None,
+    broker: BrokerOption = None,
+    period: PeriodOption = None,
+    realtime: RealtimeOption = False,
+    time_factor: TimeFactorOption = 1.0,
+    window: WindowOption = None,
+    quiet: QuietOption = False,
+    suite: SuiteOption = None,
+    baseline: BaselineOption = None,
+) -> None:
+    """Run routers x seeds on a scenario and write a run folder.
+
+    ``--router`` takes a registered name (built-in or from an installed package's ``sorbench.routers`` entry point),
+    ``package.module:Class`` or ``path/to/file.py:Class``. ``--suite FILE`` runs a suite of scenarios instead
+    (docs/workflows.md). ``--baseline RUN`` compares the new run with RUN once it is written.
+    """
+    if suite is not None:
+        given = [name for name, value in (
+            ("SCENARIO", scenario), ("--router", router), ("--seed", seed), ("--seeds", seeds), ("--orders", orders),
+            ("--router-config", router_config), ("--incentive-test", incentive_test), ("--realtime", realtime),
+            ("--window", window), ("--baseline", baseline)) if value]
+        try:
+            if given:
+                raise UserError(f"--suite and {', '.join(given)} are exclusive (the suite file sets them per run)")
+            run_suite_command(suite, out=out, jobs=jobs, quiet=quiet, callback_timeout=callback_timeout,
+                              decision_latency=decision_latency, policy=policy, broker=broker, period=period)
+        except UserError as err:
+            fail(str(err))
+        return
+    try:
+        plan = _plan_run(
+            scenario, router=router, seed=seed, seeds=seeds, jobs=jobs, orders=orders, router_config=router_config,
+            callback_timeout=callback_timeout, decision_latency=decision_latency, incentive_test=incentive_test,
+            incentive_twins=incentive_twins, policy=policy, broker=broker, period=period, realtime=realtime,
+            time_factor=time_factor, window=window, baseline=baseline,
+        )
+        outcome = _simulate(plan, out=out, jobs=jobs, quiet=quiet)
+    except UserError as err:
+        fail(str(err))
+        return
+    print_summary(outcome)
+    if baseline is not None:
+        try:
+            compare_and_print(baseline, outcome.out_dir, out=None, routers=None, n_boot=2000, boot_seed=0)
+        except UserError as err:
+            fail(f"--baseline: {err} (the run itself is complete: {outcome.out_dir})")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What ``sorbench run`` simulates, checked: the resolved scenario, its routers and seeds, and the settings."""
+
+    scenario: Any
+    scenario_path: Path
+    routers: list[str]
+    seeds: list[int]
+    registry: Any
+    limits: Any
+    review: Any
+    regulatory: Any
+    realtime: Any
+    parents: Any
+    orders_file: Path | None
+    twins: int
+
+
+def _plan_run(
+    scenario: Path | None, *, router: list[str] | None, seed: int | None, seeds: int | None, jobs: int,
+    orders: Path | None, router_config: Path | None, callback_timeout: float, decision_latency: str,
+    incentive_test: bool, incentive_twins: int, policy: Path | None, broker: str | None, period: str | None,
+    realtime: bool, time_factor: float, window: str | None, baseline: Path | None,
+) -> RunPlan:
+    """The run's plan from its options; ``UserError`` (one line) on the first bad one, in the order they are checked."""
+    if baseline is not None and seed is None and seeds is None:
+        from harness.workflows.verify import read_manifest
+
+        baseline_seeds: list[int] | None = [int(s) for s in read_manifest(baseline)["seeds"]]
+    else:
+        baseline_seeds = None
+    from harness.io.orders import load_parents
+    from harness.scenario.schema import load_scenario
+    from harness.sim.router_node import RouterLimits
+
+    registry, specs = _registry_with_specs(router)
+    limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits)
+    review, regulatory = analysis_options(policy, broker, period=period)
+    path = scenario if scenario is not None else default_scenario_path()
+    sc, resolved = load_scenario(path, registry=registry)
+    if router_config is not None:
+        sc = apply_router_config(sc, router_config)
+    if seed is not None and seeds is not None:
+        raise UserError("--seed and --seeds are exclusive")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UserError(f"--seed: {seed} is out of range")
+    if seeds is not None and seeds < 1:
+        raise UserError(f"--seeds: {seeds} must be at least 1")
+    if jobs < 1:
+        raise UserError(f"--jobs: {jobs} must be at least 1")
+    seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
+    if baseline_seeds is not None:
+        seed_list = baseline_seeds
+    sc, routers = _with_routers(sc, router, specs=specs, registry=registry)
+    sc, paced = realtime_options(sc, registry, routers=routers, realtime=realtime, time_factor=time_factor,
+                                 window=window, incentive_test=incentive_test)
+    orders_file = orders
+    if orders_file is None and sc.flow.file is not None:
+        orders_file = (resolved.parent / sc.flow.file)
+    parents = load_parents(orders_file, sc) if orders_file is not None else None
+
+    if incentive_test and not 1 <= incentive_twins <= 20:
+        raise UserError(f"--incentive-twins: {incentive_twins} must be between 1 and 20")
+    twins = incentive_twins if incentive_test else 0
+    return RunPlan(scenario=sc, scenario_path=resolved, routers=routers, seeds=seed_list, registry=registry,
+                   limits=limits, review=review, regulatory=regulatory, realtime=paced, parents=parents,
+                   orders_file=orders_file, twins=twins)
+
+
+def _registry_with_specs(router: list[str] | None) -> tuple[Any, dict[str, Any]]:
+    """The router registry, with the ``--router`` values that name a class (``module:Class``, ``file.py:Class``)."""
+    from adapters.loader import full_registry, is_spec
+    from adapters.registry import RegistryError
+
+    try:
+        registry = full_registry()
+        specs = {r: registry.add_spec(r) for r in (router or []) if is_spec(r)}
+    except RegistryError as err:
+        raise UserError(f"--router: {err}") from None
+    return registry, specs
+
+
+def _with_routers(sc: Any, router: list[str] | None, *, specs: dict[str, Any], registry: Any) -> tuple[Any, list[str]]:
+    """The scenario running exactly the chosen routers (``--router``, else the scenario's), and their names."""
+    routers = [specs.get(r, r) for r in router] if router else list(sc.routers)
+    for i, name in enumerate(routers):
+        if name not in registry:
+            raise UserError(f"--router: unknown router {name!r} (known: {', '.join(registry.names())})")
+        if routers.index(name) != i:
+            raise UserError(f"--router: {name!r} given twice")
+    # The resolved scenario runs exactly these routers, with their parameters (file and --router-config).
+    sc = sc.model_copy(update={
+        "routers": routers, "router_params": {k: v for k, v in sc.router_params.items() if k in routers},
+    })
+    return sc, routers
+
+
+def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool) -> Any:
+    """Run the plan into its run folder behind a progress bar; the run's outcome."""
+    from harness.workflows.run import run_scenario
+
+    sc = plan.scenario
+    total = len(plan.routers) * len(plan.seeds) * (1 + plan.twins)
+    progress = progress_bar(quiet=quiet)
+    with progress:
+        task = progress.add_task(f"{sc.name}: {len(plan.routers)} router(s) x {len(plan.seeds)} seed(s)", total=total)
+        return run_scenario(
+            sc, scenario_path=plan.scenario_path, routers=plan.routers, seeds=plan.seeds, out_dir=out,
+            results_root=Path("results"), jobs=jobs, parents=plan.parents, orders_file=plan.orders_file,
+            registry=plan.registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=plan.limits,
+            incentive_twins=plan.twins,
+            review_policy=plan.review, regulatory=plan.regulatory, realtime=plan.realtime,
+        )
+
+
+def print_summary(outcome: Any) -> None:
+    """The run's per-router table, failures, simulation size, conflict flags and where its files are."""
+    table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left",
+                  caption="PI, E/Q, 1st fill: market and marketable-limit orders", caption_justify="left")
+    for col, just in (
+        ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),
+        ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms", "right"), ("fees $", "right"),
+        ("PFOF $", "right"),
+    ):
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    for row in outcome.summary.itertuples(index=False):
+        table.add_row(
+            row.router, row.status, str(row.orders), fmt(row.fill_rate, ".1%"), fmt(row.pi_per_share, "+.4f"),
+            fmt(row.eq_ratio, ".3f"), fmt(row.mean_first_fill_ms, ".2f"), fmt(row.fees_usd, ",.2f"),
+            fmt(row.pfof_usd, ",.2f"),
+        )
+    out_console.print(table)
+    for res in outcome.results:
+        if res.status != "ok":
+            out_console.print(f"[red]FAILED[/] {res.router} seed {res.seed}: {res.error}")
+    msgs = sum(r.stats.get("messages", 0) for r in outcome.results)
+    wall = sum(r.stats.get("simulation_wall_seconds", 0.0) for r in outcome.results)
+    out_console.print(f"{msgs:,} book messages simulated in {wall:.1f} s of simulation time")
+    conflict = outcome.out_dir / "conflict" / "summary.csv"
+    if conflict.is_file():
+        import pandas as pd
+
+        flags = pd.read_csv(conflict)
+        flagged = sorted(flags.loc[flags["flagged"].astype(bool), "router"].astype(str))
+        out_console.print(f"conflict of interest flagged: {', '.join(flagged) if flagged else 'none'} "
+                          "(conflict/summary.csv gives the reasons)")
+    out_console.print(f"results: {outcome.out_dir}")
+    if (outcome.out_dir / "report.html").is_file():
+        out_console.print(f"report: {outcome.out_dir / 'report.html'}")

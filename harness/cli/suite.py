@@ -1,0 +1,66 @@
+"""``sorbench run --suite``: every scenario of a suite into one bundle, and its verdict table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from harness.cli.console import out_console, progress_bar
+from harness.cli.options import analysis_options, router_limits
+from harness.errors import UserError
+
+
+def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, callback_timeout: float,
+                      decision_latency: str, policy: Path | None, broker: str | None, period: str | None) -> None:
+    """``sorbench run --suite``: check the suite, run its scenarios into one bundle and print its summary."""
+    from harness.sim.router_node import RouterLimits
+    from harness.workflows.suite import load_suite, run_suite
+
+    if jobs < 1:
+        raise UserError(f"--jobs: {jobs} must be at least 1")
+    limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits)
+    review, regulatory = analysis_options(policy, broker, period=period)
+    plan = load_suite(path)
+    progress = progress_bar(quiet=quiet)
+    with progress:
+        task = progress.add_task(f"suite {plan.suite.name}", total=plan.simulations)
+        outcome = run_suite(
+            plan, out_dir=out, results_root=Path("results"), jobs=jobs, command=sys.argv, limits=limits,
+            review_policy=review, regulatory=regulatory, on_done=lambda _res: progress.advance(task),
+            on_entry=lambda entry: progress.update(task, description=f"suite {plan.suite.name}: {entry.label}"),
+        )
+    print_suite_summary(plan, outcome)
+
+
+def print_suite_summary(plan: Any, outcome: Any) -> None:
+    """The review verdict per router and scenario, the failed runs and where the bundle is."""
+    table = Table(title=f"Suite {plan.suite.name}: review verdict per router and scenario", title_justify="left")
+    table.add_column("router", no_wrap=True)
+    labels = [r["label"] for r in outcome.runs]
+    for label in labels:
+        table.add_column(label, no_wrap=True)
+    summary = outcome.summary
+    for router in dict.fromkeys(summary["router"]):
+        cells = []
+        for label in labels:
+            row = summary[(summary["label"] == label) & (summary["router"] == router)]
+            if not len(row):
+                cells.append("-")
+            elif row["status"].iloc[0] == "failed":
+                cells.append("[red]run failed[/]")
+            else:
+                verdict = row["review"].iloc[0]
+                text = "no review" if not isinstance(verdict, str) else verdict
+                text += " + conflict flag" if row["conflict_flagged"].iloc[0] in (True,) else ""
+                color = {"pass": "green", "review": "yellow", "fail": "red"}.get(str(verdict), "default")
+                cells.append(f"[{color}]{escape(text)}[/]")
+        table.add_row(escape(str(router)), *cells)
+    out_console.print(table)
+    for rec in outcome.runs:
+        if rec["status"] != "ok":
+            out_console.print(f"[red]FAILED[/] {escape(rec['label'])}: {escape(str(rec['error']))}")
+    out_console.print(f"bundle: {outcome.out_dir} (suite.html, suite.json, suite_summary.csv)")

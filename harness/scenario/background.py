@@ -1,0 +1,85 @@
+"""The ``[background]`` table of a scenario: the background market's participants and its intraday activity curve.
+
+The simulation of these participants is :mod:`harness.sim.background`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.scenario.strict import _Strict
+
+
+class MarketMakerSpec(_Strict):
+    """Market makers: one per (symbol, venue), quoting one level each side around the efficient price."""
+
+    enabled: bool = True
+    half_spread_ticks: float = Field(0.75, gt=0, le=100, description="Half the quoted spread around value, ticks.")
+    quote_size_lots: int = Field(3, gt=0, le=1000, description="Quote size in round lots.")
+    refill_below: float = Field(0.5, ge=0, le=1, description="Refill when open size falls below this share.")
+    requotes_per_second: float = Field(4.0, gt=0, le=1000)
+    skew_ticks_per_lot: float = Field(0.05, ge=0, le=10, description="Quote shift per round lot of inventory.")
+    venue_offset_ticks: float = Field(
+        0.35, ge=0, le=10, description="Max extra half-spread per venue (spread of quality across venues)."
+    )
+
+
+class LiquidityFlowSpec(_Strict):
+    """Zero-intelligence limit/cancel/market flow per (symbol, venue), before symbol activity and venue share."""
+
+    enabled: bool = True
+    limit_per_second: float = Field(8.0, ge=0, le=100_000)
+    market_per_second: float = Field(0.8, ge=0, le=100_000)
+    mean_lifetime_s: float = Field(2.0, gt=0, le=86_400, description="Mean resting time before the owner cancels.")
+    improve_prob: float = Field(0.15, ge=0, le=1, description="P(improve a spread wider than 1 tick).")
+    depth_geometric_p: float = Field(0.2, gt=0, le=1, description="Ticks behind the best ~ Geometric(p) - 1.")
+    round_lot_share: float = Field(0.6, ge=0, le=1, description="Share of orders that are whole round lots.")
+    lots_geometric_p: float = Field(0.55, gt=0, le=1, description="Round lots per round-lot order ~ Geometric(p).")
+    odd_median_shares: float = Field(40.0, gt=0, le=1_000_000)
+    odd_sigma: float = Field(0.9, ge=0, le=5)
+    max_shares: int = Field(20_000, gt=0, le=100_000_000)
+    sign_persistence: float = Field(0.9, ge=0, lt=1, description="P(market order has the previous one's side).")
+
+
+class IntradaySpec(_Strict):
+    """U-shaped activity: rates (and efficient-price variance) scale by u(t), higher at the open and the close.
+
+    u(t) = 1 + open_boost * exp(-(t - 09:30) / decay) + close_boost * exp(-(16:00 - t) / decay), normalised so that
+    its mean over the whole session is 1 (a scenario's rates are day averages).
+    """
+
+    open_boost: float = Field(1.5, ge=0, le=50)
+    close_boost: float = Field(1.0, ge=0, le=50)
+    decay_minutes: float = Field(20.0, gt=0, le=390)
+
+
+class InformedSpec(_Strict):
+    """Informed traders: take liquidity when the latent efficient price is beyond the far side of the NBBO."""
+
+    enabled: bool = True
+    arrivals_per_second: float = Field(0.5, ge=0, le=10_000, description="Per symbol, before intraday scaling.")
+    threshold_ticks: float = Field(0.5, ge=0, le=1000, description="Edge beyond the far side needed to trade.")
+    max_lots: int = Field(4, gt=0, le=100_000, description="Largest order, round lots (capped by displayed size).")
+
+
+class FastTraderSpec(_Strict):
+    """Latency arbitrageurs: after a trade on one venue they race to the others and take or fade the same quotes."""
+
+    enabled: bool = True
+    react_to: Literal["router", "all"] = Field("router", description="Trades of the router under test, or all.")
+    min_trade_shares: int = Field(100, ge=1, description="Smallest triggering trade.")
+    take_prob: float = Field(0.5, ge=0, le=1, description="P(take the other venues' quotes); else fade them.")
+    max_lots: int = Field(5, gt=0, le=100_000, description="Most it takes per venue, round lots.")
+
+
+class BackgroundSpec(_Strict):
+    """The background market."""
+
+    price_grid_ms: float = Field(10.0, gt=0, le=60_000, description="Step of the efficient price path.")
+    intraday: IntradaySpec = IntradaySpec()
+    market_maker: MarketMakerSpec = MarketMakerSpec()
+    liquidity: LiquidityFlowSpec = LiquidityFlowSpec()
+    informed: InformedSpec = InformedSpec()
+    fast_trader: FastTraderSpec = FastTraderSpec()

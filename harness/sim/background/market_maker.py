@@ -1,0 +1,145 @@
+"""Market makers: one per (symbol, venue), quoting one level each side around the efficient price.
+
+Market makers
+    One per (symbol, venue), quoting one level on each side: bid = floor(v - h - skew), ask = ceil(v + h - skew) on
+    the tick grid, with v the efficient price as of the moment the maker decided (one order-entry latency before its
+    messages reach the venue), h = ``half_spread_ticks`` (or the symbol's ``mm_half_spread_ticks``) plus a per-venue
+    offset in [0, ``venue_offset_ticks``] drawn once per (symbol, venue), and skew = ``skew_ticks_per_lot`` per
+    round lot of inventory (long inventory lowers both quotes). It re-quotes at Poisson times
+    (``requotes_per_second``) and after each fill of its quotes (one response plus one order-entry latency later).
+    Re-quoting replaces an order whose price changed or whose open size fell below ``refill_below`` of the quote
+    size; unchanged quotes send nothing. Its quotes are plain limit orders, so a re-quote through a stale contra
+    order on its own venue trades with it; a quote that would lock or cross another venue's protected quote is
+    pulled back one tick from it. Inventory is updated at the moment of the fill (the maker reacts later, but its
+    books are exact).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from harness.sim.background.efficient_price import EfficientPrice
+from harness.sim.background.shared import _BATCH, _BUY, _NS, _SELL
+from harness.sim.kernel import Kernel
+from harness.sim.latency import Link
+from harness.sim.market import Market
+from venues.types import Cancelled, Fill, Reject, Side
+
+
+class MarketMaker:
+    """Quotes one level each side of one symbol on one venue around the efficient price (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        kernel: Kernel,
+        market: Market,
+        venue_idx: int,
+        symbol: str,
+        tick: int,
+        round_lot: int,
+        spec: Any,
+        value: EfficientPrice,
+        rng: np.random.Generator,
+        entry: Link,
+        response: Link,
+        start_ns: int,
+        half_spread_ticks: float | None = None,
+    ) -> None:
+        self.kernel = kernel
+        self.market = market
+        self.venue_idx = venue_idx
+        self.symbol = symbol
+        self.tick = tick
+        self.round_lot = round_lot
+        self.value = value
+        self.entry = entry
+        self.response = response
+        self.owner = market.register_owner(self)
+        self.book = market.book(venue_idx, symbol)
+        self.size = spec.quote_size_lots * round_lot
+        self.refill_qty = spec.refill_below * self.size
+        self.skew_per_share = spec.skew_ticks_per_lot * tick / round_lot
+        half = spec.half_spread_ticks if half_spread_ticks is None else half_spread_ticks
+        self.half_spread = (half + rng.uniform(0.0, spec.venue_offset_ticks)) * tick
+        self.mean_gap_ns = _NS / spec.requotes_per_second
+        self.rng = rng
+        self.inventory = 0
+        self.bid_id = 0
+        self.ask_id = 0
+        self._refill_pending = False
+        self._gaps: list[float] = []
+        self._gi = 0
+        kernel.at(start_ns + int(rng.uniform(0, 1_000_000)), self._requote, True)
+
+    def _next_gap(self) -> int:
+        if self._gi >= len(self._gaps):
+            self._gaps = self.rng.exponential(self.mean_gap_ns, size=_BATCH).tolist()
+            self._gi = 0
+        g = self._gaps[self._gi]
+        self._gi += 1
+        return int(g) + 1
+
+    def _requote(self, periodic: bool) -> None:
+        now = self.kernel.env._now
+        if not periodic:
+            self._refill_pending = False
+        v = self.value.at(now - self.entry.delay()) - self.inventory * self.skew_per_share
+        tick = self.tick
+        bid = math.floor((v - self.half_spread) / tick) * tick
+        ask = math.ceil((v + self.half_spread) / tick) * tick
+        if ask <= bid:
+            ask = bid + tick
+        # Do not lock or cross another venue's protected quote (Reg NMS Rule 610(d)); stale quotes on the maker's
+        # own venue are traded against instead.
+        o_bid, _, o_ask, _ = self.market.nbbo_excluding(self.symbol, self.venue_idx)
+        if o_ask is not None and bid >= o_ask:
+            bid = o_ask - tick
+        if o_bid is not None and ask <= o_bid:
+            ask = o_bid + tick
+        if bid <= 0:
+            bid = tick
+            ask = max(ask, 2 * tick)
+        self.bid_id = self._place(self.bid_id, _BUY, bid)
+        self.ask_id = self._place(self.ask_id, _SELL, ask)
+        if periodic:
+            self.kernel.at(now + self._next_gap(), self._requote, True)
+
+    def _place(self, order_id: int, side: Side, price: int) -> int:
+        book = self.book
+        open_qty = book.open_qty(order_id) if order_id else 0
+        market = self.market
+        if not open_qty:
+            order_id = market.next_order_id()
+            market.submit(self.venue_idx, self.symbol, order_id, self.owner, side, self.size, price)
+        elif book.order_price(order_id) != price or open_qty < self.refill_qty:
+            market.replace(self.venue_idx, self.symbol, order_id, self.owner, self.size, price)
+        return order_id
+
+    def fade(self, taker_side: Side) -> None:
+        """Pull the quote that takers on ``taker_side`` are hitting (the ask when buyers are lifting offers).
+
+        The next scheduled re-quote puts it back, around the value then.
+        """
+        order_id = self.ask_id if taker_side is _BUY else self.bid_id
+        if order_id and order_id in self.book:
+            self.market.cancel(self.venue_idx, self.symbol, order_id, self.owner)
+
+    # Owner callbacks (at the venue, synchronous)
+    def on_exec(self, venue_idx: int, symbol: str, fill: Fill, is_maker: bool) -> None:
+        """Book the inventory change; after a fill of a resting quote, re-quote with latency."""
+        buy = (fill.taker_side is _BUY) != is_maker
+        self.inventory += fill.qty if buy else -fill.qty
+        if is_maker and not self._refill_pending:
+            self._refill_pending = True
+            now = self.kernel.env._now
+            self.kernel.at(now + self.response.delay() + self.entry.delay(), self._requote, False)
+
+    def on_cancelled(self, venue_idx: int, symbol: str, event: Cancelled) -> None:
+        """Nothing to do: the next re-quote sees the order gone."""
+
+    def on_reject(self, venue_idx: int, symbol: str, event: Reject) -> None:
+        """Nothing to do: the next re-quote places a new order."""

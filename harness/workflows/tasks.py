@@ -1,0 +1,106 @@
+"""A run's simulations as tasks: one per router x seed, run in order in-process or in a pool of spawned workers.
+
+A router that raises, or kills its worker process, gives a failed :class:`~harness.sim.engine.RunResult` for its own
+task only; the others still run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.contract import ParentOrder
+from adapters.registry import RouterRegistry, builtin_registry
+from harness.scenario.schema import Scenario
+from harness.sim.engine import RunResult, simulate
+from harness.sim.realtime import RealtimeSettings
+from harness.sim.router_node import RouterLimits
+
+
+@dataclass(frozen=True)
+class Task:
+    """One simulation to run."""
+
+    scenario_json: str
+    router: str
+    params: dict[str, Any]
+    seed: int
+    parents: tuple[ParentOrder, ...] | None
+    limits: RouterLimits | None = None
+    realtime: RealtimeSettings | None = None
+
+
+def _failed(task: Task, why: str, exc: BaseException) -> RunResult:
+    """A failed result for a task whose worker did not return one."""
+    return RunResult(
+        router=task.router, seed=task.seed, status="failed", error=f"router {task.router!r} failed: {why}",
+        traceback="".join(traceback.format_exception(exc)),
+    )
+
+
+def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
+    """Worker entry point (also used in-process); ``registry`` defaults to the built-in routers."""
+    scenario = Scenario.model_validate_json(task.scenario_json)
+    registry = registry or builtin_registry()
+    params = registry.get(task.router).Params.model_validate(task.params)
+    parents = list(task.parents) if task.parents is not None else None
+    return simulate(scenario, task.router, params, task.seed, parents=parents, registry=registry, limits=task.limits,
+                    realtime=task.realtime)
+
+
+def plan_tasks(
+    scenario: Scenario, routers: Sequence[str], *, seeds: Sequence[int], params: dict[str, Any],
+    parents: list[ParentOrder] | None, limits: RouterLimits, realtime: RealtimeSettings | None,
+) -> list[Task]:
+    """One task per seed and router (seeds outer, routers inner), each with the router's resolved parameters."""
+    scenario_json = scenario.model_dump_json()
+    frozen = tuple(parents) if parents is not None else None
+    return [
+        Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen, limits, realtime)
+        for seed in seeds for r in routers
+    ]
+
+
+def simulate_all(
+    tasks: list[Task], registry: RouterRegistry, *, jobs: int, on_done: Callable[[RunResult], None] | None
+) -> list[RunResult]:
+    """Run the tasks in order (in-process, or in ``jobs`` spawned workers); a failing router never raises here."""
+    results: list[RunResult] = []
+    if jobs <= 1 or len(tasks) == 1:
+        for t in tasks:
+            res = _run_task(t, registry)
+            results.append(res)
+            if on_done:
+                on_done(res)
+        return results
+    ctx = multiprocessing.get_context("spawn")
+    broken: list[int] = []
+    done: dict[int, RunResult] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+        # The registry travels to the workers by reference (its router classes must be importable there).
+        futures = [pool.submit(_run_task, t, registry) for t in tasks]
+        for i, fut in enumerate(futures):
+            try:
+                done[i] = fut.result()
+            except BrokenProcessPool:
+                broken.append(i)  # some worker died; which task killed it is not known yet
+            except Exception as exc:
+                done[i] = _failed(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
+            if i in done and on_done:
+                on_done(done[i])
+    # A router that kills its process (os._exit, a crash in native code) breaks the whole pool: rerun each
+    # unfinished task alone in a fresh worker, so that only the culprit fails.
+    for i in broken:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+            try:
+                done[i] = solo.submit(_run_task, tasks[i], registry).result()
+            except Exception as exc:
+                done[i] = _failed(tasks[i], f"its worker process died ({type(exc).__name__})", exc)
+        if on_done:
+            on_done(done[i])
+    return [done[i] for i in range(len(tasks))]
