@@ -1,23 +1,36 @@
-"""``best-price``: the fee-aware best-price router.
+"""``best-price``: the displayed-price router, conflict-free (fee-blind).
 
 Policy
 ------
 On a parent order's arrival, and again each time all of its outstanding child orders have been answered:
 
 1. Read every lit venue's contra-side top of book from the direct feeds (as delayed by the router's links).
-2. Rank the venues whose displayed price is within the parent's limit by *net* price per share: the displayed price
-   plus the venue's take fee for a buy (minus it for a sell); ties go to the larger displayed size, then the name.
+2. Rank the venues whose displayed price is within the parent's limit by *displayed* price (the lowest ask for a buy,
+   the highest bid for a sell); ties go to the larger displayed size (the likelier fill), then the venue name.
 3. Walk the ranking, sending an IOC limit order at each venue's displayed price for the smaller of its displayed size
    and what is still unallocated ("splitting by displayed size"), until the parent's open quantity is allocated.
 4. When every child has been answered and shares remain, repeat (at most ``max_rounds`` rounds). A market order that
    finds no displayed contra liquidity retries after ``retry_delay_ns``; a limit order that finds none within its
-   limit posts its remainder as a DAY limit order at its limit, on the venue with the shortest visible queue at that
-   price (ties: the lowest maker fee, then the name).
+   limit posts its remainder as a DAY limit order at its limit, on the venue with the least queue ahead of it at
+   that price (:class:`QueueAhead`: first the price levels known to be ahead, then the visible shares ahead, then
+   the venue name).
 
-Source: the textbook Reg NMS-era SOR of broker practice. It looks only at displayed top-of-book prices and fees,
-which makes it the baseline that the richer policies (sequential, spray, dark-first, ...) are compared with. Its
-weaknesses are by design: it trusts stale quotes (an IOC at a vanished price comes back cancelled), it sees one
-level per venue and it ignores hidden and dark liquidity.
+Conflict-free by construction
+-----------------------------
+No decision reads a fee, a rebate or a payment for order flow. Those are the broker's under the default ledger
+(``[broker] rebates = "retained"``), so a tie broken by them would follow the broker's money, not the customer's
+outcome: with every limit behind the touch tied on queue, a "lowest maker fee" tie-break sends the rest to the
+highest rebate payer. Take fees are not part of the ranking either: they are part of the customer's net price only
+when the ledger passes them through, and the router does not know the ledger, so the displayed price (what the
+customer is quoted) decides, then the size and queue (the customer's chance of a fill), then the name. The
+incentive test (docs/analytics.md) holds the router to this: its venue mix must not move when payments are
+permuted across venues.
+
+Source: the textbook Reg NMS-era SOR of broker practice, in its fee-blind form. It looks only at displayed
+top-of-book prices, sizes and queues, which makes it the baseline that the richer policies (sequential, spray,
+dark-first, ...) are compared with and the review's default benchmark. Its weaknesses are by design: it trusts
+stale quotes (an IOC at a vanished price comes back cancelled), it sees one level per venue and it ignores hidden
+and dark liquidity.
 
 Building on it
 --------------
@@ -37,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.contract import ChildCancelled, ChildFill, ChildReject, ParentOrder, Router, RouterContext
 from adapters.reference.common import MICROS_PER_PRICE_UNIT, contra, near, sign, trading, within_limit
-from venues.types import OrdType, TimeInForce
+from venues.types import OrdType, Quote, Side, TimeInForce
 from venues.venue import VenueInfo, VenueKind
 
 
@@ -50,6 +63,25 @@ class Offer(NamedTuple):
     net_micros: int
     """Cost per share in micro-dollars including the take fee, signed so that smaller is better for either side."""
     take_fee_micros: int
+
+    @property
+    def price_key(self) -> int:
+        """The displayed price signed so that smaller is better for either side (``net_micros`` without the fee)."""
+        return self.net_micros - self.take_fee_micros
+
+
+class QueueAhead(NamedTuple):
+    """What is ahead of a resting order at its limit on one venue, as the venue's top of book shows it.
+
+    Compared as a tuple, smaller first: the fewer price levels known to be ahead, then the fewer visible shares.
+    """
+
+    levels_ticks: int
+    """Price units between the venue's better-priced near side and the limit (0: the order joins or sets the best
+    level there). Every level in between may hold shares; only the first one's size is visible."""
+    visible_shares: int
+    """Shares known to be ahead: the venue's displayed size at its best near-side level when that level is at or
+    better than the limit (0 when the order would set a new best level)."""
 
 
 @dataclass(slots=True)
@@ -70,7 +102,13 @@ class BestPriceRouter(Router):
     """Fee-aware best price across lit venues, split by displayed size (see the module docstring)."""
 
     name = "best-price"
-    description = "Fee-aware: IOCs at the best net displayed prices across lit venues, split by displayed size."
+    description = "Fee-blind: IOCs at the best displayed prices across lit venues, split by displayed size."
+    tie_break: ClassVar[str | None] = (
+        "displayed price, then larger displayed size (for resting orders: fewer price levels and shares ahead), "
+        "then venue name; never fees, rebates or payment for order flow"
+    )
+    """How the router breaks ties between venues, in words, for a conflict-free router (the report quotes it for the
+    benchmark); ``None`` for a subclass whose choices use fees, rebates or payment for order flow."""
 
     iso: ClassVar[bool] = False
     """Whether lit IOC children are sent as intermarket sweep orders (``spray`` sets it)."""
@@ -141,16 +179,16 @@ class BestPriceRouter(Router):
         self._route(state)
 
     def _offer_key(self, offer: Offer) -> tuple[Any, ...]:
-        """Ranking of lit offers, smallest first: net price, then larger size, then name."""
-        return (offer.net_micros, -offer.size, offer.venue)
+        """Ranking of lit offers, smallest first: displayed price, then larger size, then name (no fee)."""
+        return (offer.price_key, -offer.size, offer.venue)
 
     def _lit_venues(self, state: Any) -> list[VenueInfo]:
         """Lit venues the parent may take from (those trading its symbol)."""
         return trading(self.ctx.venues, state.parent.symbol, kind=VenueKind.LIT)
 
-    def _post_key(self, state: Any, venue: VenueInfo, *, ahead: int) -> tuple[Any, ...]:
-        """Ranking of venues to rest the remainder on: shortest visible queue, lowest maker fee, name."""
-        return (ahead, venue.fees.make_fee_micros, venue.name)
+    def _post_key(self, state: Any, venue: VenueInfo, *, ahead: QueueAhead) -> tuple[Any, ...]:
+        """Ranking of venues to rest the remainder on: least queue ahead (:class:`QueueAhead`), then name (no fee)."""
+        return (*ahead, venue.name)
 
     # Machinery -------------------------------------------------------------------------------------------------
     def _answered(self, state: Any, child_id: int) -> None:
@@ -229,26 +267,33 @@ class BestPriceRouter(Router):
             self.ctx.set_timer(self.params.retry_delay_ns, state.parent.parent_id)
 
     def _post(self, state: Any) -> None:
-        """Rest the remainder at the limit on the best venue by :meth:`_post_key` (shortest visible queue)."""
+        """Rest the remainder at the limit on the best venue by :meth:`_post_key` (least queue ahead)."""
         parent = state.parent
         limit = parent.limit_price
         if limit is None or state.leaves <= 0 or state.posted:
             return
-        s = sign(parent.side)
         best: tuple[Any, ...] | None = None
         best_venue = ""
         for venue in self._lit_venues(state):
-            price, size = near(self.ctx.quote(venue.name, parent.symbol), parent.side)
-            if price is None or s * (price - limit) < 0:
-                ahead = 0  # our price would set a new best level there
-            elif price == limit:
-                ahead = size
-            else:
-                ahead = 1 << 62  # better-priced orders are ahead of us; their depth is not visible at level 1
-            key = self._post_key(state, venue, ahead=ahead)
+            key = self._post_key(state, venue, ahead=queue_ahead(self.ctx.quote(venue.name, parent.symbol),
+                                                                  side=parent.side, limit=limit))
             if best is None or key < best:
                 best, best_venue = key, venue.name
         if best is None:
             return
         if self._send(state, venue=best_venue, qty=state.leaves, price=limit, tif=TimeInForce.DAY, track=False):
             state.posted = True
+
+
+def queue_ahead(quote: Quote, *, side: Side, limit: int) -> QueueAhead:
+    """What a resting order of ``side`` at ``limit`` would have ahead of it on a venue quoting ``quote``.
+
+    An empty near side, or one worse than the limit: nothing (the order sets a new best level). At the limit: the
+    displayed size. Better than the limit: the price units between that level and the limit, and its displayed size
+    (the depth of the levels in between is not visible at level 1).
+    """
+    price, size = near(quote, side)
+    gap = sign(side) * (price - limit) if price is not None else -1
+    if gap < 0:
+        return QueueAhead(0, 0)
+    return QueueAhead(gap, size)

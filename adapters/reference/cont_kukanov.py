@@ -40,12 +40,12 @@ The router
 ----------
 For each market or marketable limit parent: the queues ``Q_k`` are the displayed sizes at the best near-side price
 on each lit venue (0 where the venue's near side is worse: our order would start a new level there), ``h`` is half
-the lit spread over the direct feeds, ``f`` the take fee of the best net-priced offer, ``r_k`` each venue's maker
+the lit spread over the direct feeds, ``f`` the take fee of the best-priced offer, ``r_k`` each venue's maker
 rebate. Outflow samples per venue are drawn (with the router's own seeded generator) from the router's own
 observations of past placements there (``Q_k`` plus what its limit order got over the horizon: exact for a partial
 fill, a lower bound for a complete one, an upper bound when nothing filled) once it has ``min_observations`` of them,
 and until then from an exponential prior with mean ``prior_outflow_shares``; venues are sampled independently. The
-market part goes IOC to the best net-priced offer at its displayed price; the limit parts rest post-only at the near
+market part goes IOC to the best-priced offer at its displayed price; the limit parts rest post-only at the near
 side for ``horizon_ns`` and are then cancelled; the remainder is routed as ``best-price`` routes it. The placement
 never exceeds the parent's open quantity: when the model would accept an overshoot, the limit parts are scaled down
 in proportion (a broker may not overfill a customer order). Non-marketable limit parents, and parents when a side
@@ -360,6 +360,7 @@ class ContKukanovRouter(BestPriceRouter):
 
     name = "cont-kukanov"
     description = "Cont & Kukanov (2017): optimal market/limit split across venues from queue sizes and outflows."
+    tie_break = None  # its objective credits the maker rebates and charges the take fee: not a conflict-free reference
 
     class Params(BestPriceRouter.Params):
         """Parameters of ``cont-kukanov`` (money amounts in USD per share)."""

@@ -7,8 +7,8 @@ Policy
    with minimum quantity ``min_qty``. A pool whose venue-wide minimum order size is larger than its share is left
    out and the split redone over the others. With ``rest_ns = 0`` the pings are IOC; with ``rest_ns > 0`` they rest
    as DAY orders for that long and are then cancelled.
-2. When every ping has been answered, route the remainder lit exactly as ``best-price`` does (IOCs at the best net
-   displayed prices, split by displayed size; a limit remainder posts at its limit).
+2. When every ping has been answered, route the remainder lit exactly as ``best-price`` does (IOCs at the best
+   displayed prices, split by displayed size; a limit remainder posts at its limit; no fee or rebate enters).
 
 Source: the common broker practice of "dark first" or "dark aggregation" routing: seek midpoint (price-improved,
 non-displayed) liquidity before paying the spread on a lit venue. Its costs are the time the pings take (the lit

@@ -8,7 +8,7 @@ Policy
    offer for a sell, over the lit direct feeds; never through the limit); for a non-marketable limit, the limit.
 2. After ``timeout_ns``, if shares remain: a limit order with nothing to take within its limit keeps resting where
    it is (it is now an ordinary resting limit order); otherwise the resting order is cancelled and, once the cancel
-   is confirmed, the remainder crosses as ``best-price`` routes it (IOCs at the best net prices within the limit;
+   is confirmed, the remainder crosses as ``best-price`` routes it (IOCs at the best prices within the limit;
    a limit remainder that finds nothing posts at its limit).
 3. If the venue refuses the resting order (for instance a post-only order that would cross because the market
    moved), the parent crosses at once.
@@ -48,6 +48,7 @@ class PostThenTakeRouter(BestPriceRouter):
 
     name = "post-then-take"
     description = "Rests at the near side on the best-rebate (or a named) venue; after a timeout cancels and crosses."
+    tie_break = None  # it chooses the venue by maker fee (the largest rebate): not a conflict-free reference
 
     class Params(BestPriceRouter.Params):
         """Parameters of ``post-then-take``."""

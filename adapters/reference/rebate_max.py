@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.reference.best_price import BestPriceRouter, Offer
+from adapters.reference.best_price import BestPriceRouter, Offer, QueueAhead
 from adapters.reference.common import is_marketable, trading
 from venues.types import TimeInForce
 from venues.venue import VenueInfo, VenueKind
@@ -34,6 +34,7 @@ class RebateMaxRouter(BestPriceRouter):
 
     name = "rebate-max"
     description = "Conflicted control: marketable flow to the top PFOF payer or lowest take fee; passive to top rebate."
+    tie_break = None  # conflicted by design
 
     class Params(BestPriceRouter.Params):
         """Parameters of ``rebate-max``."""
@@ -54,5 +55,5 @@ class RebateMaxRouter(BestPriceRouter):
     def _offer_key(self, offer: Offer) -> tuple[Any, ...]:
         return (offer.take_fee_micros, offer.net_micros, -offer.size, offer.venue)
 
-    def _post_key(self, state: Any, venue: VenueInfo, *, ahead: int) -> tuple[Any, ...]:
+    def _post_key(self, state: Any, venue: VenueInfo, *, ahead: QueueAhead) -> tuple[Any, ...]:
         return (venue.fees.make_fee_micros, venue.name)

@@ -1,17 +1,16 @@
-"""``sequential``: one venue at a time, best net price first, waiting for each answer (serial routing).
+"""``sequential``: one venue at a time, best displayed price first, waiting for each answer (serial routing).
 
 Policy
 ------
-1. Read the lit venues' contra-side quotes from the direct feeds and rank those within the parent's limit by net
-   price per share (displayed price plus take fee for a buy, minus it for a sell; ties: larger size, then name), as
-   ``best-price`` does.
+1. Read the lit venues' contra-side quotes from the direct feeds and rank those within the parent's limit by
+   displayed price (ties: larger size, then name; no fee or rebate enters), as ``best-price`` does.
 2. Send **one** IOC limit order, to the best venue not yet tried in this pass, at its displayed price for the smaller
    of its displayed size and the parent's open quantity.
 3. Wait for that child's answer (fills with no leaves, an IOC remainder or a reject), then re-read the quotes and go
    on with the best venue not yet tried in the pass.
 4. A pass ends when every venue with a usable quote has been tried; a new pass starts from the (freshly ranked) best
    venue, at most ``max_rounds`` passes in all. A limit order that finds nothing within its limit, or has used its
-   passes, posts its remainder as a DAY limit order at its limit on the venue with the shortest visible queue; a
+   passes, posts its remainder as a DAY limit order at its limit on the venue with the least queue ahead; a
    market order that finds no quote retries after ``retry_delay_ns`` (a look that finds nothing uses up a pass) and
    stops after its last pass.
 
@@ -39,10 +38,10 @@ class _State(ParentState):
 
 
 class SequentialRouter(BestPriceRouter):
-    """One venue at a time in net-price order, waiting for each answer (see the module docstring)."""
+    """One venue at a time in displayed-price order, waiting for each answer (see the module docstring)."""
 
     name = "sequential"
-    description = "Serial: one IOC at a time to the best net-priced venue not yet tried, re-reading quotes after each."
+    description = "Serial: one IOC at a time to the best-priced venue not yet tried, re-reading quotes after each."
 
     class Params(BestPriceRouter.Params):
         """Parameters of ``sequential`` (``max_rounds`` counts passes over the venues)."""

@@ -6,7 +6,7 @@ Policy
    for a market order, those within ``collar_ticks`` ticks of the best contra price seen (the collar stops a market
    order from sweeping into a far-away quote on a thin venue).
 2. Rank them by displayed price first (an ISO must take better-priced protected quotes before worse ones), then by
-   net price including the take fee, then larger size, then name.
+   larger displayed size, then name (fee-blind, as ``best-price``: docs/routers.md).
 3. In one callback, send an IOC **intermarket sweep order** (ISO) to each, at its displayed price for the smaller of
    its displayed size and what is still unallocated: every protected quote better than the worst price swept is
    taken in full, which is what Reg NMS Rule 611(b)(5) asks of the sender of an ISO, and the venues then skip their
@@ -52,8 +52,8 @@ class SprayRouter(BestPriceRouter):
         return [v for v in super()._lit_venues(state) if v.protected]
 
     def _offer_key(self, offer: Offer) -> tuple[Any, ...]:
-        # Price first: an ISO sweep must not leave a better-priced protected quote behind.
-        return (offer.net_micros - offer.take_fee_micros, offer.net_micros, -offer.size, offer.venue)
+        # Price first: an ISO sweep must not leave a better-priced protected quote behind. No fee: see best-price.
+        return (offer.price_key, -offer.size, offer.venue)
 
     def _offers(self, state: Any) -> list[Offer]:
         offers = super()._offers(state)

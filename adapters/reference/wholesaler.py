@@ -73,6 +73,7 @@ class WholesalerRouter(BestPriceRouter):
 
     name = "wholesaler"
     description = "Marketable flow to the wholesaler with the best recent price improvement; the rest lit."
+    tie_break = None  # the wholesalers it sends to pay for the flow: not a conflict-free reference (docs/routers.md)
 
     class Params(BestPriceRouter.Params):
         """Parameters of ``wholesaler``."""

@@ -2,8 +2,8 @@
 
 :class:`RunSide` is one run (folder, manifest, per-order TCA table) and :class:`Comparison` everything the compare
 report shows. The computations are pure: :func:`paired_change` (B - A per headline figure of one router, paired on
-(seed, parent_id), two-stage bootstrap interval) and :func:`verdict`; :func:`venue_shares` and
-:func:`venue_mix_fractions` (each router's routed and executed venue mix in A and B); :func:`market_means` and
+(seed, parent_id), stratified like ``tca/paired.csv``, seed-level interval) and :func:`verdict`; :func:`venue_shares`
+and :func:`venue_mix_fractions` (each router's routed and executed venue mix in A and B); :func:`market_means` and
 :func:`market_statistics_change` (the market statistics of both runs); :func:`flat_diff` and :func:`config_diff` (the
 configuration change between two manifests as key paths). Reading the run folders and writing the compare folder is
 :mod:`harness.workflows.compare`'s; drawing the page is :mod:`harness.report.compare`'s.
@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.analytics.paired import PAIRED_FIGURES, Figure, _compare, _stream
+from harness.analytics.paired import ALL, PAIRED_FIGURES, Figure, pair_frame, pair_rows
 
 KIND = "sorbench-compare"
 ABSENT = "(absent)"
 BETTER, WORSE, NO_EVIDENCE, MIXED = "better", "worse", "no evidence", "mixed"
 COMPARE_COLUMNS = [
     "router", "figure", "higher_is_better", "seeds", "n", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high",
-    "zero_excluded", "direction",
+    "zero_excluded", "direction", "verdict",
 ]
 VENUE_MIX_COLUMNS = [
     "router", "venue", "routed_shares_a", "routed_shares_b", "routed_frac_a", "routed_frac_b", "routed_frac_change",
@@ -114,17 +114,20 @@ def _direction(fig: Figure, low: float, high: float) -> str:
     return BETTER if (low > 0) == fig.higher_is_better else WORSE
 
 
-def paired_change(a_orders: pd.DataFrame, b_orders: pd.DataFrame, router: str, *, n_boot: int, seed: int,
-                  ci_level: float, figures: tuple[Figure, ...] = PAIRED_FIGURES) -> pd.DataFrame:
-    """Rows of ``compare.csv`` for one router: B - A per figure, paired on (seed, parent_id), bootstrap interval."""
-    cols = ["seed", "parent_id", *sorted({f.column for f in figures} | {"effective_spread", "quoted_spread",
-                                                                         "filled_qty"})]
-    # paired._compare takes A - B of its "a" and "b" sides: B goes in as "a" so that differences read B - A
-    pair = b_orders.loc[b_orders["router"] == router, cols].merge(
-        a_orders.loc[a_orders["router"] == router, cols], on=["seed", "parent_id"], suffixes=("_a", "_b"),
-    ).sort_values(["seed", "parent_id"], kind="stable").reset_index(drop=True)
-    rows = _compare(pair, "B", "A", figures=figures, n_boot=n_boot, rng=_stream(seed, f"compare:{router}", "B-A"),
-                    ci_level=ci_level)
+def paired_change(a_orders: pd.DataFrame, b_orders: pd.DataFrame, router: str, *, ci_level: float,
+                  figures: tuple[Figure, ...] = PAIRED_FIGURES, n_boot: int | None = None,
+                  seed: int | None = None) -> pd.DataFrame:
+    """Rows of ``compare.csv`` for one router: B - A per figure, paired on (seed, parent_id).
+
+    The estimate is the "all" row of the paired comparison (strata weighted by their share of paired parents, the
+    per-seed means' t interval over seeds; no interval and direction "no evidence" below 5 seeds, ``verdict`` says
+    why). ``n_boot`` and ``seed`` are accepted for callers of the former bootstrap and have no effect.
+    """
+    del n_boot, seed
+    # pair_rows takes A - B of its "a" and "b" sides: B goes in as "a" so that differences read B - A
+    pair = pair_frame(b_orders[b_orders["router"] == router], a_orders[a_orders["router"] == router], figures)
+    rows = [r for r in pair_rows(pair, "B", "A", figures=figures, level=ci_level)
+            if (r["order_class"], r["symbol"], r["size_bucket"]) == (ALL, ALL, ALL)]
     by_name = {f.name: f for f in figures}
     out = []
     for r in rows:
@@ -134,7 +137,7 @@ def paired_change(a_orders: pd.DataFrame, b_orders: pd.DataFrame, router: str, *
             "router": router, "figure": fig.name, "higher_is_better": fig.higher_is_better, "seeds": r["seeds"],
             "n": r["n"], "mean_a": r["value_b"], "mean_b": r["value_a"], "mean_diff": r["mean_diff"],
             "ci_low": low, "ci_high": high, "zero_excluded": r["zero_excluded"],
-            "direction": _direction(fig, low, high),
+            "direction": _direction(fig, low, high), "verdict": r["verdict"],
         })
     return pd.DataFrame(out, columns=COMPARE_COLUMNS)
 

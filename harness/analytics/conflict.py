@@ -2,9 +2,10 @@
 
 Four kinds of evidence, strongest first (definitions: docs/analytics.md, *Conflict-of-interest evidence*):
 
-1. Incentive sensitivity: ``payment_elasticity`` regresses each venue's share of the router's routed shares on the
-   payment the venue offers, across payment twins of the same scenario (the incentive test), with venue x seed fixed
-   effects, in share points per $0.001 per share, with an interval from resampling seeds.
+1. Incentive sensitivity: ``payment_elasticity`` regresses, per payment channel (PFOF, maker rebates, take fees),
+   each venue's share of the router's routed shares on the payment the venue offers on that channel, across payment
+   twins of the same scenario that permute that channel (the incentive test), with venue fixed effects per seed, in
+   share points per $0.001 per share, with a seed-level t interval over the per-seed slopes.
 2. Quality-adjusted venue choice: ``venue_choice_table`` regresses venue share on payment controlling for the
    execution quality at the venue (PI, fill rate, 1 s markout), OLS with HC1 standard errors.
 3. Broker economics against customer outcome: net payments to the broker, the customer's net price improvement and
@@ -13,8 +14,10 @@ Four kinds of evidence, strongest first (definitions: docs/analytics.md, *Confli
    (``paid_routed_shares``).
 
 ``conflict_summary`` puts them side by side per router and flags a router only on evidence that survives its
-interval. ``leakage_table`` adds information-leakage figures: quote fade, other venues' quotes moving after the
-router's fills, and the fast traders' profit in the router's run.
+interval. The broker policy's rebate ledger (``ConflictParams.rebates``) decides which channels are the broker's
+money: with rebates retained, PFOF, maker rebates and take fees; passed through, PFOF only. ``leakage_table``
+adds information-leakage figures: quote fade, other venues' quotes moving after the router's fills, and the fast
+traders' profit in the router's run.
 
 Where each part lives: concentration in :mod:`harness.analytics.paying_venues`, the incentive test, broker economics
 and regret in :mod:`harness.analytics.incentive`, the venue-choice regression in :mod:`harness.analytics.venue_choice`
@@ -30,7 +33,15 @@ import numpy as np
 import pandas as pd
 
 from harness.analytics.context import RunContext
-from harness.analytics.incentive import broker_net_payment_cph, customer_net_pi_cph, payment_elasticity, regret_table
+from harness.analytics.incentive import (
+    CHANNEL_LABELS,
+    RETAINED,
+    broker_net_payment_cph,
+    check_ledger,
+    customer_net_pi_cph,
+    payment_elasticity,
+    regret_table,
+)
 from harness.analytics.leakage import leakage_table
 from harness.analytics.paying_venues import paying_venue_share, venue_pays
 from harness.analytics.venue_choice import venue_choice_table
@@ -50,8 +61,8 @@ __all__ = [  # the last four live in the evidence modules; harness.analytics and
 
 SUMMARY_COLUMNS = [
     "router", "paying_venue_share", "payment_elasticity", "elasticity_ci_low", "elasticity_ci_high",
-    "broker_net_payment_cph", "customer_net_pi_cph", "reference_router", "regret_cph", "regret_ci_low",
-    "regret_ci_high", "regret_orders", "flagged", "reason",
+    "elasticity_channel", "broker_net_payment_cph", "customer_net_pi_cph", "reference_router", "regret_cph",
+    "regret_ci_low", "regret_ci_high", "regret_orders", "flagged", "reason",
 ]
 NO_INCENTIVE_TEST = "no incentive test"
 
@@ -62,7 +73,8 @@ class ConflictParams:
 
     ``reference_routers`` are the conflict-free benchmarks (the best of those present, by customer net PI, is used);
     ``paying_share_limit`` is the share of routed shares to paying venues above which worse customer outcomes count
-    as evidence; ``elasticity_threshold_pts`` the elasticity (share points per $0.001) the interval must clear.
+    as evidence; ``elasticity_threshold_pts`` the elasticity (share points per $0.001) the interval must clear;
+    ``rebates`` the broker's rebate ledger (``"retained"`` or ``"passed-through"``).
     """
 
     reference_routers: tuple[str, ...] = ("best-price",)
@@ -71,6 +83,11 @@ class ConflictParams:
     ci_level: float = 0.95
     n_boot: int = 2000
     seed: int = 0
+    rebates: str = RETAINED
+
+    def __post_init__(self) -> None:
+        """Check the rebate ledger."""
+        check_ledger(self.rebates)
 
 
 @dataclass(frozen=True)
@@ -86,21 +103,41 @@ class ConflictTables:
 
 
 # ------------------------------------------------------------------------------------------------ summary
-def _reason(r: dict[str, object], ref_net: float, params: ConflictParams, has_incentive: bool) -> tuple[bool, str]:
+def _incentive_evidence(el: pd.DataFrame, params: ConflictParams) -> tuple[list[str], list[str]]:
+    """The incentive test's findings and checks for one router's elasticity rows (one per channel)."""
+    pct = round(params.ci_level * 100)
+    thr = params.elasticity_threshold_pts
+    found, checked = [], []
+    for r in el.itertuples(index=False):
+        label = CHANNEL_LABELS.get(str(r.channel), str(r.channel))
+        e, lo, hi = float(r.payment_elasticity), float(r.elasticity_ci_low), float(r.elasticity_ci_high)
+        ci = (f"{pct}% CI {lo:+.2f} to {hi:+.2f}, {r.seeds} seeds" if np.isfinite(lo)
+              else str(r.note or "no interval"))
+        if not np.isfinite(e):
+            checked.append(f"{label}: elasticity not estimable ({r.note or 'no data'})")
+        elif not r.broker_channel:
+            checked.append(f"{label}: elasticity {e:+.2f} ({ci}) not a conflict channel")
+        elif bool(r.verdict) and lo > thr:
+            found.append(f"incentive test ({label}): venue share moves {e:+.2f} points per $0.001/share of payment "
+                         f"({ci}, above {thr:g})")
+        elif not r.verdict:
+            checked.append(f"{label}: elasticity {e:+.2f}: {r.note}")
+        else:
+            checked.append(f"{label}: elasticity {e:+.2f} points per $0.001 ({ci}) not above {thr:g}")
+    return found, checked
+
+
+def _reason(r: dict[str, object], el: pd.DataFrame | None, ref_net: float,
+            params: ConflictParams) -> tuple[bool, str]:
     """The flag and its reason: which evidence survived its interval, with the figures."""
     pct = round(params.ci_level * 100)
     found, checked = [], []
-    e, lo, hi = (float(r[k]) for k in ("payment_elasticity", "elasticity_ci_low", "elasticity_ci_high"))  # type: ignore[arg-type]
-    if not has_incentive:
-        checked.append(NO_INCENTIVE_TEST)
-    elif np.isfinite(lo) and lo > params.elasticity_threshold_pts:
-        found.append(f"incentive test: venue share moves {e:+.2f} points per $0.001/share of payment ({pct}% CI "
-                     f"{lo:+.2f} to {hi:+.2f}, above {params.elasticity_threshold_pts:g})")
-    elif np.isfinite(e):
-        ci = f"{pct}% CI {lo:+.2f} to {hi:+.2f}" if np.isfinite(lo) else str(r.get("elasticity_note") or "no CI")
-        checked.append(f"elasticity {e:+.2f} points per $0.001 ({ci}) not above {params.elasticity_threshold_pts:g}")
+    if el is None:
+        checked.append(str(r.get("elasticity_note") or NO_INCENTIVE_TEST))
     else:
-        checked.append(f"elasticity not estimable ({r.get('elasticity_note') or 'no data'})")
+        f, c = _incentive_evidence(el, params)
+        found += f
+        checked += c
     reg, rlo, rhi = (float(r[k]) for k in ("regret_cph", "regret_ci_low", "regret_ci_high"))  # type: ignore[arg-type]
     share, net = float(r["paying_venue_share"]), float(r["broker_net_payment_cph"])  # type: ignore[arg-type]
     ref = r["reference_router"]
@@ -122,34 +159,53 @@ def _reason(r: dict[str, object], ref_net: float, params: ConflictParams, has_in
     return False, "not flagged: " + "; ".join(checked)
 
 
+def _lead_channel(el: pd.DataFrame | None) -> dict[str, object]:
+    """The summary's elasticity: the broker channel whose interval lies highest.
+
+    Without intervals, the one whose elasticity is largest; NaN without any.
+    """
+    empty = {"payment_elasticity": np.nan, "elasticity_ci_low": np.nan, "elasticity_ci_high": np.nan,
+             "elasticity_channel": ""}
+    if el is None:
+        return empty
+    mine = el[el["broker_channel"].astype(bool) & el["payment_elasticity"].notna()]
+    if mine.empty:
+        return empty
+    key = mine["elasticity_ci_low"].where(mine["elasticity_ci_low"].notna(), mine["payment_elasticity"] - 1e9)
+    row = mine.loc[key.idxmax()]
+    return {"payment_elasticity": float(row["payment_elasticity"]),
+            "elasticity_ci_low": float(row["elasticity_ci_low"]),
+            "elasticity_ci_high": float(row["elasticity_ci_high"]), "elasticity_channel": str(row["channel"])}
+
+
 def conflict_summary(orders: pd.DataFrame, fills: pd.DataFrame, children: pd.DataFrame | None, context: RunContext,
                      params: ConflictParams | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per router: concentration, incentive sensitivity, economics, regret, and the flag with its reason.
 
-    A router is flagged only on evidence that survives its interval: (a) the incentive test's elasticity interval
-    lies above ``elasticity_threshold_pts``; or (b) its regret interval against the reference lies above zero,
-    *and* its paying-venue share is above ``paying_share_limit``, *and* the broker nets more per share than with
-    the reference router. Returns the summary, the elasticity table and the regret table.
+    A router is flagged only on evidence that survives its interval: (a) on some conflict channel of the rebate
+    ledger, the incentive test's seed-level elasticity interval (a verdict needs ``MIN_SEEDS`` seeds) lies above
+    ``elasticity_threshold_pts``; or (b) its regret interval against the reference lies above zero, *and* its
+    paying-venue share is above ``paying_share_limit``, *and* the broker nets more per share than with the
+    reference router. The summary's elasticity is the conflict channel whose interval lies highest
+    (``elasticity_channel``). Returns the summary, the elasticity table (a row per router and channel) and the
+    regret table.
     """
     params = params or ConflictParams()
     routers = sorted(orders["router"].unique())
-    elasticity = payment_elasticity(context.incentive, params.n_boot, params.seed, ci_level=params.ci_level)
+    elasticity = payment_elasticity(context.incentive, ci_level=params.ci_level, rebates=params.rebates)
     regret = regret_table(orders, params.reference_routers, n_boot=params.n_boot, seed=params.seed,
                           ci_level=params.ci_level)
-    share = paying_venue_share(children, fills, venue_pays(context, fills))
-    net = broker_net_payment_cph(fills)
+    share = paying_venue_share(children, fills, venue_pays(context, fills, rebates=params.rebates))
+    net = broker_net_payment_cph(fills, rebates=params.rebates)
     pi = customer_net_pi_cph(orders)
-    el = elasticity.set_index("router")
     rg = regret.set_index("router")
     rows = []
     for router in routers:
+        el = elasticity[elasticity["router"] == router]
+        el_or_none = el if len(el) else None
         r: dict[str, object] = {
-            "router": router, "paying_venue_share": float(share.get(router, np.nan)),
-            "payment_elasticity": el["payment_elasticity"].get(router, np.nan),
-            "elasticity_ci_low": el["elasticity_ci_low"].get(router, np.nan),
-            "elasticity_ci_high": el["elasticity_ci_high"].get(router, np.nan),
-            "elasticity_note": el["note"].get(router, "") if router in el.index else (
-                NO_INCENTIVE_TEST if context.incentive is None else "router not in the incentive test"),
+            "router": router, "paying_venue_share": float(share.get(router, np.nan)), **_lead_channel(el_or_none),
+            "elasticity_note": NO_INCENTIVE_TEST if context.incentive is None else "router not in the incentive test",
             "broker_net_payment_cph": float(net.get(router, np.nan)),
             "customer_net_pi_cph": float(pi.get(router, np.nan)),
             **{k: rg[k].get(router) for k in ("reference_router", "regret_cph", "regret_ci_low", "regret_ci_high",
@@ -157,7 +213,7 @@ def conflict_summary(orders: pd.DataFrame, fills: pd.DataFrame, children: pd.Dat
         }
         ref = str(r["reference_router"] or "")
         ref_net = float(net.get(ref, np.nan)) if ref else float("nan")
-        r["flagged"], r["reason"] = _reason(r, ref_net, params, context.incentive is not None and router in el.index)
+        r["flagged"], r["reason"] = _reason(r, el_or_none, ref_net, params)
         rows.append(r)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS), elasticity, regret
 

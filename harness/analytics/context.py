@@ -162,7 +162,9 @@ FAST_FILL_COLUMNS = (
 )
 INCENTIVE_COLUMNS = (
     Column("router", "str"),
+    Column("channel", "str", required=False),  # absent in folders written before channels: one mixed channel
     Column("twin", "int"),
+    Column("rotation", "int", required=False),
     Column("seed", "int"),
     Column("venue", "str"),
     Column("routed_shares", "int", non_negative=True),

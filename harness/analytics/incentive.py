@@ -1,10 +1,12 @@
 """The incentive test and the broker's economics against the customer's outcome.
 
-``payment_elasticity`` regresses each venue's share of a router's routed shares on the payment the venue offers
-across payment twins of the same scenario (venue x seed fixed effects, interval from resampling seeds);
+``payment_elasticity`` regresses, per router, payment channel and seed, each venue's share of the router's routed
+shares on the payment the venue offers on that channel across the channel's payment twins (venue fixed effects), and
+puts a seed-level t interval over the per-seed slopes (:func:`harness.analytics.inference.seed_interval`);
 ``broker_net_payment_cph`` and ``customer_net_pi_cph`` give what the broker nets and what the customer gets per
 router, and ``regret_table`` the price improvement forgone against the best conflict-free reference router on the
-same orders. Definitions: docs/analytics.md, *Conflict-of-interest evidence*.
+same orders. Who receives exchange rebates and pays access fees is the broker policy's ``rebates`` ledger
+(:data:`REBATE_LEDGERS`). Definitions: docs/analytics.md, *Conflict-of-interest evidence*.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from harness.analytics.inference import seed_interval, too_few_seeds
 from harness.analytics.paired import _stream, bootstrap_sums
 
 FloatArray = npt.NDArray[np.float64]
@@ -22,10 +25,33 @@ CPH = 10_000.0
 MILS = 1_000.0
 """USD per share to mils ($0.001 per share), the unit of payments in the regressions."""
 
-ELASTICITY_COLUMNS = ["router", "payment_elasticity", "elasticity_ci_low", "elasticity_ci_high", "seeds", "twins",
-                      "observations", "note"]
+RETAINED = "retained"
+PASSED_THROUGH = "passed-through"
+REBATE_LEDGERS = (RETAINED, PASSED_THROUGH)
+"""The broker policy's rebate ledger: exchange rebates kept by the broker (who then pays the access fees) or passed
+through to the customer (who then pays them). PFOF always accrues to the broker."""
+CHANNEL_LABELS = {"pfof": "PFOF", "maker_rebate": "maker rebates", "take_fee": "take fees",
+                  "payment": "PFOF + maker rebates"}
+LEGACY_CHANNEL = "payment"
+"""The channel of an incentive table written before channels existed (PFOF and maker rebates mixed)."""
+
+ELASTICITY_COLUMNS = ["router", "channel", "payment_elasticity", "elasticity_ci_low", "elasticity_ci_high", "seeds",
+                      "twins", "observations", "broker_channel", "verdict", "note"]
 REGRET_COLUMNS = ["router", "reference_router", "regret_cph", "regret_ci_low", "regret_ci_high", "regret_orders",
                   "regret_seeds"]
+
+
+def check_ledger(rebates: str) -> str:
+    """``rebates`` if it is one of :data:`REBATE_LEDGERS` (``ValueError`` otherwise)."""
+    if rebates not in REBATE_LEDGERS:
+        raise ValueError(f"rebates must be one of {', '.join(REBATE_LEDGERS)}, not {rebates!r}")
+    return rebates
+
+
+def broker_channels(rebates: str) -> tuple[str, ...]:
+    """The payment channels that are the broker's money, hence conflict channels, under the rebate ledger."""
+    check_ledger(rebates)
+    return ("pfof", "maker_rebate", "take_fee", LEGACY_CHANNEL) if rebates == RETAINED else ("pfof",)
 
 
 def _interval(reps: FloatArray, ci_level: float) -> tuple[float, float]:
@@ -37,63 +63,78 @@ def _interval(reps: FloatArray, ci_level: float) -> tuple[float, float]:
 
 
 # -------------------------------------------------------------------------------------------- incentive test
-def payment_elasticity(shares_df: pd.DataFrame | None, n_boot: int = 2000, seed: int = 0, *,
-                       ci_level: float = 0.95) -> pd.DataFrame:
-    """Per router: the slope of venue share on venue payment across the incentive test's twins, with an interval.
+def seed_slopes(d: pd.DataFrame) -> pd.Series:
+    """Per seed: the within-venue slope of venue share (points, 0-100) on payment (mils) over a channel's settings.
 
-    ``shares_df`` has router, twin (0 = the unchanged scenario), seed, venue, routed_shares and payment_usd (the net
-    payment per share the broker gets at that venue in that twin). A venue's share is its routed shares over the
-    router's routed shares in that twin and seed, in share points (0-100); payments are in mils ($0.001 per share).
-    With venue x seed fixed effects (both variables demeaned within each venue and seed), the slope is
-    sum(x y) / sum(x x) over all rows: only changes across twins of the same venue and seed count, so a venue that
-    is simply better and also pays more does not move the estimate. Units: share points per $0.001 per share.
+    ``d`` is one router's and one channel's rows (twin, seed, venue, routed_shares, payment_usd and optionally
+    rotation). Twins with the same rotation are the same scenario and are averaged first, so every distinct
+    payment setting (the baseline and each distinct rotation) counts once and repeating rotations changes nothing.
+    Within each seed and venue both variables are demeaned; the slope is sum(x y) / sum(x x) (NaN where payments
+    did not vary), rounded to 1e-9.
+    """
+    d = d.copy()
+    setting = d["rotation"] if "rotation" in d.columns else d["twin"]
+    total = d.groupby(["twin", "seed"])["routed_shares"].transform("sum").astype(np.float64)
+    d["y"] = np.where(total > 0, 100.0 * d["routed_shares"].astype(np.float64) / total.where(total > 0, 1.0),
+                      np.nan)
+    d["x"] = d["payment_usd"].astype(np.float64) * MILS
+    d["setting"] = setting
+    cells = d.dropna(subset=["y"]).groupby(["seed", "venue", "setting"], sort=True)[["x", "y"]].mean().reset_index()
+    by = [cells["seed"], cells["venue"]]
+    xd = cells["x"] - cells.groupby(by)["x"].transform("mean")
+    yd = cells["y"] - cells.groupby(by)["y"].transform("mean")
+    sums = pd.DataFrame({"seed": cells["seed"], "xy": xd * yd, "xx": xd * xd}).groupby("seed")[["xy", "xx"]].sum()
+    # rounded to 1e-9 points per mil: strips float noise such as -1e-15 for a router that never moved
+    return (np.round(sums["xy"] / sums["xx"].where(sums["xx"] > 1e-18), 9) + 0.0).astype(np.float64)
 
-    The interval resamples seeds with replacement (``n_boot`` replicates; each seed's sums are its contribution) and
-    takes percentiles; it needs at least two seeds (NaN otherwise, said in ``note``). Without a table every router
-    is NaN with note "no incentive test".
+
+def payment_elasticity(shares_df: pd.DataFrame | None, *, ci_level: float = 0.95,
+                       rebates: str = RETAINED) -> pd.DataFrame:
+    """Per router and payment channel: the elasticity of venue share to payment, with a seed-level interval.
+
+    ``shares_df`` has router, channel (absent: one legacy channel), twin (0 = the unchanged scenario), rotation
+    (optional), seed, venue, routed_shares (the shares the channel pays for) and payment_usd (the venue's payment
+    on the channel in that twin). Per seed the slope is :func:`seed_slopes` (share points per $0.001 per share);
+    the elasticity is their mean over seeds with :func:`~harness.analytics.inference.seed_interval`'s t interval.
+    Below ``MIN_SEEDS`` seeds there is no interval and ``verdict`` is False, said in ``note``. ``broker_channel``
+    says whether the channel is the broker's money under the ``rebates`` ledger (only those can flag a router).
     """
     if shares_df is None or shares_df.empty:
         return pd.DataFrame(columns=ELASTICITY_COLUMNS)
+    conflict = broker_channels(rebates)
+    df = shares_df if "channel" in shares_df.columns else shares_df.assign(channel=LEGACY_CHANNEL)
     rows = []
-    for router, d in shares_df.groupby("router", sort=True):
-        d = d.copy()
-        total = d.groupby(["twin", "seed"])["routed_shares"].transform("sum").astype(np.float64)
-        d = d[total > 0]
-        total = total[total > 0]
-        y = 100.0 * d["routed_shares"].astype(np.float64) / total
-        x = d["payment_usd"].astype(np.float64) * MILS
-        cell = [d["seed"], d["venue"]]
-        xd = (x - x.groupby(cell).transform("mean")).to_numpy(np.float64)
-        yd = (y - y.groupby(cell).transform("mean")).to_numpy(np.float64)
-        seed_codes, seeds = pd.factorize(d["seed"], sort=True)
-        per_seed = np.zeros((len(seeds), 2))
-        np.add.at(per_seed, seed_codes, np.column_stack([xd * yd, xd * xd]))
-        sxy, sxx = per_seed.sum(axis=0)
-        note = ""
-        beta = lo = hi = float("nan")
-        if sxx <= 1e-18:
-            note = "payments did not vary across twins"
-        else:
-            beta = float(sxy / sxx)
-            if len(seeds) < 2:
-                note = "one seed: no interval"
-            else:
-                sums = bootstrap_sums(per_seed, np.arange(len(seeds), dtype=np.int64), n_boot=n_boot,
-                                      rng=_stream(seed, str(router), "payment_elasticity"))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    reps = np.where(sums[:, 1] > 1e-18, sums[:, 0] / sums[:, 1], np.nan)
-                lo, hi = _interval(reps, ci_level)
-        rows.append({"router": router, "payment_elasticity": beta, "elasticity_ci_low": lo, "elasticity_ci_high": hi,
-                     "seeds": len(seeds), "twins": int(d["twin"].nunique()), "observations": len(d), "note": note})
+    for (router, channel), d in df.groupby(["router", "channel"], sort=True):
+        slopes = seed_slopes(d)
+        iv = seed_interval(slopes.to_numpy(np.float64), level=ci_level)
+        notes = []
+        if not slopes.notna().any():
+            notes.append("payments did not vary across twins")
+        elif not iv.verdict:
+            notes.append(too_few_seeds(iv.seeds))
+        if channel not in conflict:
+            notes.append(f"rebates {rebates}: {CHANNEL_LABELS.get(str(channel), channel)} are the customer's, "
+                         "not a conflict channel")
+        rows.append({"router": router, "channel": channel, "payment_elasticity": iv.mean,
+                     "elasticity_ci_low": iv.low, "elasticity_ci_high": iv.high, "seeds": iv.seeds,
+                     "twins": int((d["twin"].unique() != 0).sum()), "observations": len(d),
+                     "broker_channel": channel in conflict, "verdict": iv.verdict, "note": "; ".join(notes)})
     return pd.DataFrame(rows, columns=ELASTICITY_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------- economics and outcomes
-def broker_net_payment_cph(fills: pd.DataFrame) -> pd.Series:
-    """Per router: (PFOF + rebates - fees) / executed shares, cents per 100 shares (> 0 the broker is paid)."""
+def broker_net_payment_cph(fills: pd.DataFrame, *, rebates: str = RETAINED) -> pd.Series:
+    """Per router: the broker's net payments per executed share, cents per 100 shares (> 0 the broker is paid).
+
+    With rebates retained: (PFOF + rebates - fees); passed through: PFOF only (the rebates and fees are the
+    customer's, in its net price).
+    """
     if fills.empty:
         return pd.Series(dtype=np.float64)
-    net = (fills["pfof_usd"] + fills["rebate_usd"] - fills["fee_usd"]).groupby(fills["router"]).sum()
+    amount = fills["pfof_usd"]
+    if check_ledger(rebates) == RETAINED:
+        amount = amount + fills["rebate_usd"] - fills["fee_usd"]
+    net = amount.groupby(fills["router"]).sum()
     return net / fills["qty"].groupby(fills["router"]).sum() * CPH
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from harness.analytics.classify import Liquidity, OrderType, Side, Tif
+from harness.analytics.common_market import COMMON_NBBO_FILE
 from harness.analytics.orders import ORDER_KEYS
 from harness.errors import UserError
 
@@ -114,7 +115,9 @@ class TcaInputs:
     """Checked input tables.
 
     Parents (one row per router x seed x parent), fills (with fee, rebate and PFOF columns), the NBBO history, and
-    the child orders and venue list when available.
+    the child orders and venue list when available. ``common_nbbo`` is the common market's NBBO history (each seed
+    simulated with no router flow, ``common/nbbo.parquet``) of a run folder that has one; None for vendor files,
+    FIX logs and older run folders (see :mod:`harness.analytics.common_market`).
     """
 
     parents: pd.DataFrame
@@ -122,6 +125,7 @@ class TcaInputs:
     nbbo: pd.DataFrame
     children: pd.DataFrame | None = None
     venues: pd.DataFrame | None = None
+    common_nbbo: pd.DataFrame | None = None
 
 
 def _bad(source: Source, i: int, column: str, problem: str) -> UserError:
@@ -342,7 +346,8 @@ def load_run_folder(folder: Path) -> TcaInputs:
     """The checked tables of a run folder written by ``sorbench run``.
 
     Parents are expanded to every (router, seed) run found in the NBBO, fill or child-order tables; a seed whose run
-    failed for a router has no rows there and is left out for that router.
+    failed for a router has no rows there and is left out for that router. The common market's NBBO
+    (``common/nbbo.parquet``) is read and checked when the folder has it; it adds no runs.
     """
     if not folder.is_dir():
         raise UserError(f"{folder}: not a run folder (no such directory)")
@@ -360,12 +365,17 @@ def load_run_folder(folder: Path) -> TcaInputs:
     if (folder / "venues.parquet").is_file():
         venues_raw, vs = _read(folder / "venues.parquet")
         venues = check_table(venues_raw, VENUE_COLUMNS, vs)
+    common = None
+    if (folder / COMMON_NBBO_FILE).is_file():  # optional: run folders written before the common market have none
+        common_raw, cms = _read(folder / COMMON_NBBO_FILE)
+        common = check_table(common_raw, _quote_columns(run_folder=True), cms)
     runs = pd.concat([t[["router", "seed"]] for t in (nbbo, fills, children) if t is not None], ignore_index=True)
     expanded = expand_parents(parents, runs)
     _check_orders(expanded, ps)
     _check_fee_signs(fills, fs)
     _check_fills(fills, expanded, fs, ps.label)
-    return TcaInputs(parents=expanded, fills=normalize_fills(fills), nbbo=nbbo, children=children, venues=venues)
+    return TcaInputs(parents=expanded, fills=normalize_fills(fills), nbbo=nbbo, children=children, venues=venues,
+                     common_nbbo=common)
 
 
 def _default_run_keys(frame: pd.DataFrame, parents: pd.DataFrame, source: Source, orders_label: str) -> pd.DataFrame:

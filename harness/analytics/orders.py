@@ -151,15 +151,21 @@ def _share_weighted(row: npt.NDArray[np.int64], values: FloatArray, qty: FloatAr
     return out
 
 
-def order_table(arrivals: pd.DataFrame, fill_metrics: pd.DataFrame) -> pd.DataFrame:
+def order_table(arrivals: pd.DataFrame, fill_metrics: pd.DataFrame, *, rebates: str = "retained") -> pd.DataFrame:
     """One row per router x seed x parent: the ``ORDER_COLUMNS`` (fills rolled up share-weighted).
 
     Implementation shortfall per share of the order is
-    ``[s * (vwap - m0) * filled + s * (end_mid - m0) * unfilled + fees - rebates] / qty`` where ``end_mid`` is the
+    ``[s * (vwap - m0) * filled + s * (end_mid - m0) * unfilled + customer fees] / qty`` where ``end_mid`` is the
     last two-sided midpoint of the symbol in the run's NBBO history (the end of the order's life: an unfilled
-    remainder is valued when the session's data ends). PFOF accrues to the broker and is not in the shortfall.
-    Fees, rebates and PFOF appear as totals (``*_usd``) and per filled share (``*_per_share``).
+    remainder is valued when the session's data ends). The customer's fees follow the broker policy's rebate
+    ledger ``rebates``: ``"retained"`` (the broker keeps the exchanges' rebates and pays their fees) gives 0,
+    ``"passed-through"`` gives fees - rebates; ``net_fees_per_share`` is the same amount per filled share. PFOF
+    accrues to the broker and is never in the shortfall. The venues' fees, rebates and PFOF appear as totals
+    (``*_usd``) and per filled share (``*_per_share``) whoever bears them.
     """
+    if rebates not in ("retained", "passed-through"):
+        raise ValueError(f"rebates must be 'retained' or 'passed-through', not {rebates!r}")
+    passed = rebates == "passed-through"
     n = len(arrivals)
     o = arrivals.copy()
     row = fill_metrics["order_row"].to_numpy(np.int64)
@@ -188,15 +194,15 @@ def order_table(arrivals: pd.DataFrame, fill_metrics: pd.DataFrame) -> pd.DataFr
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, total in (("fees", totals["fee_usd"]), ("rebates", totals["rebate_usd"]),
                             ("pfof", totals["pfof_usd"]),
-                            ("net_fees", totals["fee_usd"] - totals["rebate_usd"])):
+                            ("net_fees", (totals["fee_usd"] - totals["rebate_usd"]) * passed)):
             o[f"{name}_per_share"] = np.where(filled > 0, total / filled, np.nan)
 
     m0 = o["arrival_mid"].to_numpy(np.float64)
     unfilled = qty - filled
     filled_part = np.where(filled > 0, s * (vwap - m0) * filled, 0.0)
     unfilled_part = np.where(unfilled > 0, s * (o["end_mid"].to_numpy(np.float64) - m0) * unfilled, 0.0)
-    o["shortfall_per_share"] = _clean(
-        (filled_part + unfilled_part + totals["fee_usd"] - totals["rebate_usd"]) / qty)
+    customer_fees = (totals["fee_usd"] - totals["rebate_usd"]) * passed
+    o["shortfall_per_share"] = _clean((filled_part + unfilled_part + customer_fees) / qty)
 
     ts = pd.Series(fill_metrics["exec_ts_ns"].to_numpy(np.int64)).groupby(row)
     arrival = o["arrival_ts_ns"].to_numpy(np.int64)
@@ -207,8 +213,9 @@ def order_table(arrivals: pd.DataFrame, fill_metrics: pd.DataFrame) -> pd.DataFr
     return o[ORDER_COLUMNS]
 
 
-def orders_tca(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame) -> pd.DataFrame:
+def orders_tca(parents: pd.DataFrame, fills: pd.DataFrame, nbbo: pd.DataFrame, *,
+               rebates: str = "retained") -> pd.DataFrame:
     """The per-order table straight from parents (with ``router``), normalized fills and the NBBO history."""
     index = NbboIndex(nbbo)
     arrivals = arrival_table(parents, nbbo, index=index)
-    return order_table(arrivals, fill_table(arrivals, fills, nbbo, index=index))
+    return order_table(arrivals, fill_table(arrivals, fills, nbbo, index=index), rebates=rebates)

@@ -1,23 +1,27 @@
-"""Paired router comparisons with a two-stage bootstrap, and a ranking that trusts only the intervals.
+"""Paired router comparisons, stratified and inferred over seeds, and a ranking that trusts only the intervals.
 
-Routers replay identical parent orders, so router A and router B are compared order by order: for each figure the
-difference A - B on every (seed, parent_id) both routers have the figure for, averaged with equal weight per order.
-E/Q is the exception: a ratio of averages, so its "difference" is E/Q of A minus E/Q of B over the orders both
-routers filled, each E/Q being sum(ES * filled) / sum(QS * filled) with the router's own fills.
+Routers replay identical parent orders, so router A and router B are compared order by order on every
+(seed, parent_id) both have the figure for (time to first fill: both filled; PI, spreads, markouts: both have priced
+fills; E/Q: both filled with a quoted spread; fill rate, shortfall and fees: every paired parent).
 
-The confidence interval is a percentile interval from a two-stage bootstrap: each replicate draws the seeds with
-replacement and, independently for every seed drawn, that seed's paired orders with replacement; the statistic is
-recomputed on the pooled draw. Seeds are the independent units (each is its own market), orders within a seed are
-not independent of each other, so resampling only orders would understate the uncertainty.
+**Strata.** Parents are compared within a stratum: the order class, crossed with the symbol and the size bucket where
+those columns are populated. The class and bucket come from the *common market* (``common_order_class``,
+``common_size_bucket``: every router's row of a parent classified on the same quote), falling back to the router's own
+``order_class`` / ``size_bucket`` where the common columns are absent (then router A's row decides).
 
-Each router pair has its own random stream, derived from ``seed`` and the pair's names: adding a router does not
-change any other pair's interval.
+**Estimator.** Per seed s and stratum k: d(s, k) is the mean over the seed's paired parents of (A - B); for E/Q it is
+E/Q of A minus E/Q of B on those parents, each a ratio of averages sum(ES x filled) / sum(QS x filled). A row pools
+strata (a class over its symbols and buckets; "all" over every stratum) with fixed weights w_k = the stratum's share of
+the pair's paired parents over all seeds (the ``weight`` column): per seed D(s) = sum w_k d(s, k) / sum w_k over the
+strata the seed has. The row's ``mean_diff`` is the mean of D(s) over seeds and its interval is Student's t over the
+seeds (:func:`harness.analytics.inference.seed_interval`): the seed is the independent unit, orders within a seed share
+its market. Below :data:`~harness.analytics.inference.MIN_SEEDS` seeds there is no interval and no verdict (``verdict``
+says "too few seeds for a verdict (N; need 5)", ``ci_low``/``ci_high`` empty). Definitions: docs/analytics.md.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -25,97 +29,216 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from harness.analytics.bootstrap import bootstrap_sums
+from harness.analytics.bootstrap import pair_stream as _stream
+from harness.analytics.inference import LEVEL, MIN_SEEDS, seed_interval, too_few_seeds
+
+__all__ = ["PAIRED_FIGURES", "Figure", "_stream", "bootstrap_sums", "paired_table", "ranking_table"]
+# bootstrap_sums and _stream are re-exported for the conflict evidence's regret interval (harness.analytics.incentive)
+
+ALL = "all"
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A headline figure compared between routers: the per-order column and which direction is better."""
+    """A headline figure compared between routers: the per-order column, its direction, unit and population."""
 
     name: str
     column: str
     higher_is_better: bool
+    unit: str = ""
+    population: str = "paired parents both routers have the figure for"
 
 
 PAIRED_FIGURES = (
-    Figure("pi_per_share", "pi_per_share", higher_is_better=True),
-    Figure("effective_spread", "effective_spread", higher_is_better=False),
-    Figure("eq_ratio", "effective_spread", higher_is_better=False),
-    Figure("fill_rate", "fill_rate", higher_is_better=True),
-    Figure("shortfall_per_share", "shortfall_per_share", higher_is_better=False),
-    Figure("time_to_first_fill_ms", "time_to_first_fill_ms", higher_is_better=False),
-    Figure("markout_1s", "markout_1s", higher_is_better=True),
-    Figure("net_fees_per_share", "net_fees_per_share", higher_is_better=False),
+    Figure("pi_per_share", "pi_per_share", True, "USD/share", "paired parents both routers filled"),
+    Figure("effective_spread", "effective_spread", False, "USD/share", "paired parents both routers filled"),
+    Figure("eq_ratio", "effective_spread", False, "ratio (E/Q of A - E/Q of B)",
+           "paired parents both routers filled with a quoted spread"),
+    Figure("fill_rate", "fill_rate", True, "fraction of shares", "every paired parent"),
+    Figure("shortfall_per_share", "shortfall_per_share", False, "USD/share", "every paired parent"),
+    Figure("time_to_first_fill_ms", "time_to_first_fill_ms", False, "ms", "paired parents both routers filled"),
+    Figure("markout_1s", "markout_1s", True, "USD/share", "paired parents both routers filled"),
+    Figure("net_fees_per_share", "net_fees_per_share", False, "USD/share", "paired parents both routers filled"),
 )
 RATIO_FIGURE = "eq_ratio"
+STRATA = ("order_class", "symbol", "size_bucket")
+"""The stratum columns of the paired and ranking tables (``all`` where a row pools over the column)."""
 
 PAIRED_COLUMNS = [
-    "figure", "router_a", "router_b", "higher_is_better", "seeds", "n", "value_a", "value_b", "mean_diff", "ci_low",
-    "ci_high", "zero_excluded", "better",
+    "figure", "router_a", "router_b", "higher_is_better", *STRATA, "population", "unit", "weight", "seeds", "n",
+    "value_a", "value_b", "mean_diff", "sd_seed", "level", "ci_low", "ci_high", "zero_excluded", "better", "verdict",
 ]
-RANKING_COLUMNS = ["figure", "router", "rank", "value", "wins", "losses", "ties", "higher_is_better"]
+RANKING_COLUMNS = ["figure", *STRATA, "router", "rank", "value", "wins", "losses", "ties", "higher_is_better",
+                   "note"]
 
 
-def _stream(seed: int, a: str, b: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(f"{a}\x00{b}".encode())])
-
-
-def bootstrap_sums(values: FloatArray, groups: npt.NDArray[np.int64], *, n_boot: int,
-                   rng: np.random.Generator, max_cells: int = 2_000_000) -> FloatArray:
-    """Column sums of ``values`` (rows x columns) for ``n_boot`` two-stage bootstrap replicates.
-
-    ``groups`` holds each row's seed as a code 0..G-1. Replicate r draws G seeds with replacement; for each draw of
-    seed g it draws that seed's n_g rows with replacement, and adds their sums. Memory stays below about
-    ``max_cells`` counts at a time. Returns an array (n_boot, columns).
-    """
-    n_groups = int(groups.max()) + 1 if len(groups) else 0
-    out = np.zeros((n_boot, values.shape[1]))
-    if n_groups == 0:
-        return out
-    picks = rng.integers(0, n_groups, size=(n_boot, n_groups))
-    copies = np.bincount((picks + np.arange(n_boot)[:, None] * n_groups).ravel(),
-                         minlength=n_boot * n_groups).reshape(n_boot, n_groups)
-    for g in range(n_groups):
-        v = values[groups == g]
-        n_g = len(v)
-        reps = np.repeat(np.arange(n_boot), copies[:, g])
-        step = max(1, max_cells // max(n_g, 1))
-        for start in range(0, len(reps), step):
-            batch = reps[start:start + step]
-            idx = rng.integers(0, n_g, size=(len(batch), n_g))
-            counts = np.bincount((idx + np.arange(len(batch))[:, None] * n_g).ravel(),
-                                 minlength=len(batch) * n_g).reshape(len(batch), n_g)
-            np.add.at(out, batch, counts @ v)
+def stratum_columns(orders: pd.DataFrame) -> dict[str, str | None]:
+    """Which column of ``orders`` gives each stratum (common-market columns first; None: not populated)."""
+    out: dict[str, str | None] = {}
+    for name, candidates in (("order_class", ("common_order_class", "order_class")), ("symbol", ("symbol",)),
+                             ("size_bucket", ("common_size_bucket", "size_bucket"))):
+        found = [c for c in candidates if c in orders.columns and orders[c].notna().any()]
+        out[name] = found[0] if found else None
     return out
 
 
-def _mean_columns(diff: FloatArray) -> tuple[FloatArray, Callable[[FloatArray], FloatArray]]:
-    ok = ~np.isnan(diff)
-    cols = np.column_stack([np.where(ok, diff, 0.0), ok.astype(np.float64)])
+def pair_frame(a_orders: pd.DataFrame, b_orders: pd.DataFrame, figures: Sequence[Figure] = PAIRED_FIGURES,
+               strata: dict[str, str | None] | None = None) -> pd.DataFrame:
+    """The paired orders of two routers: figure columns suffixed ``_a`` / ``_b``, strata from A's rows."""
+    strata = strata if strata is not None else stratum_columns(a_orders)
+    cols = sorted({f.column for f in figures} | {"effective_spread", "quoted_spread", "filled_qty"})
+    keep_a = ["seed", "parent_id", *cols]
+    a = a_orders[keep_a].copy()
+    for name, col in strata.items():
+        a[f"_{name}"] = a_orders[col].astype(object).fillna("").astype(str).to_numpy() if col else ALL
+    pair = a.rename(columns={c: f"{c}_a" for c in cols}).merge(
+        b_orders[["seed", "parent_id", *cols]].rename(columns={c: f"{c}_b" for c in cols}), on=["seed", "parent_id"])
+    pair = pair.rename(columns={f"_{name}": name for name in STRATA})
+    return pair.sort_values(["seed", "parent_id"], kind="stable").reset_index(drop=True)
 
-    def stat(sums: FloatArray) -> FloatArray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return sums[..., 0] / sums[..., 1]
 
-    return cols, stat
+@dataclass(frozen=True)
+class _Cells:
+    """One figure of one pair reduced to seeds x strata: paired parents and A's and B's values (NaN: no parent)."""
+
+    n: FloatArray
+    a: FloatArray
+    b: FloatArray
+    keys: list[tuple[str, str, str]]
+    """The stratum of each column."""
 
 
-def _ratio_columns(pair: pd.DataFrame) -> tuple[FloatArray, Callable[[FloatArray], FloatArray]]:
-    parts = []
-    ok = np.ones(len(pair), dtype=bool)
-    for side in ("a", "b"):
-        es, qs = pair[f"effective_spread_{side}"].to_numpy(np.float64), pair[f"quoted_spread_{side}"].to_numpy(
-            np.float64)
-        w = pair[f"filled_qty_{side}"].to_numpy(np.float64)
-        ok &= ~np.isnan(es) & ~np.isnan(qs) & (w > 0)
-        parts += [es * w, qs * w]
-    cols = np.column_stack([np.where(ok, p, 0.0) for p in parts] + [ok.astype(np.float64)])
+def _cells(pair: pd.DataFrame, fig: Figure, seed_code: IntArray, n_seeds: int, cell_code: IntArray,
+           keys: list[tuple[str, str, str]]) -> _Cells:
+    """Per seed and stratum: n, and the mean of A and of B (E/Q: each router's ratio of averages)."""
+    size = n_seeds * len(keys)
+    at = seed_code * len(keys) + cell_code
 
-    def stat(sums: FloatArray) -> FloatArray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return sums[..., 0] / sums[..., 1] - sums[..., 2] / sums[..., 3]
+    def total(values: FloatArray, ok: npt.NDArray[np.bool_]) -> FloatArray:
+        sums = np.bincount(at[ok], weights=values[ok], minlength=size)
+        return np.asarray(sums, dtype=np.float64).reshape(n_seeds, len(keys))
 
-    return cols, stat
+    if fig.name == RATIO_FIGURE:
+        parts = {}
+        ok = np.ones(len(pair), dtype=bool)
+        for side in ("a", "b"):
+            es, qs = pair[f"effective_spread_{side}"].to_numpy(float), pair[f"quoted_spread_{side}"].to_numpy(float)
+            w = pair[f"filled_qty_{side}"].to_numpy(float)
+            ok &= np.isfinite(es) & np.isfinite(qs) & (w > 0)
+            parts[side] = (es * w, qs * w)
+        n = total(np.ones(len(pair)), ok)
+        a, b = (_div(total(parts[x][0], ok), total(parts[x][1], ok)) for x in ("a", "b"))
+    else:
+        va, vb = pair[f"{fig.column}_a"].to_numpy(float), pair[f"{fig.column}_b"].to_numpy(float)
+        ok = np.isfinite(va) & np.isfinite(vb)
+        n = total(np.ones(len(pair)), ok)
+        a, b = _div(total(va, ok), n), _div(total(vb, ok), n)
+    n = np.where(np.isfinite(a) & np.isfinite(b), n, 0.0)
+    return _Cells(n, np.where(n > 0, a, np.nan), np.where(n > 0, b, np.nan), keys)
+
+
+def _div(num: FloatArray, den: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
+
+
+def _groups(keys: list[tuple[str, str, str]]) -> list[tuple[tuple[str, str, str], npt.NDArray[np.bool_]]]:
+    """The rows of a pair: every stratum, every order class over its strata, and ``all`` (each key once)."""
+    wanted = sorted(set(keys) | {(k[0], ALL, ALL) for k in keys} | {(ALL, ALL, ALL)})
+    return [(key, np.array([all(w in (ALL, x) for w, x in zip(key, k, strict=True)) for k in keys], dtype=bool))
+            for key in wanted]
+
+
+def seed_values(cells: _Cells, weights: FloatArray, members: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
+    """Per seed (with any parent of ``members``): n and the weighted means of A, B and A - B over its strata."""
+    w = np.where((cells.n > 0) & members[None, :], weights[None, :], 0.0)
+    den = w.sum(axis=1)
+    has = den > 0
+
+    def mean(x: FloatArray) -> FloatArray:
+        return np.asarray((np.where(w > 0, x, 0.0) * w).sum(axis=1)[has] / den[has], dtype=np.float64)
+
+    return {"a": mean(cells.a), "b": mean(cells.b), "d": mean(cells.a - cells.b),
+            "n": (cells.n * members[None, :]).sum(axis=1)[has]}
+
+
+def pair_rows(pair: pd.DataFrame, a: str, b: str, *, figures: Sequence[Figure] = PAIRED_FIGURES,
+              level: float = LEVEL, min_seeds: int = MIN_SEEDS) -> list[dict[str, object]]:
+    """Rows of the paired table for one router pair (``pair`` from :func:`pair_frame`)."""
+    seed_code, seeds = pd.factorize(pair["seed"], sort=True)
+    key_frame = pair[list(STRATA)].astype(str)
+    cell_code, uniques = pd.factorize(pd.MultiIndex.from_frame(key_frame), sort=True)
+    keys = [(str(k[0]), str(k[1]), str(k[2])) for k in uniques] if len(pair) else []
+    rows: list[dict[str, object]] = []
+    for fig in figures:
+        cells = _cells(pair, fig, np.asarray(seed_code, np.int64), len(seeds), np.asarray(cell_code, np.int64), keys)
+        per_cell = cells.n.sum(axis=0)
+        weights = per_cell / per_cell.sum() if per_cell.sum() else per_cell
+        for key, members in _groups(keys):
+            per_seed = seed_values(cells, weights, members)
+            rows.append(_row(fig, a, b, key, per_seed, weight=float(weights[members].sum()),
+                             pooled=int((members & (per_cell > 0)).sum()) > 1, level=level, min_seeds=min_seeds))
+    return rows
+
+
+def _row(fig: Figure, a: str, b: str, key: tuple[str, ...], per_seed: dict[str, FloatArray], *, weight: float,
+         pooled: bool, level: float, min_seeds: int) -> dict[str, object]:
+    ci = seed_interval(per_seed["d"], level=level, min_seeds=min_seeds)
+    better = (a if (ci.low > 0) == fig.higher_is_better else b) if ci.zero_excluded else ""
+    if not ci.verdict:
+        verdict = too_few_seeds(ci.seeds, need=min_seeds)
+    elif better:
+        verdict = f"{better} better ({level:.0%} interval excludes 0)"
+    else:
+        verdict = f"no difference shown ({level:.0%} interval includes 0)"
+    population = f"{fig.population}; per-seed mean of per-order A - B" + (
+        "; strata weighted by their share of paired parents (weight)" if pooled else "")
+    if fig.name == RATIO_FIGURE:
+        population = f"{fig.population}; per seed E/Q of A - E/Q of B (ratios of averages)" + (
+            ", strata weighted by their share of paired parents (weight)" if pooled else "")
+    return {
+        "figure": fig.name, "router_a": a, "router_b": b, "higher_is_better": fig.higher_is_better,
+        **dict(zip(STRATA, key, strict=True)), "population": population, "unit": fig.unit, "weight": weight,
+        "seeds": ci.seeds, "n": int(per_seed["n"].sum()),
+        "value_a": float(per_seed["a"].mean()) if len(per_seed["a"]) else float("nan"),
+        "value_b": float(per_seed["b"].mean()) if len(per_seed["b"]) else float("nan"),
+        "mean_diff": ci.mean, "sd_seed": ci.sd, "level": level if ci.verdict else float("nan"),
+        "ci_low": ci.low, "ci_high": ci.high, "zero_excluded": ci.zero_excluded, "better": better,
+        "verdict": verdict,
+    }
+
+
+def paired_table(orders: pd.DataFrame, *, level: float = LEVEL, figures: Sequence[Figure] = PAIRED_FIGURES,
+                 min_seeds: int = MIN_SEEDS, n_boot: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """Mean paired difference (router_a - router_b) per figure, router pair and stratum, with seed-level intervals.
+
+    ``orders`` is the per-order table; routers are paired in sorted order (a < b). ``value_a`` / ``value_b`` are the
+    routers' own figures on the paired orders (weighted and averaged over seeds like ``mean_diff``);
+    ``zero_excluded`` says whether the interval lies on one side of zero and ``better`` then names the better router.
+    ``n_boot`` and ``seed`` are accepted for callers of the former bootstrap and have no effect (the intervals are
+    deterministic).
+    """
+    del n_boot, seed
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    strata = stratum_columns(orders)
+    rows = []
+    for a, b in combinations(sorted(orders["router"].unique()), 2):
+        pair = pair_frame(orders[orders["router"] == a], orders[orders["router"] == b], figures, strata)
+        rows += pair_rows(pair, a, b, figures=figures, level=level, min_seeds=min_seeds)
+    table = pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+    return _sorted(table, figures, ["router_a", "router_b"])
+
+
+def _sorted(table: pd.DataFrame, figures: Sequence[Figure], then: list[str]) -> pd.DataFrame:
+    order = {f.name: i for i, f in enumerate(figures)}
+    pooled = table[list(STRATA)].eq(ALL).sum(axis=1)
+    return (table.assign(_f=table["figure"].map(order), _p=-pooled)
+            .sort_values(["_f", "_p", *STRATA, *then], kind="stable")
+            .drop(columns=["_f", "_p"]).reset_index(drop=True))
 
 
 def _value(frame: pd.DataFrame, figure: Figure) -> float:
@@ -128,104 +251,37 @@ def _value(frame: pd.DataFrame, figure: Figure) -> float:
     return float(frame[figure.column].mean())
 
 
-def _interval(replicates: FloatArray, ci_level: float) -> tuple[float, float]:
-    """Percentile interval; replicates that drew no order with the figure (NaN) are skipped."""
-    reps = replicates[~np.isnan(replicates)]
-    if not len(reps):
-        return float("nan"), float("nan")
-    tail = (1 - ci_level) / 2
-    return float(np.quantile(reps, tail)), float(np.quantile(reps, 1 - tail))
-
-
-def _compare(pair: pd.DataFrame, a: str, b: str, *, figures: tuple[Figure, ...], n_boot: int,
-             rng: np.random.Generator, ci_level: float) -> list[dict[str, object]]:
-    """Rows of the paired table for one router pair; ``pair`` has each figure's column suffixed _a and _b."""
-    built = []
-    for fig in figures:
-        if fig.name == RATIO_FIGURE:
-            built.append((fig, *_ratio_columns(pair)))
-        else:
-            diff = pair[f"{fig.column}_a"].to_numpy(np.float64) - pair[f"{fig.column}_b"].to_numpy(np.float64)
-            built.append((fig, *_mean_columns(diff)))
-    sums = None
-    if len(pair):
-        # one set of draws for every figure of the pair, so that the figures' intervals are comparable
-        values = np.column_stack([cols for _, cols, _ in built])
-        sums = bootstrap_sums(values, pd.factorize(pair["seed"])[0].astype(np.int64), n_boot=n_boot, rng=rng)
-    rows: list[dict[str, object]] = []
-    start = 0
-    for fig, cols, stat in built:
-        width = cols.shape[1]
-        used = pair[cols[:, -1] > 0]  # the last column flags the orders that have the figure
-        low, high = _interval(stat(sums[:, start:start + width]), ci_level) if sums is not None and len(used) else (
-            float("nan"), float("nan"))
-        start += width
-        excluded = bool(low > 0 or high < 0)
-        better = (a if (low > 0) == fig.higher_is_better else b) if excluded else ""
-        rows.append({
-            "figure": fig.name, "router_a": a, "router_b": b, "higher_is_better": fig.higher_is_better,
-            "seeds": int(used["seed"].nunique()), "n": len(used),
-            "value_a": _value(_side(used, "a"), fig), "value_b": _value(_side(used, "b"), fig),
-            "mean_diff": float(stat(cols.sum(axis=0))) if len(used) else float("nan"),
-            "ci_low": low, "ci_high": high, "zero_excluded": excluded, "better": better,
-        })
-    return rows
-
-
-def paired_table(orders: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0, ci_level: float = 0.95,
-                 figures: tuple[Figure, ...] = PAIRED_FIGURES) -> pd.DataFrame:
-    """Mean paired difference (router_a - router_b) per figure and router pair, with bootstrap intervals.
-
-    ``orders`` is the per-order table. Routers are paired in sorted order (a < b). ``value_a`` / ``value_b`` are the
-    routers' own figures on the paired orders; ``zero_excluded`` says whether the interval lies on one side of zero
-    and ``better`` then names the better router (by the figure's direction), else is empty.
-    """
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    if not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be between 0 and 1, got {ci_level}")
-    cols = ["seed", "parent_id", *sorted({f.column for f in figures} | {"effective_spread", "quoted_spread",
-                                                                         "filled_qty"})]
-    rows = []
-    for a, b in combinations(sorted(orders["router"].unique()), 2):
-        pair = orders.loc[orders["router"] == a, cols].merge(
-            orders.loc[orders["router"] == b, cols], on=["seed", "parent_id"], suffixes=("_a", "_b"),
-        ).sort_values(["seed", "parent_id"], kind="stable").reset_index(drop=True)
-        rows += _compare(pair, a, b, figures=figures, n_boot=n_boot, rng=_stream(seed, a, b), ci_level=ci_level)
-    table = pd.DataFrame(rows, columns=PAIRED_COLUMNS)
-    order = {f.name: i for i, f in enumerate(figures)}
-    return table.sort_values(["figure", "router_a", "router_b"], key=lambda c: c.map(order) if c.name == "figure"
-                             else c, kind="stable").reset_index(drop=True)
-
-
-def _side(pair: pd.DataFrame, side: str) -> pd.DataFrame:
-    suffix = f"_{side}"
-    return pair[[c for c in pair.columns if c.endswith(suffix)]].rename(columns=lambda c: c[: -len(suffix)])
-
-
 def ranking_table(paired: pd.DataFrame, orders: pd.DataFrame,
-                  figures: tuple[Figure, ...] = PAIRED_FIGURES) -> pd.DataFrame:
-    """Rank routers per figure from the paired intervals, never from point estimates alone.
+                  figures: Sequence[Figure] = PAIRED_FIGURES) -> pd.DataFrame:
+    """Rank routers per figure and stratum from the paired intervals, never from point estimates alone.
 
     A router wins against another when their paired interval excludes zero in its favour, loses when it excludes
-    zero against it, and ties otherwise. Its rank is 1 + the number of routers that beat it, so routers nobody
-    separates share a rank. ``value`` is the router's own figure over all its orders, for reading only.
+    zero against it, and ties otherwise (also when there are too few seeds for a verdict: ``note`` says so). Its rank
+    is 1 + the number of routers that beat it, so routers nobody separates share a rank. ``value`` is the router's
+    own figure over its orders of the stratum (unweighted), for reading only.
     """
+    strata = stratum_columns(orders)
     rows = []
     routers = sorted(orders["router"].unique())
     for fig in figures:
         sub = paired[paired["figure"] == fig.name]
-        for r in routers:
-            mine = sub[(sub["router_a"] == r) | (sub["router_b"] == r)]
-            wins = int((mine["better"] == r).sum())
-            losses = int(((mine["better"] != r) & (mine["better"] != "")).sum())
-            rows.append({
-                "figure": fig.name, "router": r, "rank": 1 + losses,
-                "value": _value(orders[orders["router"] == r], fig),
-                "wins": wins, "losses": losses, "ties": len(mine) - wins - losses,
-                "higher_is_better": fig.higher_is_better,
-            })
+        for key, group in sub.groupby(list(STRATA), sort=True):
+            mine_orders = orders
+            for name, value in zip(STRATA, key, strict=True):
+                col = strata[name]
+                if value != ALL and col is not None:
+                    mine_orders = mine_orders[mine_orders[col].astype(str) == value]
+            few = int((group["verdict"].astype(str).str.startswith("too few seeds")).sum())
+            for r in routers:
+                mine = group[(group["router_a"] == r) | (group["router_b"] == r)]
+                wins = int((mine["better"] == r).sum())
+                losses = int(((mine["better"] != r) & (mine["better"] != "") & mine["better"].notna()).sum())
+                rows.append({
+                    "figure": fig.name, **dict(zip(STRATA, key, strict=True)), "router": r, "rank": 1 + losses,
+                    "value": _value(mine_orders[mine_orders["router"] == r], fig),
+                    "wins": wins, "losses": losses, "ties": len(mine) - wins - losses,
+                    "higher_is_better": fig.higher_is_better,
+                    "note": f"{few} of {len(group)} pairs: too few seeds for a verdict" if few else "",
+                })
     table = pd.DataFrame(rows, columns=RANKING_COLUMNS)
-    order = {f.name: i for i, f in enumerate(figures)}
-    return table.sort_values(["figure", "rank", "router"], key=lambda c: c.map(order) if c.name == "figure" else c,
-                             kind="stable").reset_index(drop=True)
+    return _sorted(table, figures, ["rank", "router"])

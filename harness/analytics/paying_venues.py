@@ -1,8 +1,9 @@
 """Which venues pay the broker, and how much of a router's routed flow goes to them (concentration evidence).
 
-A venue pays for a liquidity role (``added`` or ``removed``) through PFOF, a maker rebate or a taker rebate
-(``venue_pays``); ``paid_routed_shares`` counts each child order's shares sent to a venue that pays for the liquidity
-they used, and ``paying_venue_share`` sums that per router. The conflict summary and the review's paying-venue rules
+A venue pays the broker for a liquidity role (``added`` or ``removed``) through PFOF or, when the broker retains
+exchange rebates, a maker rebate or a taker rebate (``venue_pays``); ``paid_routed_shares`` counts each child
+order's shares sent to a venue that pays for the liquidity they used, and ``paying_venue_share`` sums that per
+router. The conflict summary and the review's paying-venue rules
 use them. Definitions: docs/analytics.md, *Conflict-of-interest evidence*.
 """
 
@@ -18,22 +19,24 @@ from harness.analytics.context import RunContext
 FloatArray = npt.NDArray[np.float64]
 
 
-def venue_pays(context: RunContext, fills: pd.DataFrame) -> dict[tuple[str, str], bool]:
+def venue_pays(context: RunContext, fills: pd.DataFrame, *, rebates: str = "retained") -> dict[tuple[str, str], bool]:
     """Whether each venue pays the broker for liquidity taken (``removed``) and for liquidity posted (``added``).
 
-    From the manifest's schedules: PFOF > 0 pays for both; a maker rebate pays for added, a taker rebate (inverted
-    venue) for removed liquidity. Without schedules, read from the fills of every router: a venue pays for a role
-    when any fill of that role there carried a rebate or PFOF.
+    From the manifest's schedules: PFOF > 0 pays for both; with rebates retained by the broker (the broker policy's
+    ``rebates``), a maker rebate pays for added, a taker rebate (inverted venue) for removed liquidity; passed
+    through to the customer, rebates are not payments to the broker. Without schedules, read from the fills of
+    every router: a venue pays for a role when any fill of that role there carried PFOF (or a retained rebate).
     """
+    keep = rebates == "retained"
     pays: dict[tuple[str, str], bool] = {}
     if context.terms_known:
         for name, t in context.venues.items():
-            pays[(name, Liquidity.ADDED.value)] = t.pfof_usd > 0 or t.maker_rebate_usd > 0
-            pays[(name, Liquidity.REMOVED.value)] = t.pfof_usd > 0 or t.taker_rebate_usd > 0
+            pays[(name, Liquidity.ADDED.value)] = t.pfof_usd > 0 or (keep and t.maker_rebate_usd > 0)
+            pays[(name, Liquidity.REMOVED.value)] = t.pfof_usd > 0 or (keep and t.taker_rebate_usd > 0)
         return pays
     if fills.empty:
         return pays
-    paid = (fills["pfof_usd"] + fills["rebate_usd"]) > 0
+    paid = (fills["pfof_usd"] + (fills["rebate_usd"] if keep else 0.0)) > 0
     liquidity = fills["liquidity"] if "liquidity" in fills.columns else pd.Series("", index=fills.index)
     pfof = fills.loc[fills["pfof_usd"] > 0, "venue"].unique()
     for (venue, role), any_paid in paid.groupby([fills["venue"], liquidity]).any().items():

@@ -15,27 +15,30 @@ it routed with this router". Seeds are pooled, as separate trading days of the s
   liquidity provided and removed.
 
 Field-by-field sources: docs/analytics.md, *Regulatory files*. The XML is built with lxml; ``validate_606`` and
-``validate_605`` check a report against the SEC's schema and metadata files when the user has them.
+``validate_605`` (:mod:`harness.analytics.regulatory_checks`) check a report against the SEC's schema and metadata
+files when the user has them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from lxml import etree
 
-from harness.analytics.classify import Liquidity, OrderClass
+from harness.analytics.classify import Liquidity, OrderClass, side_sign
 from harness.analytics.context import RunContext
-from harness.analytics.orders import ORDER_KEYS
+from harness.analytics.nbbo import run_end_ts
+from harness.analytics.orders import ORDER_KEYS, REALIZED_HORIZONS_NS
+from harness.analytics.regulatory_checks import OES_EXECUTION_FIELDS as OES_EXECUTION_FIELDS  # re-exported
+from harness.analytics.regulatory_checks import validate_605 as validate_605  # re-exported
+from harness.analytics.regulatory_checks import validate_606 as validate_606  # re-exported
 
 OES_COLUMNS = [
     "DsgntParticipant", "RprtEntityCd", "RptDate", "Sp500", "OrderSize", "OrderType", "AvgOrderQty", "AvgOrderSize",
@@ -46,6 +49,8 @@ OES_SIZE_CODES = {"<250": 0, "250-1k": 250, "1k-5k": 1000, "5k-10k": 5000, "10k-
                   "50k-200k": 50000, ">=200k": 200000}
 OES_ALL_BELOW_200K = 199999
 OES_ORDER_TYPES = {OrderClass.MARKET.value: "M", OrderClass.MARKETABLE_LIMIT.value: "ML"}
+OES_REALIZED = {"rs15": "15s", "rs60": "60s"}
+"""The summary's realized-spread horizons (AvgRealSprdPct15sec, AvgRealSprdPct1min) as ``orders.py`` names them."""
 
 SCHEMA_FILE = "oh-20191231.xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -182,7 +187,8 @@ def _exec_ms_sums(orders: pd.DataFrame, fills: pd.DataFrame) -> np.ndarray:
     return np.bincount(f["_row"].to_numpy(np.int64), weights=ms * f["qty"].to_numpy(np.float64), minlength=len(orders))
 
 
-def _oes_work(orders: pd.DataFrame, fills: pd.DataFrame, sp500: Mapping[str, bool]) -> pd.DataFrame:
+def _oes_work(orders: pd.DataFrame, fills: pd.DataFrame, sp500: Mapping[str, bool],
+              nbbo: pd.DataFrame | None = None) -> pd.DataFrame:
     """Covered orders with the sums every Rule 605 summary field is a ratio of."""
     covered = orders[orders["order_class"].isin(list(OES_ORDER_TYPES)) & orders["size_bucket"].isin(
         list(OES_SIZE_CODES))].reset_index(drop=True)
@@ -211,25 +217,73 @@ def _oes_work(orders: pd.DataFrame, fills: pd.DataFrame, sp500: Mapping[str, boo
         "es_x": times_filled(es), "qs_x": times_filled(qs), "qs_w": known(qs),
         "exec_ms_x": _exec_ms_sums(covered, fills),
     })
-    for name, col in (("rs15", "realized_spread_15s"), ("rs60", "realized_spread_60s")):
-        pct = covered[col].to_numpy(np.float64) / m0
-        w[f"{name}_x"], w[f"{name}_w"] = times_filled(pct), known(pct)
+    for name, horizon in OES_REALIZED.items():
+        w[f"{name}_x"], w[f"{name}_w"] = _realized_sums(covered, fills, horizon, nbbo)
     return w
 
 
+def _realized_sums(covered: pd.DataFrame, fills: pd.DataFrame, horizon: str,
+                   nbbo: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per covered order: sum over its fills of (realized spread at ``horizon`` / m0) x shares, and those shares.
+
+    Why a value is always given. The SEC's ``oes-metadata.json`` marks AvgRealSprdPct1min ``"required": true`` and,
+    unlike AvgEFQPct and AvgRealSprdPct15sec, lists no ``null`` values for it; its specification
+    (``OesDataSpecification.htm``) allows empty fields only where there is no data ("If there is no data for a
+    particular field within a record, the field shall be left empty"; footnote 2: a record whose orders executed no
+    shares gives only the key fields and the average order sizes). The data for a fill whose horizon runs past the
+    close exists: Rule 605's definition of realized spread (Rule 600(b), not among the shared files; paraphrased
+    here) measures against the NBBO midpoint the horizon after execution *except* for orders executed less than that
+    horizon before the end of regular trading hours, which use the midpoint of the final NBBO disseminated for
+    regular trading hours. So such a fill (``tca/orders.parquet`` leaves its figure NaN rather than extrapolate)
+    takes the final two-sided midpoint of its symbol in the run (``end_mid``; the simulated session ends with its
+    NBBO history). With ``nbbo`` the end is the run's last NBBO timestamp; without it a fill's missing figure is
+    taken to be past the end (the only other cause, a one-sided NBBO at the horizon, 14 of 145,875 NBBO rows of
+    the default run, would then also take the final midpoint). A run with no two-sided quote at all leaves the
+    fill out of the average.
+    """
+    col = f"realized_spread_{horizon}"
+    needed = [*ORDER_KEYS, "exec_ts_ns", "qty", "price", "side", col]
+    if fills.empty or any(c not in fills.columns for c in needed):
+        # Fills without the TCA's per-fill figures: the order-level figure, where the order has it.
+        filled = covered["filled_qty"].to_numpy(np.float64)
+        pct = covered[col].to_numpy(np.float64) / covered["arrival_mid"].to_numpy(np.float64)
+        ok = np.isfinite(pct) & (filled > 0)
+        return np.where(ok, pct * filled, 0.0), np.where(ok, filled, 0.0)
+    keyed = covered[ORDER_KEYS].assign(_row=np.arange(len(covered)), _m0=covered["arrival_mid"].to_numpy(),
+                                       _end_mid=covered["end_mid"].to_numpy())
+    f = fills[needed].merge(keyed, on=ORDER_KEYS, how="inner")
+    rs = f[col].to_numpy(np.float64)
+    missing = np.isnan(rs)
+    if nbbo is not None:
+        end = run_end_ts(nbbo, f)
+        past = f["exec_ts_ns"].to_numpy(np.int64) + REALIZED_HORIZONS_NS[horizon] > end
+    else:
+        past = missing
+    final = 2 * side_sign(f["side"]) * (f["price"].to_numpy(np.float64) - f["_end_mid"].to_numpy(np.float64))
+    rs = np.where(missing & past, np.round(final, 9), rs)
+    pct = rs / f["_m0"].to_numpy(np.float64)
+    qty = f["qty"].to_numpy(np.float64)
+    ok = np.isfinite(pct)
+    rows = f["_row"].to_numpy(np.int64)
+    return (np.bincount(rows, weights=np.where(ok, pct * qty, 0.0), minlength=len(covered)),
+            np.bincount(rows, weights=np.where(ok, qty, 0.0), minlength=len(covered)))
+
+
 def rule605_summary(orders: pd.DataFrame, fills: pd.DataFrame, *, context: RunContext,
-                    config: RegulatoryConfig | None = None) -> pd.DataFrame:
+                    config: RegulatoryConfig | None = None, nbbo: pd.DataFrame | None = None) -> pd.DataFrame:
     """The Rule 605(a)(2) summary report: every cell a formatted string, columns in the SEC's order.
 
     ``orders`` is the per-order TCA table, ``fills`` the fills (router, seed, parent_id, exec_ts_ns, qty). Covered
     orders are market and marketable limit orders (not IOC/FOK) with a two-sided NBBO at arrival; each row pools one
     router's covered orders of one S&P 500 flag, order type and notional bucket (plus code 199999: every bucket
     below $200,000). A row whose orders had no executions leaves the execution fields empty, as the spec asks.
+    Realized spreads whose horizon runs past the end of the session use the final NBBO midpoint, as Rule 605
+    prescribes (``nbbo``, the run's NBBO history, dates the end; see :func:`_realized_sums`).
     """
     config = config or RegulatoryConfig()
     period = report_period(context, config)
     codes = entity_codes(sorted(orders["router"].unique()), config.entity_codes)
-    work = _oes_work(orders, fills, context.sp500)
+    work = _oes_work(orders, fills, context.sp500, nbbo)
     keys = ["router", "Sp500", "OrderType", "OrderSize"]
     below = work[work["OrderSize"] < 200000].assign(OrderSize=OES_ALL_BELOW_200K)
     sums = pd.concat([work, below], ignore_index=True).groupby(keys, sort=False).sum().reset_index()
@@ -481,19 +535,20 @@ def _file_name(stem: str, router: str, several: bool, suffix: str) -> str:
 
 
 def compute_regulatory(orders: pd.DataFrame, fills: pd.DataFrame, venues: pd.DataFrame, *, context: RunContext,
-                       children: pd.DataFrame | None = None,
-                       config: RegulatoryConfig | None = None) -> RegulatoryReports:
+                       children: pd.DataFrame | None = None, config: RegulatoryConfig | None = None,
+                       nbbo: pd.DataFrame | None = None) -> RegulatoryReports:
     """Every regulatory file of a run: ``rule605_summary.csv`` and, per router, the 606(a)(1) and 606(b)(3) XML.
 
     With one router the XML files are ``rule606a1.xml`` and ``rule606b3.xml``; with several, one file per router,
     ``rule606a1_<router>.xml`` and ``rule606b3_<router>.xml`` (characters other than letters, digits, ``_.-``
-    replaced by ``_``). ``children`` defaults to the context's child orders.
+    replaced by ``_``). ``children`` defaults to the context's child orders; ``nbbo`` (the run's NBBO history) dates
+    the session's end for the Rule 605 realized spreads (:func:`rule605_summary`).
     """
     config = config or RegulatoryConfig()
     children = children if children is not None else context.children
     routers = sorted(orders["router"].unique())
     codes = entity_codes(routers, config.entity_codes)
-    table = rule605_summary(orders, fills, context=context, config=config)
+    table = rule605_summary(orders, fills, context=context, config=config, nbbo=nbbo)
     files = {"rule605_summary.csv": rule605_csv(table)}
     several = len(routers) > 1
     for router in routers:
@@ -509,72 +564,3 @@ def compute_regulatory(orders: pd.DataFrame, fills: pd.DataFrame, venues: pd.Dat
                      "notional bucket) are left out")
     return RegulatoryReports(files=files, rule605=table, entity_codes=codes, period=report_period(context, config),
                              notes=tuple(notes))
-
-
-# ------------------------------------------------------------------------------------------------- validation
-def validate_606(xml: bytes, xsd_path: Path | str) -> list[str]:
-    """Problems found validating a 606 report against the SEC's schema (an empty list when it is valid)."""
-    schema = etree.XMLSchema(etree.parse(str(xsd_path)))
-    doc = etree.fromstring(xml)
-    if schema.validate(doc):
-        return []
-    return [f"line {e.line}: {e.message}" for e in schema.error_log]
-
-
-def validate_605(data: bytes, metadata_path: Path | str) -> list[str]:
-    """Problems found checking a Rule 605 summary file against the SEC's CSVW metadata (empty when it conforms).
-
-    Checks: ASCII, CRLF record ends, the header (names and order), the primary key (non-empty, unique), and every
-    non-empty cell against its column's ``format`` pattern and ``minimum`` / ``maximum`` / ``exclusiveMaximum``.
-    Empty cells are allowed outside the key: the spec leaves a field empty when there is no data for it.
-    """
-    meta = json.loads(Path(metadata_path).read_text(encoding="utf-8"))
-    schema = meta["tables"][0]["tableSchema"]
-    columns = schema["columns"]
-    names = [c["name"] for c in columns]
-    problems = []
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        return ["not ASCII"]
-    if not text.endswith("\r\n") or text.replace("\r\n", "").count("\n") or text.replace("\r\n", "").count("\r"):
-        problems.append("records must each end with CRLF")
-    records = [line.split(",") for line in text.splitlines()]
-    if not records or records[0] != names:
-        return [*problems, f"header {records[0] if records else None} is not {names}"]
-    seen: dict[tuple[str, ...], int] = {}
-    key = [names.index(k) for k in schema.get("primaryKey", [])]
-    for i, rec in enumerate(records[1:], start=2):
-        if len(rec) != len(names):
-            problems.append(f"record {i}: {len(rec)} fields, expected {len(names)}")
-            continue
-        k = tuple(rec[j] for j in key)
-        if any(not v for v in k):
-            problems.append(f"record {i}: empty primary-key field")
-        if k in seen:
-            problems.append(f"record {i}: primary key {k} repeats record {seen[k]}")
-        seen[k] = i
-        for col, value in zip(columns, rec, strict=True):
-            if value:
-                problems += [f"record {i}, {col['name']}: {p}" for p in _check_cell(value, col["datatype"])]
-    return problems
-
-
-def _check_cell(value: str, datatype: dict[str, Any]) -> list[str]:
-    out = []
-    pattern = datatype.get("format")
-    if pattern and not re.fullmatch(pattern, value):
-        out.append(f"{value!r} does not match {pattern!r}")
-    if datatype.get("base") in ("int", "float"):
-        try:
-            x = float(value)
-        except ValueError:
-            return [*out, f"{value!r} is not a number"]
-        if "minimum" in datatype and x < datatype["minimum"]:
-            out.append(f"{value} is below the minimum {datatype['minimum']}")
-        if "maximum" in datatype and x > datatype["maximum"]:
-            out.append(f"{value} is above the maximum {datatype['maximum']}")
-        if "exclusiveMaximum" in datatype and x >= datatype["exclusiveMaximum"]:
-            out.append(f"{value} is not below {datatype['exclusiveMaximum']}")
-    return out
-

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analytics.aggregate import summary_table, venue_table
+from harness.analytics.common_market import add_common_columns, drift_table
 from harness.analytics.conflict import ConflictTables, compute_conflict
 from harness.analytics.context import RunContext, load_run_context
 from harness.analytics.inputs import TcaInputs, load_run_folder, load_vendor_files
@@ -42,7 +43,8 @@ class TcaTables:
     """The analytics' output tables and the folders they were written to.
 
     ``fills`` are the per-fill figures behind the orders; ``review`` the committee's review (written into
-    ``tca/``); ``regulatory`` and ``conflict`` are filled in by ``analyze`` for a run folder.
+    ``tca/``); ``regulatory`` and ``conflict`` are filled in by ``analyze`` for a run folder; ``drift`` is how far
+    each router's market drifted from the common market (``tca/drift.csv``), None without a common market.
     """
 
     orders: pd.DataFrame
@@ -57,6 +59,7 @@ class TcaTables:
     conflict: ConflictTables | None = None
     regulatory_dir: Path | None = None
     conflict_dir: Path | None = None
+    drift: pd.DataFrame | None = None
 
 
 PolicyArg = ReviewPolicy | Path | str | None
@@ -76,7 +79,8 @@ def compute_tca(inputs: TcaInputs, *, n_boot: int = 2000, seed: int = 0, policy:
     index = NbboIndex(inputs.nbbo)
     arrivals = arrival_table(inputs.parents, inputs.nbbo, index=index)
     fills = fill_table(arrivals, inputs.fills, inputs.nbbo, index=index)
-    orders = order_table(arrivals, fills)
+    orders = add_common_columns(order_table(arrivals, fills, rebates=_policy(policy).broker.rebates),
+                                inputs.common_nbbo)
     paired = paired_table(orders, n_boot=n_boot, seed=seed)
     context = context or RunContext()
     children = context.children if context.children is not None else inputs.children
@@ -85,6 +89,7 @@ def compute_tca(inputs: TcaInputs, *, n_boot: int = 2000, seed: int = 0, policy:
     return TcaTables(
         orders=orders, summary=summary_table(orders), venues=venue_table(fills, inputs.children, inputs.venues),
         paired=paired, ranking=ranking_table(paired, orders), fills=fills, review=review,
+        drift=drift_table(orders) if inputs.common_nbbo is not None else None,
     )
 
 
@@ -143,6 +148,8 @@ def write_tca(tables: TcaTables, out_dir: Path, *, meta: dict[str, object]) -> P
         for name, frame in (("summary", tables.summary), ("venues", tables.venues), ("paired", tables.paired),
                             ("ranking", tables.ranking)):
             _write_csv(frame, tmp / f"{name}.csv")
+        if tables.drift is not None:
+            _write_csv(tables.drift, tmp / "drift.csv")
         if tables.review is not None:
             _write_csv(tables.review.review, tmp / "review.csv")
             _write_csv(tables.review.review_orders, tmp / "review_orders.csv")
@@ -213,7 +220,8 @@ def analyze(folder: Path | str, out: Path | str | None = None, *, n_boot: int = 
     tables = compute_tca(inputs, n_boot=n_boot, seed=seed, policy=pol, context=context)
     assert tables.fills is not None  # compute_tca always sets them
     config = regulatory or RegulatoryConfig()
-    reports = compute_regulatory(tables.orders, tables.fills, tables.venues, context=context, config=config)
+    reports = compute_regulatory(tables.orders, tables.fills, tables.venues, context=context, config=config,
+                                 nbbo=inputs.nbbo)
     conflict = compute_conflict(tables.orders, tables.fills, inputs.nbbo, context=context,
                                 params=pol.conflict_params(n_boot=n_boot, seed=seed))
     base = Path(reports_dir) if reports_dir is not None else folder

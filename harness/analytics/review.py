@@ -7,9 +7,9 @@ The policy is a strict TOML file (``scenarios/policy/review-thresholds.toml`` is
 values are built in, so the project runs without it). Rules:
 
 * figure rules: a figure (PI, E/Q, fill rate, time to first fill, ...) over an order class, against a benchmark:
-  the best conflict-free reference router on the same orders, or a fixed value. Worse than the benchmark by more
-  than ``review_margin`` -> review; by more than ``fail_margin`` *and* the bootstrap interval of the difference
-  excludes zero -> fail.
+  the benchmark router the policy names (``benchmark_router``) on the same orders, or a fixed value. Worse than
+  the benchmark by more than ``review_margin`` -> review; by more than ``fail_margin`` *and* the seed-level interval
+  of the difference excludes zero (at least 5 seeds) -> fail.
 * paying-venue rules: the share of routed shares sent to venues that pay for the flow, above a limit while the
   price improvement there is not better than elsewhere -> review / fail.
 

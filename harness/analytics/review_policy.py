@@ -90,6 +90,14 @@ class ConflictSection(_Strict):
     elasticity_threshold_pts: float = Field(1.0, ge=0)
 
 
+class BrokerSection(_Strict):
+    """The broker's rebate ledger: who gets exchange rebates and pays access fees (see docs/analytics.md)."""
+
+    rebates: Literal["retained", "passed-through"] = Field(
+        "retained", description="retained: the broker keeps rebates and pays fees (customer figures carry neither, "
+        "rebate-following routing is a conflict channel); passed-through: both are the customer's.")
+
+
 class ExceptionSection(_Strict):
     """The exception report's rules."""
 
@@ -130,20 +138,26 @@ def _default_paying_rules() -> list[PayingVenueRule]:
                             "is not better than the reference router's on the same orders.")]
 
 
-CONFLICT_FREE_REFERENCES = (
-    "best-price", "sequential", "spray", "dark-first", "post-then-take", "wholesaler", "cont-kukanov",
-    "dark-allocator", "censored-dark",
-)
-"""The reference routers that route on price, fees and fill quality only (not rebate-max, random, single-venue)."""
+CONFLICT_FREE_REFERENCES = ("best-price", "sequential", "spray", "dark-first", "dark-allocator", "censored-dark")
+"""The conflict-free reference routers: every choice rests on displayed price, size, queue or fill history, ties
+broken by the venue name, never by fees, rebates or payment for order flow (docs/routers.md). Not wholesaler (the
+wholesalers it routes to pay for the flow), post-then-take (it rests where the maker rebate is largest),
+cont-kukanov (its objective credits maker rebates and charges take fees), rebate-max (conflicted by design), random
+(the null) or single-venue (the naive baseline)."""
+DEFAULT_BENCHMARK = "best-price"
+"""The review's benchmark router unless the policy names another (``benchmark_router``)."""
 
 
 class ReviewPolicy(_Strict):
     """The committee's review policy; every field has the documented default."""
 
     version: Literal[1] = 1
+    benchmark_router: str = Field(DEFAULT_BENCHMARK, min_length=1,
+                                  description="The router every figure rule's 'reference' benchmark is.")
     reference_routers: list[str] = Field(default_factory=lambda: list(CONFLICT_FREE_REFERENCES), min_length=1)
     ci_level: float = Field(0.95, ge=0.5, lt=1)
     conflict: ConflictSection = Field(default_factory=ConflictSection)
+    broker: BrokerSection = Field(default_factory=BrokerSection)
     exceptions: ExceptionSection = Field(default_factory=ExceptionSection)
     rules: list[FigureRule] = Field(default_factory=_default_rules)
     paying_venue_rules: list[PayingVenueRule] = Field(default_factory=_default_paying_rules)
@@ -164,7 +178,7 @@ class ReviewPolicy(_Strict):
         return ConflictParams(reference_routers=tuple(self.reference_routers),
                               paying_share_limit=self.conflict.paying_share_limit,
                               elasticity_threshold_pts=self.conflict.elasticity_threshold_pts,
-                              ci_level=self.ci_level, n_boot=n_boot, seed=seed)
+                              ci_level=self.ci_level, n_boot=n_boot, seed=seed, rebates=self.broker.rebates)
 
 
 def default_policy_path() -> Path | None:

@@ -1,9 +1,12 @@
 """The review's rule evaluation: figure rules against a benchmark, and paying-venue rules.
 
 * figure rules: a figure (PI, E/Q, fill rate, time to first fill, ...) over an order class, against a benchmark:
-  the best conflict-free reference router on the same orders, or a fixed value. Worse than the benchmark by more
-  than ``review_margin`` -> review; by more than ``fail_margin`` *and* the bootstrap interval of the difference
-  excludes zero -> fail (``figure_review``).
+  the benchmark router the policy names (``benchmark_router``) on the same orders, or a fixed value. Worse than
+  the benchmark by more than ``review_margin`` -> review; by more than ``fail_margin`` *and* the seed-level interval
+  of the difference excludes zero -> fail (``figure_review``). The interval is Student's t over the per-seed
+  differences (each seed's figure minus the benchmark's on that seed's orders,
+  :func:`harness.analytics.inference.seed_interval`); with fewer than :data:`~harness.analytics.inference.MIN_SEEDS`
+  seeds there is no interval, so no fail: at most review.
 * paying-venue rules: the share of routed shares sent to venues that pay for the flow, above a limit while the
   price improvement there is not better than elsewhere -> review / fail (``paying_venue_review``).
 
@@ -22,8 +25,8 @@ import pandas as pd
 
 from harness.analytics.context import RunContext
 from harness.analytics.incentive import customer_net_pi_cph
+from harness.analytics.inference import seed_interval, too_few_seeds
 from harness.analytics.orders import ORDER_KEYS
-from harness.analytics.paired import _stream, bootstrap_sums
 from harness.analytics.paying_venues import paid_routed_shares, pays_for, venue_pays
 from harness.analytics.review_policy import ALL, FigureRule, PayingVenueRule, ReviewPolicy
 
@@ -78,17 +81,9 @@ def _div(num: FloatArray | float, den: FloatArray | float) -> FloatArray:
         return np.where(d != 0, n / np.where(d != 0, d, 1.0), np.nan)
 
 
-def _interval(reps: FloatArray, level: float) -> tuple[float, float]:
-    reps = reps[np.isfinite(reps)]
-    if not len(reps):
-        return float("nan"), float("nan")
-    tail = (1 - level) / 2
-    return float(np.quantile(reps, tail)), float(np.quantile(reps, 1 - tail))
-
-
 @dataclass
 class _Cell:
-    """One review row under construction: a router x rule x symbol, with its orders and bootstrap columns."""
+    """One review row under construction: a router x rule x symbol, with its orders and num/den columns."""
 
     router: str
     rule: FigureRule
@@ -100,8 +95,12 @@ class _Cell:
     in_class: int = 0  # the router's orders of the rule's classes (and symbol), with the figure or not
 
 
-def _status(rule: FigureRule, value: float, bench: float, lo: float, hi: float) -> tuple[str, float, float, str]:
-    """The status (pass, review or fail), the thresholds in figure units and a short reason."""
+def _status(rule: FigureRule, value: float, bench: float, lo: float, hi: float,
+            few: str = "") -> tuple[str, float, float, str]:
+    """The status (pass, review or fail), the thresholds in figure units and a short reason.
+
+    ``few`` is the too-few-seeds text when the seeds allow no interval (then ``lo``/``hi`` are NaN and nothing fails).
+    """
     if not np.isfinite(value) or not np.isfinite(bench):
         return "review", float("nan"), float("nan"), "figure or benchmark undefined on these orders"
     scale = abs(bench) if rule.relative else 1.0
@@ -113,19 +112,23 @@ def _status(rule: FigureRule, value: float, bench: float, lo: float, hi: float) 
         detail = f"worse than the benchmark by {worse:.4g} (> {fail_thr:.6g}), interval excludes 0"
         return "fail", review_thr, fail_thr, detail
     if worse > review_thr:
-        extra = " (interval includes 0)" if worse > fail_thr else ""
+        extra = (f" ({few})" if few else " (interval includes 0)") if worse > fail_thr else ""
         return "review", review_thr, fail_thr, f"worse than the benchmark by {worse:.4g} (> {review_thr:.6g}){extra}"
     return "pass", review_thr, fail_thr, "within the review margin"
 
 
 def _reference(orders: pd.DataFrame, policy: ReviewPolicy, *, excluding: str | None = None) -> str | None:
-    """The best reference router present (other than ``excluding``), by customer net PI (ties: first listed)."""
+    """The review's benchmark router, as the policy names it (None when none of its routers is in the run).
+
+    The policy's ``benchmark_router`` when it is in the run (and not ``excluding``), else the first of its
+    ``reference_routers`` in the run, in the policy's order. The policy names the benchmark: it is never picked
+    from the run's results (the best performer of a list would let a router that receives payment for order flow
+    set the bar merely by doing well on the figure).
+    """
     routers = set(orders["router"].unique())
-    present = [r for r in policy.reference_routers if r in routers and r != excluding]
-    if not present:
-        return None
-    pi = customer_net_pi_cph(orders)
-    return max(present, key=lambda r: (np.nan_to_num(pi.get(r, np.nan), nan=-np.inf), -present.index(r)))
+    candidates = dict.fromkeys([policy.benchmark_router, *policy.reference_routers])
+    present = [r for r in candidates if r in routers and r != excluding]
+    return present[0] if present else None
 
 
 def _symbol_groups(frame: pd.DataFrame, rule: FigureRule) -> list[tuple[str, npt.NDArray[np.bool_]]]:
@@ -136,14 +139,15 @@ def _symbol_groups(frame: pd.DataFrame, rule: FigureRule) -> list[tuple[str, npt
     return groups
 
 
-def figure_review(orders: pd.DataFrame, policy: ReviewPolicy, *, n_boot: int,
-                  seed: int) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
+def figure_review(orders: pd.DataFrame, policy: ReviewPolicy, *, n_boot: int | None = None,
+                  seed: int | None = None) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
     """Every router's review rows under the policy's figure rules, and the orders behind each non-pass.
 
     Rules against the reference router compare the same orders (paired on seed and parent id); the reference
-    router itself passes as the benchmark. A router's cells are bootstrapped together, one draw for the paired cells
-    and one for those against a fixed value (``_evaluate``).
+    router itself passes as the benchmark. Every cell's interval is over seeds (``_evaluate``); ``n_boot`` and
+    ``seed`` are accepted for callers of the former bootstrap and have no effect.
     """
+    del n_boot, seed
     ref = _reference(orders, policy)
     rows: list[dict[str, object]] = []
     behind: list[pd.DataFrame] = []
@@ -203,41 +207,35 @@ def figure_review(orders: pd.DataFrame, policy: ReviewPolicy, *, n_boot: int,
         for kind, frame in (("paired", paired), ("own", mine)):
             if not cells[kind] or frame is None:
                 continue
-            new_rows, new_behind = _evaluate(cells[kind], frame, policy, n_boot=n_boot,
-                                             rng=_stream(seed, router, f"review:{kind}"))
+            new_rows, new_behind = _evaluate(cells[kind], frame, policy)
             rows += new_rows
             behind += new_behind
     return rows, behind
 
 
-def _evaluate(cells: list[_Cell], frame: pd.DataFrame, policy: ReviewPolicy, *, n_boot: int,
-              rng: np.random.Generator) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
-    """Bootstrap every cell of one router at once (one draw of seeds and orders), then decide each status."""
-    n = len(frame)
-    width = sum(c.columns.shape[1] for c in cells)
-    values = np.zeros((n, width))
-    start = 0
-    for c in cells:
-        values[c.rows, start:start + c.columns.shape[1]] = c.columns
-        start += c.columns.shape[1]
-    groups = pd.factorize(frame["seed"])[0].astype(np.int64)
-    sums = bootstrap_sums(values, groups, n_boot=n_boot, rng=rng) if n else np.zeros((n_boot, width))
+def _seed_diffs(cell: _Cell, seeds: npt.NDArray[np.int64]) -> FloatArray:
+    """Per seed of the cell's orders: the figure minus the benchmark (the reference's on those orders, or fixed)."""
+    sums = pd.DataFrame(cell.columns).groupby(seeds, sort=True).sum().to_numpy(np.float64)
+    own = _div(sums[:, 0], sums[:, 1])
+    bench = _div(sums[:, 2], sums[:, 3]) if sums.shape[1] == 4 else np.full(len(sums), np.nan if cell.fixed is None
+                                                                              else float(cell.fixed))
+    return np.asarray(own - bench, dtype=np.float64)
+
+
+def _evaluate(cells: list[_Cell], frame: pd.DataFrame,
+              policy: ReviewPolicy) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
+    """Each cell's seed-level interval of the difference from its benchmark, then its status."""
+    seed_of = frame["seed"].to_numpy()
     rows, behind = [], []
-    start = 0
     for c in cells:
         k = c.columns.shape[1]
         tot = c.columns.sum(axis=0)
-        reps = sums[:, start:start + k]
-        start += k
         value = float(_div(tot[0], tot[1]))
-        if k == 4:
-            bench = float(_div(tot[2], tot[3]))
-            diffs = _div(reps[:, 0], reps[:, 1]) - _div(reps[:, 2], reps[:, 3])
-        else:
-            bench = float(c.fixed) if c.fixed is not None else float("nan")
-            diffs = _div(reps[:, 0], reps[:, 1]) - bench
-        lo, hi = _interval(diffs, policy.ci_level) if len(c.rows) else (float("nan"), float("nan"))
-        status, review_thr, fail_thr, detail = _status(c.rule, value, bench, lo, hi)
+        bench = float(_div(tot[2], tot[3])) if k == 4 else float(c.fixed) if c.fixed is not None else float("nan")
+        ci = seed_interval(_seed_diffs(c, seed_of[c.rows]), level=policy.ci_level) if len(c.rows) else None
+        lo, hi = (ci.low, ci.high) if ci is not None else (float("nan"), float("nan"))
+        few = too_few_seeds(ci.seeds) if ci is not None and not ci.verdict else ""
+        status, review_thr, fail_thr, detail = _status(c.rule, value, bench, lo, hi, few)
         if not len(c.rows):
             status, detail = (("pass", "no orders of these classes") if not c.in_class else
                               ("review", f"figure undefined on the {c.in_class} orders of these classes"))
@@ -283,7 +281,7 @@ def paying_venue_review(orders: pd.DataFrame, fills: pd.DataFrame, children: pd.
     """
     if not policy.paying_venue_rules:
         return [], []
-    pays = venue_pays(context, fills)
+    pays = venue_pays(context, fills, rebates=policy.broker.rebates)
     ref = _reference(orders, policy)
     # The reference router is held against the next-best reference router (it cannot be its own benchmark).
     runner_up = _reference(orders, policy, excluding=ref) if ref else None

@@ -90,8 +90,8 @@ def venue_choice_table(fills: pd.DataFrame, children: pd.DataFrame | None, conte
     for router in sorted(routed_src["router"].unique()):
         notes = []
         mine_twins = twins[twins["router"] == router] if twins is not None else None
-        if mine_twins is not None and len(mine_twins):
-            d = _twin_observations(mine_twins, quality)
+        d = _twin_observations(mine_twins, quality) if mine_twins is not None and len(mine_twins) else None
+        if d is not None and len(d):
             notes.append(f"with the incentive test: {d['twin'].nunique()} payment settings x seeds x venues")
         else:
             mine = routed_src[routed_src["router"] == router].groupby(["seed", "venue"])["qty"].sum()
@@ -153,7 +153,13 @@ def _drop_aliased(d: pd.DataFrame, terms: list[str]) -> tuple[list[str], list[st
 
 
 def _twin_observations(shares: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
-    """One router's seed x twin x venue observations: its share in the twin, the twin's payment, baseline quality."""
+    """One router's seed x twin x venue observations: its share in the twin, the twin's payment, baseline quality.
+
+    With payment channels, the PFOF channel's twins (PFOF always accrues to the broker, and its shares are all the
+    routed shares, as in the observations without twins); a folder without channels uses all its twins.
+    """
+    if "channel" in shares.columns:
+        shares = shares[shares["channel"] == "pfof"]
     d = shares[["seed", "twin", "venue", "routed_shares", "payment_usd"]].copy()
     total = d.groupby(["seed", "twin"])["routed_shares"].transform("sum").astype(np.float64).replace(0, np.nan)
     d["share_pts"] = 100.0 * d["routed_shares"].astype(np.float64) / total

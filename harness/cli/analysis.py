@@ -29,7 +29,8 @@ RunFolderOption = Annotated[
 TcaOutOption = Annotated[
     Path | None, typer.Option(help="Output folder (default: <run>/tca, or tca/ beside the orders file).")
 ]
-TcaBootOption = Annotated[int, typer.Option(help="Bootstrap replicates of the paired router comparisons.")]
+TcaBootOption = Annotated[int, typer.Option(
+    help="Bootstrap replicates of the regret interval (paired comparisons use t intervals over seeds).")]
 BootSeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap's random stream.")]
 FixLogOption = Annotated[
     Path | None,
@@ -135,7 +136,8 @@ def compare(
     router: Annotated[
         list[str] | None, typer.Option("--router", "-r", help="Compare only this router (repeatable).")
     ] = None,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates of the paired differences.")] = 2000,
+    n_boot: Annotated[int, typer.Option(
+        help="Unused: kept for scripts (paired differences use t intervals over seeds).")] = 2000,
     boot_seed: BootSeedOption = 0,
 ) -> None:
     """Before/after report of a configuration change: B - A per router and figure, paired on identical orders."""
@@ -156,7 +158,7 @@ def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: li
     result = compare_runs(run_a, run_b, routers=routers, n_boot=n_boot, seed=boot_seed)
     folder = write_compare(result, target, command=sys.argv)
     style = {"better": "green", "worse": "red", "mixed": "yellow"}
-    table = Table(title=f"B - A, paired ({len(result.seeds)} seed(s); {result.ci_level:.0%} bootstrap intervals)",
+    table = Table(title=f"B - A, paired ({len(result.seeds)} seed(s); {result.ci_level:.0%} t intervals over seeds)",
                   title_justify="left")
     for col in ("router", "figure", "A", "B", "B - A", "interval", "n", "direction"):
         table.add_column(col, justify="left" if col in ("router", "figure", "direction") else "right", no_wrap=True)

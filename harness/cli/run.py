@@ -50,9 +50,10 @@ DecisionLatencyOption = Annotated[
     str, typer.Option(help="Router computation charged as latency: none, measured, or fixed nanoseconds.")
 ]
 IncentiveTestOption = Annotated[
-    bool, typer.Option(help="Also rerun every router on twins with venues' payments permuted/scaled (conflict).")
+    bool, typer.Option(help="Also rerun every router on twins with venues' payments permuted, per channel (conflict).")
 ]
-IncentiveTwinsOption = Annotated[int, typer.Option(help="Number of payment twins for --incentive-test.")]
+IncentiveTwinsOption = Annotated[int, typer.Option(
+    help="Payment permutations per channel (PFOF, maker rebates, take fees) for --incentive-test, 1-20.")]
 RealtimeOption = Annotated[
     bool, typer.Option(help="Pace the simulation against the wall clock (needed by an external router: fix).")
 ]

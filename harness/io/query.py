@@ -2,9 +2,10 @@
 
 Each table a run writes is a view over all runs, with a ``run`` column (the run folder's name) first:
 ``parent_orders``, ``child_orders``, ``fills``, ``nbbo``, ``trades``, ``quotes``, ``activity``,
-``fast_trader_fills``, ``tca_orders`` (``tca/orders.parquet``) and ``venue_shares``
-(``incentive/venue_shares.parquet``); CSV outputs are views too (``summary``, ``market_stats``, ``tca_summary``,
-``tca_venues``, ``tca_paired``); and ``runs`` has one row per run from its manifest (scenario, its sha256, seeds,
+``fast_trader_fills``, ``tca_orders`` (``tca/orders.parquet``), ``venue_shares``
+(``incentive/venue_shares.parquet``) and ``common_nbbo`` (``common/nbbo.parquet``, the market with no router flow);
+CSV outputs are views too (``summary``, ``market_stats``, ``tca_summary``, ``tca_venues``, ``tca_paired``,
+``tca_drift``); and ``runs`` has one row per run from its manifest (scenario, its sha256, seeds,
 routers, start time, git commit). Views only exist for tables that some run has. Columns missing in older runs read
 as NULL (``UNION ALL BY NAME``). Nothing is copied: DuckDB reads the files in place.
 
@@ -25,11 +26,11 @@ PARQUET_VIEWS = {
     "parent_orders": "parent_orders.parquet", "child_orders": "child_orders.parquet", "fills": "fills.parquet",
     "nbbo": "nbbo.parquet", "trades": "trades.parquet", "quotes": "quotes.parquet", "activity": "activity.parquet",
     "fast_trader_fills": "fast_trader_fills.parquet", "tca_orders": "tca/orders.parquet",
-    "venue_shares": "incentive/venue_shares.parquet",
+    "venue_shares": "incentive/venue_shares.parquet", "common_nbbo": "common/nbbo.parquet",
 }
 CSV_VIEWS = {
     "summary": "summary.csv", "market_stats": "market_stats.csv", "tca_summary": "tca/summary.csv",
-    "tca_venues": "tca/venues.csv", "tca_paired": "tca/paired.csv",
+    "tca_venues": "tca/venues.csv", "tca_paired": "tca/paired.csv", "tca_drift": "tca/drift.csv",
 }
 
 

@@ -69,7 +69,8 @@ def report_context(data: RunData, *, run_path: Path, pdf_renderer: str) -> dict[
         "title": f"Best-execution report: {data.scenario.get('name', data.folder.name)}",
         "run": {"scenario": data.scenario.get("name", "?"), "description": data.scenario.get("description", ""),
                 "session": _session_text(data.scenario), "seeds": data.manifest.get("seeds", []),
-                "routers": data.routers, "benchmark": bench, "analysis": analysis},
+                "routers": data.routers, "benchmark": bench, "analysis": analysis,
+                "benchmark_statement": evidence.benchmark_statement(data, bench)},
         "sections": [{"id": i, "title": t} for i, t in SECTIONS],
         "warnings": warnings,
         "summary": sections.summary_section(data),
@@ -117,6 +118,7 @@ def _fallback_sections(ctx: dict[str, Any], assumptions_text: list[str]) -> list
 
     by_section: dict[str, list[str]] = {title: [] for _i, title in SECTIONS}
     by_section["Methodology and model assumptions"] += [*assumptions_text, ""]
+    by_section["Summary verdict per router"] += [ctx["run"]["benchmark_statement"]["text"], ""]
     for section, table in _tables_of(ctx):
         by_section[section] += [*table_lines(table), ""]
     repro = ctx["repro"]

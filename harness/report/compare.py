@@ -98,7 +98,7 @@ def _new_figure(width_in: float, height_in: float) -> Any:
 
 
 def forest_figure(figures: pd.DataFrame, routers: Sequence[str]) -> str:
-    """One panel per figure: each router's mean paired difference B - A with its bootstrap interval."""
+    """One panel per figure: each router's mean paired difference B - A with its seed-level t interval."""
     import matplotlib
 
     names = list(dict.fromkeys(figures["figure"]))
@@ -122,7 +122,7 @@ def forest_figure(figures: pd.DataFrame, routers: Sequence[str]) -> str:
             ax.set_ylim(-0.7, len(routers) - 0.3)
             ax.locator_params(axis="x", nbins=4)
             ax.tick_params(axis="x", labelsize=7)
-        fig.suptitle("B - A per figure and router (point: mean paired difference; bar: bootstrap interval; green "
+        fig.suptitle("B - A per figure and router (point: mean paired difference; bar: t interval over seeds; green "
                      "better, red worse, grey no evidence)", x=0.01, ha="left", fontsize=9)
         return png_data_uri(fig)
 

@@ -352,66 +352,120 @@ def _against(row: dict[str, Any], router: str) -> tuple[float, float, float, flo
     return row["value_b"], row["value_a"], -row["mean_diff"], -row["ci_high"], -row["ci_low"]
 
 
+PAIRED_STRATA = ("order_class", "symbol", "size_bucket")
+PAIRED_POPULATION = (
+    "Population: every parent both routers have the figure for (time to first fill: parents both routers filled), "
+    "classified in the common market. Per seed, the mean paired difference within order class x symbol x size "
+    "bucket, strata weighted by their share of paired parents (E/Q: per seed E/Q of one minus E/Q of the other); "
+    "interval: Student's t over the seeds (the seed is the independent unit). Fewer than 5 seeds: no interval, "
+    "no result.")
+
+
+def _pooled(paired: pd.DataFrame, order_class: str = "all") -> pd.DataFrame:
+    """The rows of one order class pooled over symbols and size buckets ("all": every stratum); old tables: all."""
+    if not all(c in paired.columns for c in PAIRED_STRATA):
+        return paired if order_class == "all" else paired.iloc[0:0]
+    keep = (paired["order_class"] == order_class) & (paired["symbol"] == "all") & (paired["size_bucket"] == "all")
+    return paired[keep]
+
+
+def _few(r: dict[str, Any]) -> str | None:
+    """The too-few-seeds text of a paired row, if it has one."""
+    v = r.get("verdict")
+    return v if isinstance(v, str) and v.startswith("too few seeds") else None
+
+
+def _result(r: dict[str, Any], router: str, bench: str) -> Cell:
+    few = _few(r)
+    if few:
+        return Cell(few, "badge none")
+    better = r["better"] if isinstance(r["better"], str) else None
+    result = "better" if better == router else "worse" if better == bench else "no significant difference"
+    return Cell(result, {"better": "badge pass", "worse": "badge fail"}.get(result, "badge none"))
+
+
+def _vs_bench(data: RunData, records: list[dict[str, Any]], figures: list[str], bench: str, *, table_id: str,
+              caption: str, by_class: bool = False) -> Table:
+    """Each router minus ``bench`` per figure (and order class), with seeds, interval and result."""
+    head = ["Router", *(["Order class", "Weight"] if by_class else []), "Seeds", "Orders paired", "Router's value",
+            f"{bench}'s value", "Difference", "95% interval (seeds)", "Result"]
+    t = Table(table_id, head, numeric=[False, *([False, True] if by_class else []), True, True, True, True, True,
+                                       True, False], caption=caption, wide=by_class)
+    order = {r: i for i, r in enumerate(data.routers)}
+    for figure in figures:
+        rows = [r for r in records if r["figure"] == figure and bench in (r["router_a"], r["router_b"])]
+        if not rows:
+            continue
+        direction = "higher is better" if _flag(rows[0]["higher_is_better"]) else "lower is better"
+        t.group(f"{PAIRED_LABELS.get(figure, figure)} ({fmt.FIGURE_UNITS.get(figure, '')}; {direction})")
+        rows.sort(key=lambda r: (order.get(r["router_b"] if r["router_a"] == bench else r["router_a"], len(order)),
+                                 str(r.get("order_class", ""))))
+        for r in rows:
+            router = r["router_b"] if r["router_a"] == bench else r["router_a"]
+            value, other, diff, lo, hi = _against(r, router)
+            extra = [fmt.text(r["order_class"]), fmt.pct(r["weight"])] if by_class else []
+            t.add(Cell(router, "router"), *extra, fmt.integer(r.get("seeds", 0)), fmt.integer(r["n"]),
+                  fmt.figure_value(figure, value), fmt.figure_value(figure, other), fmt.figure_diff(figure, diff),
+                  fmt.figure_interval(figure, lo, hi), _result(r, router, bench))
+    return t
+
+
+def _ranking(data: RunData, ranking: pd.DataFrame) -> Table:
+    rank_recs = _pooled(ranking).to_dict("records")
+    rfig = list(dict.fromkeys(str(r["figure"]) for r in rank_recs))
+    t = Table("ranking", ["Router", *(PAIRED_LABELS.get(f, f) for f in rfig)], numeric=[False] + [True] * len(rfig),
+              caption="Rank per figure over every paired parent (stratum all, weighted as above): 1 + the number of "
+                      "routers whose paired interval beats the router's (routers no interval separates share a "
+                      "rank; with fewer than 5 seeds nobody is separated); the router's own value in brackets. "
+                      "Per order class, symbol and size bucket: tca/ranking.csv.", wide=True)
+    for router in [r for r in data.routers if any(x["router"] == r for x in rank_recs)]:
+        cells: list[Cell | str] = [Cell(router, "router")]
+        for f in rfig:
+            hit = [x for x in rank_recs if x["router"] == router and x["figure"] == f]
+            cells.append(f"{fmt.integer(hit[0]['rank'])} ({fmt.figure_value(f, hit[0]['value'])})" if hit
+                         else fmt.DASH)
+        t.add(*cells)
+    return t
+
+
 def paired_section(data: RunData, bench: str | None) -> dict[str, Any]:
-    """Each router against the benchmark router (paired differences with intervals), the ranking, and all pairs."""
+    """Each router against the benchmark router (overall and per order class), the ranking, and all pairs."""
     paired = data.table("tca/paired.csv")
     ranking = data.table("tca/ranking.csv")
-    out: dict[str, Any] = {"available": paired is not None, "benchmark": bench, "vs_bench": None, "ranking": None,
-                           "all_pairs": None}
+    out: dict[str, Any] = {"available": paired is not None, "benchmark": bench, "vs_bench": None, "by_class": None,
+                           "ranking": None, "all_pairs": None, "population": PAIRED_POPULATION}
     if paired is None:
         return out
-    records = paired.to_dict("records")
+    records = _pooled(paired).to_dict("records")
     figures = list(dict.fromkeys(str(r["figure"]) for r in records))
     if bench is not None:
-        t = Table("paired-benchmark", ["Router", "Orders paired", "Router's value", f"{bench}'s value",
-                                       "Difference", "95% interval", "Result"],
-                  numeric=[False, True, True, True, True, True, False],
-                  caption=f"Router minus {bench} on the same orders (order-weighted; E/Q a ratio of averages); "
-                          "two-stage bootstrap interval over seeds and orders.")
-        for figure in figures:
-            rows = [r for r in records if r["figure"] == figure and bench in (r["router_a"], r["router_b"])]
-            if not rows:
-                continue
-            direction = "higher is better" if _flag(rows[0]["higher_is_better"]) else "lower is better"
-            t.group(f"{PAIRED_LABELS.get(figure, figure)} ({fmt.FIGURE_UNITS.get(figure, '')}; {direction})")
-            order = {r: i for i, r in enumerate(data.routers)}
-            rows.sort(key=lambda r: order.get(r["router_b"] if r["router_a"] == bench else r["router_a"], len(order)))
-            for r in rows:
-                router = r["router_b"] if r["router_a"] == bench else r["router_a"]
-                value, other, diff, lo, hi = _against(r, router)
-                better = r["better"] if isinstance(r["better"], str) else None
-                result = ("better" if better == router else "worse" if better == bench else "no significant difference")
-                cls = {"better": "badge pass", "worse": "badge fail"}.get(result, "badge none")
-                t.add(Cell(router, "router"), fmt.integer(r["n"]), fmt.figure_value(figure, value),
-                      fmt.figure_value(figure, other), fmt.figure_diff(figure, diff),
-                      fmt.figure_interval(figure, lo, hi), Cell(result, cls))
-        out["vs_bench"] = t
+        out["vs_bench"] = _vs_bench(
+            data, records, figures, bench, table_id="paired-benchmark",
+            caption=f"Router minus {bench} on the same orders, stratum all. {PAIRED_POPULATION}")
+        if all(c in paired.columns for c in PAIRED_STRATA):
+            classes = [c for c in dict.fromkeys(str(x) for x in paired["order_class"]) if c != "all"]
+            by_class = pd.concat([_pooled(paired, c) for c in classes]) if classes else paired.iloc[0:0]
+            out["by_class"] = _vs_bench(
+                data, by_class.to_dict("records"), figures, bench, table_id="paired-classes",
+                caption=f"Router minus {bench} within each order class (common market), pooled over symbols and "
+                        "size buckets; weight: the class's share of the pair's paired parents in the all row.",
+                by_class=True)
     if ranking is not None:
-        rank_recs = ranking.to_dict("records")
-        rfig = list(dict.fromkeys(str(r["figure"]) for r in rank_recs))
-        t = Table("ranking", ["Router", *(PAIRED_LABELS.get(f, f) for f in rfig)], numeric=[False] + [True] * len(rfig),
-                  caption="Rank per figure: 1 + the number of routers whose paired interval beats the router's "
-                          "(routers no interval separates share a rank); the router's own value in brackets.",
-                  wide=True)
-        for router in [r for r in data.routers if any(x["router"] == r for x in rank_recs)]:
-            cells: list[Cell | str] = [Cell(router, "router")]
-            for f in rfig:
-                hit = [x for x in rank_recs if x["router"] == router and x["figure"] == f]
-                cells.append(f"{fmt.integer(hit[0]['rank'])} ({fmt.figure_value(f, hit[0]['value'])})" if hit
-                             else fmt.DASH)
-            t.add(*cells)
-        out["ranking"] = t
-    t = Table("paired-all", ["Router A", "Router B", "Orders", "A", "B", "A - B", "95% interval", "Better"],
-              numeric=[False, False, True, True, True, True, True, False],
-              caption="Every pair of routers (A before B alphabetically), tca/paired.csv.", wide=True)
+        out["ranking"] = _ranking(data, ranking)
+    t = Table("paired-all", ["Router A", "Router B", "Seeds", "Orders", "A", "B", "A - B", "95% interval (seeds)",
+                             "Better"],
+              numeric=[False, False, True, True, True, True, True, True, False],
+              caption="Every pair of routers (A before B alphabetically), stratum all (population as above); "
+                      "every stratum: tca/paired.csv.", wide=True)
     for figure in figures:
         t.group(f"{PAIRED_LABELS.get(figure, figure)} ({fmt.FIGURE_UNITS.get(figure, '')})")
         for r in (x for x in records if x["figure"] == figure):
-            t.add(Cell(str(r["router_a"]), "router"), Cell(str(r["router_b"]), "router"), fmt.integer(r["n"]),
+            better = _few(r) or (fmt.text(r["better"]) if isinstance(r["better"], str) and r["better"] else "none")
+            t.add(Cell(str(r["router_a"]), "router"), Cell(str(r["router_b"]), "router"),
+                  fmt.integer(r.get("seeds", 0)), fmt.integer(r["n"]),
                   fmt.figure_value(figure, r["value_a"]), fmt.figure_value(figure, r["value_b"]),
                   fmt.figure_diff(figure, r["mean_diff"]),
-                  fmt.figure_interval(figure, r["ci_low"], r["ci_high"]),
-                  fmt.text(r["better"]) if isinstance(r["better"], str) else "none")
+                  fmt.figure_interval(figure, r["ci_low"], r["ci_high"]), better)
     out["all_pairs"] = t
     return out
 

@@ -1,9 +1,10 @@
-"""The report's conflict-of-interest and Rule 605/606 sections, from ``conflict/`` and ``regulatory/``.
+"""The report's conflict-of-interest and Rule 605/606 sections, and the first screen's benchmark statement.
 
-The venue mix table puts each router's routed share per venue beside what the venue pays (the manifest's fee
-schedule) and the quality the router got there (the price improvement of its fills at the venue against the NBBO
-at the parent order's arrival, as ``tca/orders.parquet`` defines it). The 606 tables are read back from the XML
-files themselves, so the report shows what was filed.
+``benchmark_statement`` says which router the review benchmarked against and why. The venue mix table puts each
+router's routed share per venue beside what the venue pays (the manifest's fee schedule) and the quality the router
+got there (the price improvement of its fills at the venue against the NBBO at the parent order's arrival, as
+``tca/orders.parquet`` defines it). The 606 tables are read back from the XML files themselves, so the report shows
+what was filed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,57 @@ CPH = 10_000.0
 
 def _is_nan(v: Any) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+def _router_tie_break(name: str) -> tuple[bool, str | None]:
+    """Whether ``name`` is a built-in router, and how it breaks ties when it is a conflict-free one (else None)."""
+    from adapters.registry import builtin_registry
+
+    registry = builtin_registry()
+    if name not in registry:
+        return False, None
+    return True, getattr(registry.get(name), "tie_break", None)
+
+
+def benchmark_statement(data: RunData, bench: str | None) -> dict[str, Any]:
+    """Which router the review benchmarked against and why, for the report's first screen.
+
+    Returns ``{"router", "text", "conflict_free"}``. The reason says who chose the router (the review policy's
+    ``benchmark_router`` as recorded in the manifest, or its ``reference_routers`` when the named router did not
+    run), whether it is conflict-free (a built-in reference router whose tie-break uses no payment, and no payment
+    for order flow received in this run) and how it breaks ties; a router that received payment for order flow is
+    named as such, with the amount (``tca/orders.parquet``'s ``pfof_usd``).
+    """
+    if not bench:
+        return {"router": None, "conflict_free": False,
+                "text": "No benchmark router ran: the review's rules use their fixed fallback values."}
+    policy = data.manifest.get("review_policy") or {}
+    named = policy.get("benchmark_router")
+    refs = policy.get("reference_routers") or []
+    if named == bench:
+        who = "named by the review policy (benchmark_router)"
+    elif named:
+        who = (f"the first of the review policy's reference_routers in the run (its benchmark_router {named} did "
+               "not run)")
+    else:
+        who = "the best of the review policy's reference_routers by customer net price improvement (a run folder " \
+              "from before the policy named its benchmark)"
+    orders = data.table("tca/orders.parquet")
+    pfof = 0.0
+    if orders is not None and "pfof_usd" in orders.columns:
+        pfof = float(orders.loc[orders["router"] == bench, "pfof_usd"].fillna(0.0).sum())
+    builtin, tie = _router_tie_break(bench)
+    if pfof > 0:
+        why = (f"not conflict-free: it received {fmt.usd2(pfof)} of payment for order flow in this run, so the review "
+               "measures every router against a conflicted benchmark; the policy's choice is honoured as written")
+    elif tie is None:
+        why = ("not a conflict-free reference router: its choices use fees or rebates the broker keeps "
+               "(docs/routers.md)" if builtin else
+               "sorbench does not know how it breaks ties (not a built-in reference router); the policy vouches for it")
+    else:
+        why = f"conflict-free: breaks ties by {tie}"
+    free = pfof <= 0 and tie is not None and (bench in refs or not refs)
+    return {"router": bench, "conflict_free": free, "text": f"Benchmark: {bench}, {who}; {why}."}
 
 
 def _interval(lo: Any, hi: Any, f: Any = fmt.signed) -> str:
@@ -139,12 +191,14 @@ def incentive_part(data: RunData) -> dict[str, Any]:
         why = ("No incentive test in this run: the routers were not rerun on payment twins, so the payment "
                "elasticity is not measured (run with sorbench run --incentive-test).")
         return {"ran": twins > 0, "measured": False, "text": why, "table": None}
-    t = Table("elasticity", ["Router", "Elasticity (share pts per $0.001/share)", "95% interval", "Seeds", "Twins",
-                             "Note"], numeric=[False, True, True, True, True, False],
-              caption="Least-squares slope of a venue's routed share on its payment across payment twins, with venue "
-                      "x seed fixed effects; the interval resamples seeds.")
+    t = Table("elasticity", ["Router", "Channel", "Elasticity (share pts per $0.001/share)", "95% interval", "Seeds",
+                             "Twins", "Note"], numeric=[False, False, True, True, True, True, False],
+              caption="Per payment channel (PFOF, maker rebates, take fees; each permuted across venues in its own "
+                      "twins): slope of a venue's share of the flow that channel pays for on its payment, per seed "
+                      "with venue fixed effects; the interval is Student's t over the per-seed slopes (none below "
+                      "5 seeds).")
     for r in el.to_dict("records"):
-        t.add(Cell(str(r["router"]), "router"), fmt.signed(r["payment_elasticity"]),
+        t.add(Cell(str(r["router"]), "router"), fmt.text(r.get("channel", "all")), fmt.signed(r["payment_elasticity"]),
               _interval(r["elasticity_ci_low"], r["elasticity_ci_high"]), fmt.integer(r["seeds"]),
               fmt.integer(r["twins"]), fmt.text(r["note"]))
     text = (f"Incentive test with {twins} payment twin(s) beside the unchanged scenario." if twins else

@@ -410,10 +410,13 @@ def fig_routing_over_day(data: RunData, vcolors: dict[str, str], venues: list[st
 
 
 def fig_paired_forest(data: RunData, colors: dict[str, str], bench: str | None) -> ReportFigure:
-    """Each router's paired difference from the benchmark router, with its bootstrap interval, per figure."""
+    """Each router's paired difference from the benchmark router (stratum all), with its seed-level interval."""
     from harness.report import fmt
 
     paired = data.table("tca/paired.csv")
+    if paired is not None and all(c in paired.columns for c in ("order_class", "symbol", "size_bucket")):
+        paired = paired[(paired["order_class"] == "all") & (paired["symbol"] == "all")
+                        & (paired["size_bucket"] == "all")]
     figs = [f for f in PAIRED_FIGURES if paired is not None and (paired["figure"] == f).any()]
     others = [r for r in data.routers if r != bench]
     fig = new_figure(max(3.0, 1.0 + 0.32 * len(others) * 2))
@@ -434,6 +437,8 @@ def fig_paired_forest(data: RunData, colors: dict[str, str], bench: str | None) 
                 h = hit.iloc[0]
                 sign = 1.0 if h["router_a"] == r else -1.0
                 d, lo, hi = sign * h["mean_diff"], sign * h["ci_low"], sign * h["ci_high"]
+                if not (np.isfinite(lo) and np.isfinite(hi)):  # too few seeds: the estimate alone, hollow
+                    lo = hi = d
                 color = "#888888"
                 if isinstance(h["better"], str):
                     color = "#2e7d32" if h["better"] == r else "#c62828"
@@ -450,9 +455,12 @@ def fig_paired_forest(data: RunData, colors: dict[str, str], bench: str | None) 
         for ax in axes[len(figs):]:
             ax.set_axis_off()
     return ReportFigure("paired-forest", "Paired differences from the benchmark router",
-                        f"Router minus {bench or 'the benchmark'} on the same orders, with the 95% bootstrap "
-                        "interval; green: significantly better, red: significantly worse, grey: no significant "
-                        "difference.", fig)
+                        f"Router minus {bench or 'the benchmark'} on every parent both have the figure for (time "
+                        "to first fill: both filled), classified in the common market; per seed the mean paired "
+                        "difference within order class x symbol x size bucket, strata weighted by their share of "
+                        "paired parents; bar: the 95% Student t interval over seeds (none with fewer than 5 seeds: "
+                        "the point alone). Green: significantly better, red: significantly worse, grey: no "
+                        "significant difference or too few seeds.", fig)
 
 
 def fig_broker_vs_customer(data: RunData, colors: dict[str, str]) -> ReportFigure:

@@ -5,8 +5,10 @@ hashes agree, or the orders of every seed both runs share are identical row for 
 and the routers both ran, are compared. For each common router the orders are paired by (seed, parent_id) between the
 two runs' ``tca/orders.parquet`` (computed in memory for a folder without ``tca/``; the run folders are never
 written to), and for every headline figure of :data:`harness.analytics.paired.PAIRED_FIGURES` the mean paired
-difference B - A gets a two-stage bootstrap interval (seeds, then orders within each seed drawn with replacement),
-exactly as the routers' paired comparisons in ``tca/paired.csv``.
+difference B - A is estimated exactly as the "all" row of the routers' paired comparisons in ``tca/paired.csv``:
+within strata (order class, symbol, size bucket) weighted by their share of paired parents, per seed, with Student's
+t interval over the seeds; below 5 seeds no interval and no direction (``verdict`` says so). ``n_boot`` is kept in
+the signature and in compare.json for old callers; it no longer changes the figures.
 
 A figure's direction says whether B is *better* or *worse* than A by the figure's own good direction (higher PI, fill
 rate and markout; lower spreads, E/Q, shortfall, time to first fill and net fees) when the interval excludes zero,
@@ -43,6 +45,7 @@ from harness.analytics.compare import (
     venue_shares,
     verdict,
 )
+from harness.analytics.inference import MIN_SEEDS, too_few_seeds
 from harness.analytics.inputs import load_run_folder
 from harness.analytics.orders import orders_tca
 from harness.errors import UserError
@@ -147,6 +150,8 @@ def compare_runs(run_a: Path | str, run_b: Path | str, *, routers: list[str] | N
         raise UserError(f"{a.folder} and {b.folder} have no router in common (A: {', '.join(names_a)}; B: "
                         f"{', '.join(sorted(names_b))})")
     notes = [f"flows: {flows}"]
+    if len(seeds) < MIN_SEEDS:
+        notes.append(f"{too_few_seeds(len(seeds))}: no interval is given and every direction is 'no evidence'")
     ok_a, ok_b = a.ok_runs(), b.ok_runs()
     for r in common:
         missing = [s for s in seeds if (r, s) not in ok_a or (r, s) not in ok_b]

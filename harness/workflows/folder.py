@@ -68,6 +68,20 @@ def write_run_tables(
     return summary
 
 
+def write_common_market(folder: Path, results: list[RunResult]) -> None:
+    """``common/nbbo.parquet``: the NBBO of every seed's common market (no router flow), as ``nbbo.parquet``.
+
+    ``results`` are the common market's simulations (one per seed, router ``"(no router)"``); a seed whose
+    simulation failed has no rows (the manifest's ``common_market`` entry records it, and the analytics fall back to
+    the routers' own markets for that seed).
+    """
+    from harness.workflows.common import COMMON_NBBO_FILE
+
+    dest = folder / COMMON_NBBO_FILE
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _write(dest, nbbo_table([r for r in results if r.status == "ok"]))
+
+
 def parents_table(flows: dict[int, list[ParentOrder]]) -> pa.Table:
     """The parent orders of every seed (``parent_orders.parquet``)."""
     parents_cols: dict[str, list[Any]] = {k: [] for k in (
@@ -288,7 +302,8 @@ def write_incentive(folder: Path, *, twins: list[dict[str, Any]], shares: dict[s
     """``incentive/venue_shares.parquet`` and ``incentive/twins.json``: the incentive test's counts and its twins."""
     (folder / "incentive").mkdir()
     _write(folder / "incentive" / "venue_shares.parquet", pa.table({
-        "router": pa.array(shares["router"], pa.string()), "twin": pa.array(shares["twin"], pa.int64()),
+        "router": pa.array(shares["router"], pa.string()), "channel": pa.array(shares["channel"], pa.string()),
+        "twin": pa.array(shares["twin"], pa.int64()), "rotation": pa.array(shares["rotation"], pa.int64()),
         "seed": pa.array(shares["seed"], pa.int64()), "venue": pa.array(shares["venue"], pa.string()),
         "routed_shares": pa.array(shares["routed_shares"], pa.int64()),
         "payment_usd": pa.array(shares["payment_usd"], pa.float64()),

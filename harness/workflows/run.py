@@ -33,11 +33,12 @@ from harness.scenario.schema import Scenario
 from harness.sim.engine import RunResult, build_parents
 from harness.sim.realtime import RealtimeSettings
 from harness.sim.router_node import RouterLimits
-from harness.workflows.folder import partial_folder, write_incentive, write_run_tables
+from harness.workflows.common import COMMON_ROUTER, common_manifest
+from harness.workflows.folder import partial_folder, write_common_market, write_incentive, write_run_tables
 from harness.workflows.incentive import incentive_test, payment_twins, venue_payment_usd
 from harness.workflows.provenance import RESULT_PACKAGES, git_commit, package_versions, sha256_file, utc_now
 from harness.workflows.provenance import sorbench_version as _version
-from harness.workflows.tasks import plan_tasks, simulate_all
+from harness.workflows.tasks import plan_common_tasks, plan_tasks, simulate_all
 
 # Also importable from here, where they used to live: the provenance helpers (harness.workflows.provenance) and the
 # incentive test's payment twins (harness.workflows.incentive).
@@ -80,9 +81,10 @@ def run_scenario(
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
-    ``incentive_twins`` > 0 also runs every router x seed on that many twins of the scenario whose venues' payments
-    (PFOF and maker rebates) are permuted or scaled while nothing else changes (:func:`payment_twins`), and writes
-    each router's venue shares per twin to ``incentive/`` for the conflict analytics. ``analyze_tables`` runs the
+    ``incentive_twins`` > 0 also runs every router x seed on that many twins per payment channel (PFOF, maker
+    rebates, take fees) whose venues' payments on that channel are permuted while nothing else changes
+    (:func:`payment_twins`), and writes each router's venue shares per twin to ``incentive/`` for the conflict
+    analytics. ``analyze_tables`` runs the
     analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder before it is published, with
     ``review_policy`` (a :class:`~harness.analytics.review.ReviewPolicy`; None: the default policy file) and
     ``regulatory`` (a :class:`~harness.analytics.regulatory.RegulatoryConfig`: broker, customer, period); both are
@@ -99,8 +101,8 @@ def run_scenario(
     out_dir = _destination(out_dir, results_root, scenario_name=scenario.name, started=started)
 
     tasks = plan_tasks(scenario, routers, seeds=seeds, params=params, parents=parents, limits=limits, realtime=realtime)
-    # Real time: one simulation at a time, in this process (each takes its window in wall time anyway).
-    results = simulate_all(tasks, registry, jobs=1 if realtime is not None else jobs, on_done=on_done)
+    results, common = _simulate(tasks, plan_common_tasks(scenario, seeds), registry,
+                                jobs=1 if realtime is not None else jobs, on_done=on_done)
     twins: list[dict[str, Any]] = []
     shares: dict[str, list[Any]] = {}
     if incentive_twins:
@@ -111,6 +113,7 @@ def run_scenario(
     tmp = partial_folder(out_dir)
     try:
         summary = write_run_tables(tmp, scenario, results=results, flows=flows)
+        write_common_market(tmp, common)
         if incentive_twins:
             write_incentive(tmp, twins=twins, shares=shares)
         manifest = _manifest(
@@ -119,6 +122,7 @@ def run_scenario(
             incentive_twins=incentive_twins, review_policy=review_policy, regulatory=regulatory, started=started,
             results=results, command=command,
         )
+        manifest["common_market"] = common_manifest(common)
         _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report,
                  review_policy=review_policy, regulatory=regulatory)
     except OSError as err:
@@ -129,6 +133,22 @@ def run_scenario(
         raise
     _drop_tables(results)
     return RunOutcome(out_dir=out_dir, results=results, summary=summary)
+
+
+def _simulate(
+    tasks: list[Any], common: list[Any], registry: RouterRegistry, *, jobs: int,
+    on_done: Callable[[RunResult], None] | None,
+) -> tuple[list[RunResult], list[RunResult]]:
+    """The routers' simulations and the common market's (one per seed), in one pool; ``on_done`` sees the routers'.
+
+    Real time (``jobs`` 1) runs them one after the other in this process; the common market is virtual time anyway.
+    """
+    def done(res: RunResult) -> None:
+        if on_done is not None and res.router != COMMON_ROUTER:
+            on_done(res)
+
+    every = simulate_all([*tasks, *common], registry, jobs=jobs, on_done=done if on_done is not None else None)
+    return every[:len(tasks)], every[len(tasks):]
 
 
 def _with_defaults(

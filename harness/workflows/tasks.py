@@ -20,6 +20,7 @@ from harness.scenario.schema import Scenario
 from harness.sim.engine import RunResult, simulate
 from harness.sim.realtime import RealtimeSettings
 from harness.sim.router_node import RouterLimits
+from harness.workflows.common import COMMON_ROUTER, common_registry
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def _failed(task: Task, why: str, exc: BaseException) -> RunResult:
 def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
     """Worker entry point (also used in-process); ``registry`` defaults to the built-in routers."""
     scenario = Scenario.model_validate_json(task.scenario_json)
+    if task.router == COMMON_ROUTER:  # the common market's host, whatever routers the run's registry holds
+        registry = common_registry()
     registry = registry or builtin_registry()
     params = registry.get(task.router).Params.model_validate(task.params)
     parents = list(task.parents) if task.parents is not None else None
@@ -64,6 +67,16 @@ def plan_tasks(
         Task(scenario_json, r, params[r].model_dump(mode="json"), seed, frozen, limits, realtime)
         for seed in seeds for r in routers
     ]
+
+
+def plan_common_tasks(scenario: Scenario, seeds: Sequence[int]) -> list[Task]:
+    """One task per seed for the common market: the scenario with no router flow (:mod:`harness.workflows.common`).
+
+    Each hosts :class:`~harness.workflows.common.NoRouter` with an empty parent-order flow, in virtual time (never
+    paced against the wall clock) with default router limits: nothing is routed, so neither can change the market.
+    """
+    scenario_json = scenario.model_dump_json()
+    return [Task(scenario_json, COMMON_ROUTER, {}, seed, (), None, None) for seed in seeds]
 
 
 def simulate_all(

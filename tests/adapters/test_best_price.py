@@ -1,4 +1,7 @@
-"""best-price: fee-aware ranking by net price, split by displayed size, limits respected, posting, re-routing.
+"""best-price: fee-blind ranking by displayed price, split by displayed size, limits respected, posting, re-routing.
+
+The router is the review's conflict-free benchmark: no fee, rebate or payment enters any of its choices (ties go to
+size and queue, what the customer gets, then to the venue name), so swapping two venues' fees changes nothing.
 
 Venues in every test (October 2012 style fees, USD per share):
 
@@ -9,6 +12,7 @@ Venues in every test (October 2012 style fees, USD per share):
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from adapters.reference import BestPriceRouter
@@ -48,12 +52,11 @@ def sends(ctx: FakeContext, start: int = 0) -> list[tuple[str, int, int | None, 
     return [(s.venue, s.qty, s.price, s.tif) for s in ctx.sent[start:]]
 
 
-def test_buy_market_order_takes_best_net_prices_first_split_by_displayed_size():
+def test_buy_market_order_takes_best_displayed_prices_first_split_by_displayed_size():
     """Buy 500 at market: IOCs to B 300 @ 10.00, then A 100 @ 10.00, then C 100 @ 10.01.
 
-    Net cost per share = displayed ask + take fee:
-    B: 10.00 - 0.0002 = 9.9998 (the inverted venue pays the taker), A: 10.00 + 0.0030 = 10.0030,
-    C: 10.01 + 0.0030 = 10.0130. Each child is min(displayed size, shares still unallocated): 300, 100, then
+    Ranking by displayed ask (fees ignored): A and B tie at 10.00 and B's 300 displayed beat A's 100 (the larger
+    size first), then C at 10.01. Each child is min(displayed size, shares still unallocated): 300, 100, then
     500 - 400 = 100 of C's 400.
     """
     router, ctx = started()
@@ -65,11 +68,11 @@ def test_buy_market_order_takes_best_net_prices_first_split_by_displayed_size():
     assert all(s.side is Side.BUY and s.parent_id == 1 and not s.post_only for s in ctx.sent)
 
 
-def test_sell_market_order_ranks_by_price_received_net_of_fees_then_by_size():
+def test_sell_market_order_ranks_by_displayed_bid_then_by_size():
     """Sell 250 at market: A 200 @ 10.00, then C 50 @ 10.00; B's 9.99 bid is last.
 
-    Net received per share = displayed bid - take fee: A 10.00 - 0.0030 = 9.9970, C 9.9970 (a tie, broken by the
-    larger displayed size: A's 200 before C's 100), B 9.99 + 0.0002 = 9.9902. 200 from A leaves 50 for C.
+    A and C tie at 10.00, broken by the larger displayed size (A's 200 before C's 100); B's 9.99 is worse even
+    though B pays the taker $0.0002 (fees are not the customer's price). 200 from A leaves 50 for C.
     """
     router, ctx = started()
     ctx.set_book("A", bid=(10.00, 200))
@@ -80,8 +83,8 @@ def test_sell_market_order_ranks_by_price_received_net_of_fees_then_by_size():
     assert all(s.side is Side.SELL for s in ctx.sent)
 
 
-def test_equal_net_price_and_size_go_by_venue_name():
-    """Ties on net price and displayed size are broken by the venue name (A before C: same fee, same price)."""
+def test_equal_price_and_size_go_by_venue_name():
+    """Ties on displayed price and size are broken by the venue name (A before C)."""
     router, ctx = started()
     ctx.set_book("C", ask=(10.00, 100))
     ctx.set_book("A", ask=(10.00, 100))
@@ -114,9 +117,10 @@ def test_limit_is_respected_over_every_round_until_the_remainder_posts_at_the_li
 
     Round 1: B 300 fills, A's 100 comes back unfilled (IOC remainder). Leaves 1000 - 300 = 700.
     Round 2: books now A 10.00 x 50, B 10.01, C 10.02 -> one IOC, A 50 @ 10.00; it fills. Leaves 650.
-    Round 3: nothing at or below 10.00 -> post 650 @ 10.00 DAY where the visible queue at 10.00 is shortest:
-    bids A 9.99 (we would be alone at 10.00: ahead 0), B 10.00 x 500 (ahead 500), C 9.98 (ahead 0); A and C tie
-    at 0 and C has the lower maker fee (-0.0032 < -0.0029), so C.
+    Round 3: nothing at or below 10.00 -> post 650 @ 10.00 DAY where the least is ahead at 10.00:
+    bids A 9.99 (we would be alone at 10.00: ahead (0 levels, 0 shares)), B 10.00 x 500 (ahead (0, 500)), C 9.98
+    (ahead (0, 0)); A and C tie on queue and the name decides: A. (Before issue 14 the lower maker fee decided, C's
+    -0.0032 rebate, which the broker keeps.)
     """
     router, ctx = started()
     ctx.set_book("A", ask=(10.00, 100))
@@ -135,7 +139,7 @@ def test_limit_is_respected_over_every_round_until_the_remainder_posts_at_the_li
     ctx.set_book("B", bid=(10.00, 500), ask=(10.01, 900))
     ctx.set_book("C", bid=(9.98, 100), ask=(10.02, 900))
     router.on_fill(fill(ctx.sent[2], 50, leaves=0))
-    assert sends(ctx, 3) == [("C", 650, px(10.00), DAY)]
+    assert sends(ctx, 3) == [("A", 650, px(10.00), DAY)]
     assert all(s.price is not None and s.price <= px(10.00) for s in ctx.sent)
 
 
@@ -144,12 +148,13 @@ def test_limit_is_respected_over_every_round_until_the_remainder_posts_at_the_li
     [
         # Buy 9.99; every venue bids 9.99: the visible queues are 400, 100 and 250 -> B.
         (Side.BUY, 9.99, {"A": (9.99, 400), "B": (9.99, 100), "C": (9.99, 250)}, None, "B"),
-        # B bids better than our limit (its depth is invisible: treated as endless); C's 9.98 leaves us alone at
-        # 9.99 (ahead 0) -> C.
+        # B bids better than our limit (one level of 100 ahead, and its depth is invisible); A's 400 are at our
+        # price (ahead (0, 400)); C's 9.98 leaves us alone at 9.99 (ahead (0, 0)) -> C.
         (Side.BUY, 9.99, {"A": (9.99, 400), "B": (10.00, 100), "C": (9.98, 250)}, None, "C"),
-        # A and C both empty at 9.99 (ahead 0): the lower maker fee wins, C's -0.0032 rebate.
-        (Side.BUY, 9.99, {"A": (9.98, 1), "B": (9.99, 5), "C": None}, None, "C"),
-        # Sell 10.02: C offers better (10.01, ahead endless); B's 10.02 queue of 50 is shorter than A's 500 -> B.
+        # A and C both empty at 9.99 (ahead (0, 0)): the name wins, A (the maker fee used to decide: C's rebate).
+        (Side.BUY, 9.99, {"A": (9.98, 1), "B": (9.99, 5), "C": None}, None, "A"),
+        # Sell 10.02: C offers better (10.01: 100 price units, 10 shares ahead, deeper levels unseen); B's 10.02
+        # queue of 50 is shorter than A's 500 -> B.
         (Side.SELL, 10.02, {"A": (9.90, 1), "B": (9.90, 1), "C": (9.90, 1)},
          {"A": (10.02, 500), "B": (10.02, 50), "C": (10.01, 10)}, "B"),
     ],
@@ -177,7 +182,7 @@ def test_reroutes_only_after_every_ioc_child_of_the_round_is_answered():
 
     Round 1 (as in the first test): B 300, A 100, C 100. Answers: B fills 300; A fills 60 then its 40 come back;
     nothing new is sent while C is outstanding. C's 100 come back -> leaves 500 - 360 = 140 -> round 2 against the
-    new books: C 10.01 + 0.0030 = 10.0130 beats A 10.02 + 0.0030 = 10.0230 -> C 140 @ 10.01.
+    new books: C's 10.01 beats A's 10.02 -> C 140 @ 10.01.
     """
     router, ctx = started()
     ctx.set_book("A", ask=(10.00, 100))
@@ -269,3 +274,71 @@ def test_venues_not_trading_the_symbol_are_ignored():
     router.on_parent(parent(1, Side.BUY, 100))
     assert sends(ctx) == [("A", 100, px(10.00), IOC)]
     assert SYM not in ctx.venues["D"].symbols
+
+
+def test_take_fees_and_taker_rebates_do_not_rank_venues():
+    """Buy 300 at market, A and B both offer 10.00: A's 200 displayed beat B's 100 although B pays the taker.
+
+    B (inverted) pays $0.0002 per share taken and A charges $0.0030: a net-price ranking would send B first. The
+    broker keeps the rebate and pays the fee under the default ledger, so the customer's price is 10.00 at either:
+    the larger displayed size (the likelier fill) goes first: A 200, then B 100.
+    """
+    router, ctx = started()
+    ctx.set_book("A", ask=(10.00, 200))
+    ctx.set_book("B", ask=(10.00, 100))
+    router.on_parent(parent(1, Side.BUY, 300))
+    assert sends(ctx) == [("A", 200, px(10.00), IOC), ("B", 100, px(10.00), IOC)]
+
+
+def test_behind_the_touch_the_fewest_levels_then_the_fewest_visible_shares_ahead_win():
+    """Buy limit 9.97 with every venue bidding better: the queue ahead is at least the levels in between.
+
+    A bids 9.99 x 100 (2 ticks = 200 price units above the limit, 100 visible), B 9.98 x 900 (100 units, 900), C
+    9.98 x 300 (100 units, 300): B and C have one level fewer between their best bid and our price than A; of
+    those, C shows fewer shares ahead -> C. Before issue 14 all three tied on an "endless" queue and C won on its
+    maker rebate (-0.0032); here the rebate plays no part (the next test swaps it away).
+    """
+    router, ctx = started()
+    ctx.set_book("A", bid=(9.99, 100), ask=(10.00, 100))
+    ctx.set_book("B", bid=(9.98, 900), ask=(10.00, 100))
+    ctx.set_book("C", bid=(9.98, 300), ask=(10.00, 100))
+    router.on_parent(parent(1, Side.BUY, 400, limit_usd=9.97))
+    assert sends(ctx) == [("C", 400, px(9.97), DAY)]
+
+
+def _swapped_fee_venues():
+    """The three venues with A's and C's fees swapped (C now pays the smaller maker rebate) and B's inverted."""
+    return [
+        lit("A", take_usd=0.0030, make_usd=-0.0032),
+        lit("B", take_usd=0.0030, make_usd=-0.0029),
+        lit("C", take_usd=-0.0002, make_usd=0.0003),
+    ]
+
+
+def test_every_choice_stays_put_when_the_venues_fees_and_rebates_are_permuted():
+    """Fee-blind: 300 random books, each routed (a market, a marketable and a resting limit parent) twice.
+
+    Once with the venues' fees as above, once with the fees permuted across venues (A <- C's maker rebate, B <- A's,
+    C <- B's inverted schedule). The child orders must be identical, posting included: no fee, rebate or taker
+    rebate may move a choice. (With the old "lowest maker fee" posting tie-break, the resting parents went to C in
+    the first world and to A in the second whenever two venues tied on queue.)
+    """
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        books = {}
+        for v in ("A", "B", "C"):
+            bid = round(10.00 - 0.01 * int(rng.integers(0, 3)), 2)
+            books[v] = {"bid": (bid, int(rng.integers(1, 6)) * 100) if rng.random() < 0.9 else None,
+                        "ask": (round(bid + 0.01 * int(rng.integers(1, 3)), 2), int(rng.integers(1, 6)) * 100)}
+        runs = []
+        for world in (venues(), _swapped_fee_venues()):
+            ctx = FakeContext(world)
+            router = BestPriceRouter()
+            router.on_start(ctx)
+            for v, book in books.items():
+                ctx.set_book(v, **book)
+            router.on_parent(parent(1, Side.BUY, 700))
+            router.on_parent(parent(2, Side.SELL, 400, limit_usd=9.99))
+            router.on_parent(parent(3, Side.BUY, 500, limit_usd=9.97))
+            runs.append(sends(ctx))
+        assert runs[0] == runs[1], books

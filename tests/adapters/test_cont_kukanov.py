@@ -164,19 +164,20 @@ def test_router_when_limit_orders_surely_fill_rests_everything_at_the_best_rebat
     assert ctx.timers == [(5_000, ("ck-horizon", 1))]
 
 
-def test_router_when_limit_orders_never_fill_takes_everything_at_the_best_net_offer():
+def test_router_when_limit_orders_never_fill_takes_everything_at_the_best_offer():
     """Prior outflow mean 1e-6 shares: nothing would fill passively, and lambda_u 0.02 > h + f, so all 500 go as one
-    IOC to the best net offer: B at 10.01 (net 10.0098 against A's 10.0130). No limit part, no timer."""
+    IOC to the best offer by best-price's fee-blind ranking: A and B both offer 10.01 and A shows more (300 against
+    100), so A (before issue 14, B's taker rebate made it the "best net" offer). No limit part, no timer."""
     router, ctx = started(prior_outflow_shares=1e-6)
     router.on_parent(parent(1, Side.BUY, 500))
-    assert [(s.venue, s.qty, s.price, s.tif) for s in ctx.sent] == [("B", 500, px(10.01), IOC)]
+    assert [(s.venue, s.qty, s.price, s.tif) for s in ctx.sent] == [("A", 500, px(10.01), IOC)]
     assert ctx.timers == []
 
 
 def test_router_cancels_at_the_horizon_records_outflows_and_routes_the_rest_lit():
     """As in the first router test, C rests 500 @ 10.00 with 0 shares ahead (C bids 9.99). 120 fill; at the horizon
     the rest is cancelled; once the 380 are confirmed cancelled, C's outflow observation is 0 + 120 = 120 and the
-    380 go lit as best-price: B 100 (net 10.0098), A 280 of its 300 (10.0130), at 10.01."""
+    380 go lit as best-price: both offer 10.01, the larger displayed size first: A 300, then B 80 of its 100."""
     router, ctx = started(prior_outflow_shares=1e9)
     router.on_parent(parent(1, Side.BUY, 500))
     (rest,) = ctx.sent
@@ -185,8 +186,8 @@ def test_router_cancels_at_the_horizon_records_outflows_and_routes_the_rest_lit(
     assert ctx.cancels == [rest.child_id] and len(ctx.sent) == 1
     router.on_cancelled(cancelled(rest, 380))
     assert list(router.observed["C"]) == [120.0]
-    assert [(s.venue, s.qty, s.price, s.tif) for s in ctx.sent[1:]] == [("B", 100, px(10.01), IOC),
-                                                                         ("A", 280, px(10.01), IOC)]
+    assert [(s.venue, s.qty, s.price, s.tif) for s in ctx.sent[1:]] == [("A", 300, px(10.01), IOC),
+                                                                         ("B", 80, px(10.01), IOC)]
 
 
 def test_router_placement_never_exceeds_the_parent_and_uses_observations_once_it_has_enough():

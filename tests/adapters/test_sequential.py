@@ -81,8 +81,9 @@ def test_after_the_last_venue_a_new_pass_starts_from_the_freshly_ranked_best():
 def test_limit_order_never_goes_beyond_its_limit_and_posts_after_its_passes():
     """Buy 300 limit 10.00 with max_rounds=2: only A (10.00) is within the limit; it misses in both passes.
 
-    Then the remainder posts at 10.00 where the visible queue at 10.00 is shortest: bids A 9.99 (ahead 0),
-    B 10.00 x 200 (ahead 200), C 9.98 (ahead 0); A and C tie and C's maker fee (-0.0032) is lower: C 300 @ 10.00.
+    Then the remainder posts at 10.00 where the least is ahead: bids A 9.99 (ahead (0 levels, 0 shares)),
+    B 10.00 x 200 (ahead (0, 200)), C 9.98 (ahead (0, 0)); A and C tie on queue and the name decides: A 300 @ 10.00.
+    (Before issue 14 C's lower maker fee, -0.0032, decided: a rebate the broker keeps.)
     """
     router, ctx = started(max_rounds=2)
     ctx.set_book("A", bid=(9.99, 100), ask=(10.00, 100))
@@ -91,7 +92,7 @@ def test_limit_order_never_goes_beyond_its_limit_and_posts_after_its_passes():
     router.on_parent(parent(1, Side.BUY, 300, limit_usd=10.00))
     router.on_cancelled(ioc_remainder(ctx.sent[-1], 100))
     router.on_cancelled(ioc_remainder(ctx.sent[-1], 100))
-    assert sends(ctx) == [("A", 100, px(10.00), IOC), ("A", 100, px(10.00), IOC), ("C", 300, px(10.00), DAY)]
+    assert sends(ctx) == [("A", 100, px(10.00), IOC), ("A", 100, px(10.00), IOC), ("A", 300, px(10.00), DAY)]
 
 
 def test_market_order_retries_without_quotes_and_stops_after_its_passes():

@@ -51,9 +51,9 @@ def test_all_children_go_out_in_the_parent_callback_as_iso_iocs_sized_to_display
 def test_the_remainder_of_a_limit_order_posts_at_its_limit_once_the_sweep_is_answered():
     """Same sweep; B fills 300, A comes back unfilled, C fills 400: 1000 - 700 = 300 left.
 
-    Nothing is offered within 10.01 any more, so 300 rest at 10.01 (DAY, not ISO) where the visible queue at 10.01
-    is shortest: bids A 10.00 (ahead 0), B 10.01 x 100 (ahead 100), C 10.00 (ahead 0); A and C tie, C's maker fee
-    -0.0032 is lower: C.
+    Nothing is offered within 10.01 any more, so 300 rest at 10.01 (DAY, not ISO) where the least is ahead at 10.01:
+    bids A 10.00 (ahead (0, 0)), B 10.01 x 100 (ahead (0, 100)), C 10.00 (ahead (0, 0)); A and C tie on queue and
+    the name decides: A (before issue 14, C's lower maker fee -0.0032 did).
     """
     router, ctx = started()
     ctx.set_book("A", ask=(10.00, 100))
@@ -68,14 +68,14 @@ def test_the_remainder_of_a_limit_order_posts_at_its_limit_once_the_sweep_is_ans
     ctx.set_book("B", bid=(10.01, 100), ask=(10.02, 100))
     ctx.set_book("C", bid=(10.00, 100), ask=(10.03, 100))
     router.on_fill(fill(c, 400, leaves=0))
-    assert sends(ctx, 3) == [("C", 300, px(10.01), DAY, False)]
+    assert sends(ctx, 3) == [("A", 300, px(10.01), DAY, False)]
 
 
 def test_price_comes_before_fees_so_no_better_protected_quote_is_left_behind():
     """Buy 100; A offers 10.00 (net 10.0030), E offers 10.01 but pays a $0.02 taker rebate (net 9.9900).
 
-    best-price would take E (better net); an ISO sweep must take A's better-priced protected quote first, and 100
-    shares is all A's size: spray sends A 100 @ 10.00 only.
+    A net-price ranking would take E; an ISO sweep must take A's better-priced protected quote first (and spray,
+    like best-price, ranks by displayed price anyway), and 100 shares is all A's size: spray sends A 100 @ 10.00.
     """
     router, ctx = started(extra=[lit("E", take_usd=-0.02, make_usd=0.02)])
     ctx.set_book("A", ask=(10.00, 100))

@@ -19,7 +19,8 @@ def case_a() -> tuple[pd.DataFrame, pd.DataFrame]:
     parents = expand_parents(cases.CASE_A_PARENTS, pd.DataFrame({"router": ["R"], "seed": [1]}))
     arrivals = arrival_table(parents, cases.CASE_A_NBBO)
     fills = fill_table(arrivals, normalize_fills(cases.CASE_A_FILLS), cases.CASE_A_NBBO)
-    return order_table(arrivals, fills), fills
+    # cases.py works the shortfall and net fees with the rebates and fees passed through to the customer
+    return order_table(arrivals, fills, rebates="passed-through"), fills
 
 
 def test_router_overall_row_matches_the_hand_calculation():

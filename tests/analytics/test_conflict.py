@@ -61,16 +61,21 @@ def planted_tables() -> dict[str, pd.DataFrame]:
             "child_orders": b.concat(children)}
 
 
+INCENTIVE_SEEDS = (1, 2, 3, 4, 5)
+"""Five seeds: the fewest on which the incentive test gives a verdict (MIN_SEEDS)."""
+
+
 def incentive_table() -> pd.DataFrame:
-    """Twin 0: the scenario; twin 1: the wholesalers' PFOF swapped. conflicted follows the money (all its shares to
-    the higher payer), best-price stays at WH_LO, clean at LIT1 (whose maker rebate is unchanged)."""
+    """PFOF channel. Twin 0: the scenario; twin 1: the wholesalers' PFOF swapped (rotation 1). conflicted follows the
+    money (all its shares to the higher payer), best-price stays at WH_LO, clean at LIT1, whose payment is not
+    permuted (held at 2 mils in both twins, so every venue's payment averages 2 mils: see the venue-choice test)."""
     pay = {0: {"LIT1": 0.002, "WH_LO": 0.001, "WH_HI": 0.003}, 1: {"LIT1": 0.002, "WH_LO": 0.003, "WH_HI": 0.001}}
     target = {"best-price": {0: "WH_LO", 1: "WH_LO"}, "clean": {0: "LIT1", 1: "LIT1"},
               "conflicted": {0: "WH_HI", 1: "WH_LO"}}
     return pd.DataFrame([
-        {"router": r, "twin": t, "seed": s, "venue": v, "routed_shares": 1000 if target[r][t] == v else 0,
-         "payment_usd": pay[t][v]}
-        for r in target for t in (0, 1) for s in SEEDS for v in pay[t]
+        {"router": r, "channel": "pfof", "twin": t, "rotation": t, "seed": s, "venue": v,
+         "routed_shares": 1000 if target[r][t] == v else 0, "payment_usd": pay[t][v]}
+        for r in target for t in (0, 1) for s in INCENTIVE_SEEDS for v in pay[t]
     ])
 
 
@@ -93,34 +98,57 @@ def conflict_of(run: Path, params: ConflictParams | None = None):
                             params=params or ConflictParams(n_boot=500))
 
 
-def test_elasticity_is_the_within_venue_slope_with_a_seed_bootstrap():
-    # Venues A, B; twin 0 pays A $0.001 and B $0.003, twin 1 swaps them. Router "follow": seed 1 shares (A, B) =
-    # (20, 80) then (80, 20); seed 2 (30, 70) then (70, 30). Demeaned within seed x venue: payment -1 / +1 mil,
-    # share -30 / +30 (seed 1), -20 / +20 (seed 2): sum xy = 120 (seed 1) and 80 (seed 2), sum xx = 4 each, slope
-    # (120 + 80) / 8 = 25 points per $0.001. Resampled seeds give 80/4 = 20, 25 or 120/4 = 30: the 95% interval
-    # is [20, 30]. Router "flat" routes 50/50 always: 0.
+def follow_rows(slopes: dict[int, float], *, channel: str = "maker_rebate", copies: int = 1) -> list[dict]:
+    """Venues A, B; twin 0 pays A $0.001 and B $0.003, twins 1..copies swap them (all rotation 1). Router "follow"
+    in seed s has A's share 50 - d_s points in twin 0 and 50 + d_s after the swap; "flat" routes 50/50 always."""
     pay = {0: {"A": 0.001, "B": 0.003}, 1: {"A": 0.003, "B": 0.001}}
-    follow = {1: {0: (200, 800), 1: (800, 200)}, 2: {0: (300, 700), 1: (700, 300)}}
-    rows = [{"router": "follow", "twin": t, "seed": s, "venue": v, "routed_shares": follow[s][t][k],
-             "payment_usd": pay[t][v]} for s in (1, 2) for t in (0, 1) for k, v in enumerate("AB")]
-    rows += [{**r, "router": "flat", "routed_shares": 500} for r in rows]
-    table = payment_elasticity(pd.DataFrame(rows), n_boot=2000, seed=0).set_index("router")
-    assert table.loc["follow", "payment_elasticity"] == pytest.approx(25.0)
-    assert (table.loc["follow", "elasticity_ci_low"], table.loc["follow", "elasticity_ci_high"]) == pytest.approx(
-        (20.0, 30.0))
+    rows = []
+    for s, d in slopes.items():
+        for t in range(copies + 1):
+            a = 50 - d if t == 0 else 50 + d
+            for v, share in (("A", a), ("B", 100 - a)):
+                rows.append({"router": "follow", "channel": channel, "twin": t, "rotation": min(t, 1), "seed": s,
+                             "venue": v, "routed_shares": round(10 * share), "payment_usd": pay[min(t, 1)][v]})
+                rows.append({**rows[-1], "router": "flat", "routed_shares": 500})
+    return rows
+
+
+def test_elasticity_is_the_per_seed_within_venue_slope_with_a_seed_level_t_interval():
+    # Per seed, demeaned within venue: payment -1 / +1 mil, A's share -d / +d (B mirrored): sum xy 4d, sum xx 4, so
+    # the seed's slope is d points per $0.001. d = 20, 25, 30, 25, 25: mean 25, sd sqrt(50 / 4) = 3.5355,
+    # se 3.5355 / sqrt(5) = 1.5811, t(0.975, 4) = 2.7764: half-width 4.3899 -> [20.610, 29.390]. flat: 0 exactly.
+    table = payment_elasticity(pd.DataFrame(follow_rows({1: 20, 2: 25, 3: 30, 4: 25, 5: 25}))).set_index("router")
+    row = table.loc["follow"]
+    assert row["payment_elasticity"] == pytest.approx(25.0)
+    assert (row["elasticity_ci_low"], row["elasticity_ci_high"]) == pytest.approx((20.6101, 29.3899), abs=1e-4)
+    assert row["seeds"] == 5 and row["twins"] == 1 and row["verdict"] and row["channel"] == "maker_rebate"
+    assert row["broker_channel"] and row["note"] == ""
     assert (table.loc["flat", "payment_elasticity"], table.loc["flat", "elasticity_ci_high"]) == (0.0, 0.0)
-    assert table.loc["follow", "seeds"] == 2 and table.loc["follow", "twins"] == 2
 
 
-def test_elasticity_needs_payments_that_vary_and_two_seeds():
-    base = pd.DataFrame({"router": "r", "twin": [0, 0, 1, 1], "seed": 1, "venue": ["A", "B", "A", "B"],
-                         "routed_shares": [10, 90, 90, 10], "payment_usd": [0.001, 0.002, 0.002, 0.001]})
-    one = payment_elasticity(base).iloc[0]
-    # one seed: A goes 10 -> 90 points as its payment goes 1 -> 2 mils: slope 80, but no interval
-    assert one["payment_elasticity"] == pytest.approx(80.0) and np.isnan(one["elasticity_ci_low"])
-    assert one["note"] == "one seed: no interval"
-    still = payment_elasticity(base.assign(payment_usd=0.001)).iloc[0]
-    assert np.isnan(still["payment_elasticity"]) and still["note"] == "payments did not vary across twins"
+def test_repeating_a_rotation_changes_nothing_and_rebates_passed_through_are_not_a_conflict_channel():
+    # Three copies of the same swap are the same scenario three times: each distinct setting counts once, so the
+    # estimate and its interval are those of one copy.
+    slopes = {1: 20, 2: 25, 3: 30, 4: 25, 5: 25}
+    one = payment_elasticity(pd.DataFrame(follow_rows(slopes))).set_index("router")
+    three = payment_elasticity(pd.DataFrame(follow_rows(slopes, copies=3))).set_index("router")
+    assert three.loc["follow", "twins"] == 3
+    cols = ["payment_elasticity", "elasticity_ci_low", "elasticity_ci_high"]
+    assert three.loc["follow", cols].tolist() == pytest.approx(one.loc["follow", cols].tolist())
+    passed = payment_elasticity(pd.DataFrame(follow_rows(slopes)), rebates="passed-through").set_index("router")
+    assert not passed.loc["follow", "broker_channel"]
+    assert passed.loc["follow", "note"] == ("rebates passed-through: maker rebates are the customer's, "
+                                            "not a conflict channel")
+    pfof = payment_elasticity(pd.DataFrame(follow_rows(slopes, channel="pfof")), rebates="passed-through")
+    assert pfof.set_index("router").loc["follow", "broker_channel"]  # PFOF is always the broker's
+
+
+def test_elasticity_below_five_seeds_gives_no_interval_and_no_verdict():
+    two = payment_elasticity(pd.DataFrame(follow_rows({1: 20, 2: 30}))).set_index("router").loc["follow"]
+    assert two["payment_elasticity"] == pytest.approx(25.0) and np.isnan(two["elasticity_ci_low"])
+    assert not two["verdict"] and two["note"] == "too few seeds for a verdict (2; need 5)"
+    still = payment_elasticity(pd.DataFrame(follow_rows({1: 20})).assign(payment_usd=0.001)).iloc[0]
+    assert np.isnan(still["payment_elasticity"]) and still["note"].startswith("payments did not vary across twins")
     assert payment_elasticity(None).empty
 
 
@@ -147,14 +175,16 @@ def test_planted_conflicted_router_is_flagged_on_outcomes_and_the_clean_one_is_n
 def test_planted_conflicted_router_is_flagged_by_the_incentive_test(tmp_path):
     # conflicted: WH_LO share 0 -> 100 points and WH_HI 100 -> 0 as their payments go 1 -> 3 and 3 -> 1 mils:
     # demeaned (-1, -50), (+1, +50) and (+1, +50), (-1, -50): sum xy 200, sum xx 4 per seed -> 50 points per $0.001,
-    # identical in every seed so the interval is [50, 50]. best-price and clean never move: 0.
+    # identical in all 5 seeds so the interval is [50, 50]. best-price and clean never move: 0.
     c = conflict_of(planted_run(tmp_path, incentive=True))
     s = c.summary.set_index("router")
     assert s.loc["conflicted", "payment_elasticity"] == pytest.approx(50.0)
     assert s.loc["conflicted", "elasticity_ci_low"] == pytest.approx(50.0)
+    assert s.loc["conflicted", "elasticity_channel"] == "pfof"
     assert s["payment_elasticity"][["best-price", "clean"]].tolist() == [0.0, 0.0]
     assert s["flagged"].to_dict() == {"best-price": False, "clean": False, "conflicted": True}
-    assert "incentive test: venue share moves +50.00 points" in s.loc["conflicted", "reason"]
+    assert "incentive test (PFOF): venue share moves +50.00 points" in s.loc["conflicted", "reason"]
+    assert list(c.elasticity.columns[:2]) == ["router", "channel"]
     assert "outcome:" in s.loc["conflicted", "reason"]
     # a committee that demands more than 60 points per $0.001 sees only the outcome evidence
     strict = conflict_of(planted_run(tmp_path / "strict", incentive=True),
@@ -191,7 +221,8 @@ def test_venue_choice_reports_an_unidentified_regression_instead_of_numbers(tmp_
 
 
 def test_venue_choice_with_the_incentive_test_identifies_the_payment_effect_within_venues(tmp_path):
-    """The twins add seed x twin x venue rows (4 seeds x 2 twins x 3 venues = 24) whose payments vary within a venue.
+    """The PFOF twins add seed x twin x venue rows whose payments vary within a venue: 5 seeds x 2 twins x 3 venues,
+    of which the 4 seeds of the planted run have quality controls (seed 5 has none and is dropped): 24 rows.
 
     conflicted sends all its shares to WH_HI in twin 0 (3 mils) and to WH_LO in twin 1 (WH_LO now 3 mils): within
     each wholesaler its share moves 0 -> 100 points as the payment goes 1 -> 3 mils, 50 points per mil. Every venue's

@@ -17,9 +17,10 @@ from tests.analytics import cases
 NAN = math.nan
 
 
-def case_a_orders(*, by_parent: bool = True) -> pd.DataFrame:
+def case_a_orders(*, by_parent: bool = True, rebates: str = "passed-through") -> pd.DataFrame:
+    # cases.py works the shortfall and net fees with the rebates and fees passed through to the customer
     parents = expand_parents(cases.CASE_A_PARENTS, pd.DataFrame({"router": ["R"], "seed": [1]}))
-    orders = orders_tca(parents, normalize_fills(cases.CASE_A_FILLS), cases.CASE_A_NBBO)
+    orders = orders_tca(parents, normalize_fills(cases.CASE_A_FILLS), cases.CASE_A_NBBO, rebates=rebates)
     return orders.set_index("parent_id") if by_parent else orders
 
 
@@ -71,6 +72,23 @@ def test_partly_filled_sell_limit_counts_the_unfilled_part_at_the_end_midpoint_a
         "shortfall_per_share": -26.4 / 500, "time_to_first_fill_ms": 300.0, "time_to_last_fill_ms": 300.0,
         "fees_usd": 0.0, "rebates_usd": 0.40, "rebates_per_share": 0.002, "net_fees_per_share": -0.002,
     })
+
+
+def test_with_rebates_retained_the_customer_figures_carry_no_fee_and_no_rebate():
+    """One rebate ledger: the broker keeps the rebates and pays the fees, so the customer's shortfall and net fees
+    carry neither; the venues' amounts stay in the order's fee columns.
+
+    Order 1 (cases.py): shortfall (10.083333 - 10.05) * 300 = 10.00 -> /300 = 0.0333333 (no 0.90 fee).
+    Order 2: -1 * (10.08 - 10.07) * 200 - (10.15 - 10.07) * 300 = -26.0 -> /500 = -0.052 (no 0.40 rebate).
+    """
+    kept = case_a_orders(rebates="retained")
+    check(kept.loc[1], {"shortfall_per_share": 10.0 / 300, "net_fees_per_share": 0.0, "fees_usd": 0.90,
+                        "fees_per_share": 0.003})
+    check(kept.loc[2], {"shortfall_per_share": -26.0 / 500, "net_fees_per_share": 0.0, "rebates_usd": 0.40})
+    passed = case_a_orders()
+    assert passed.loc[2, "shortfall_per_share"] == pytest.approx(-26.4 / 500)  # the rebate once, to the customer
+    with pytest.raises(ValueError, match="rebates must be"):
+        case_a_orders(rebates="both")
 
 
 def test_horizon_ending_exactly_at_the_last_nbbo_row_is_observed_and_later_ones_are_nan():

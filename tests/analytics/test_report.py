@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,13 +44,15 @@ def test_analyze_writes_every_table_and_they_match_the_computation(tmp_path):
     venues = pd.read_csv(run / "tca" / "venues.csv")
     assert set(venues["kind"]) == {"lit", "dark"}
     paired = pd.read_csv(run / "tca" / "paired.csv")
-    pi = paired[paired["figure"] == "pi_per_share"].iloc[0]
-    # S is one cent worse on every fill of the three filled orders: R - S = +0.01 exactly, every replicate
-    assert (pi["router_a"], pi["router_b"], pi["n"]) == ("R", "S", 3)
-    assert pi["mean_diff"] == pytest.approx(0.01) and pi["ci_low"] == pytest.approx(0.01)
-    assert pi["better"] == "R"
+    pi = paired[(paired["figure"] == "pi_per_share") & (paired["order_class"] == "all")].iloc[0]
+    # S is one cent worse on every fill of the three filled orders: R - S = +0.01 exactly; case A is one seed, so
+    # there is no interval and no verdict (seed-level inference needs 5 seeds), and the ranking separates nobody
+    assert (pi["router_a"], pi["router_b"], pi["n"], pi["seeds"]) == ("R", "S", 3, 1)
+    assert pi["mean_diff"] == pytest.approx(0.01) and np.isnan(pi["ci_low"]) and np.isnan(pi["ci_high"])
+    assert pi["verdict"] == "too few seeds for a verdict (1; need 5)" and not pi["zero_excluded"]
     ranking = pd.read_csv(run / "tca" / "ranking.csv")
-    assert ranking[ranking["figure"] == "pi_per_share"].set_index("router")["rank"].to_dict() == {"R": 1, "S": 2}
+    ranks = ranking[(ranking["figure"] == "pi_per_share") & (ranking["order_class"] == "all")]
+    assert ranks.set_index("router")["rank"].to_dict() == {"R": 1, "S": 1}
     meta = json.loads((run / "tca" / "meta.json").read_text(encoding="utf-8"))
     assert meta["n_boot"] == 200 and meta["rows"]["orders"] == 8
 

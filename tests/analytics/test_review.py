@@ -2,8 +2,8 @@
 value, every status follows the documented rule on hand-built orders, and the exception report catches the planted
 orders.
 
-Figure case (seeds 1 and 2; four market orders per seed of 100 shares, parents 1-2 in AAA and 3-4 in BBB; every
-router's figure is the same on each of its orders, so every paired difference is exact):
+Figure case (seeds 1 to 5, the fewest that allow a verdict; four market orders per seed of 100 shares, parents 1-2
+in AAA and 3-4 in BBB; every router's figure is the same on each of its orders, so every paired difference is exact):
     router      PI      E/Q (ES/QS)   1st fill ms   fill rate
     best-price  0.020   0.05/0.10     1.0           1.00     <- the reference router
     good        0.0198  0.052/0.10    1.4           1.00     worse by 0.0002, 0.02, 40%, 0     -> pass everywhere
@@ -40,11 +40,14 @@ ROUTER_FIGURES = {  # router -> (PI for AAA, PI for BBB, ES, first fill ms, fill
 }
 
 
+SEEDS = (1, 2, 3, 4, 5)
+
+
 def order_rows(figures: dict[str, tuple[float, float, float, float, int]] = ROUTER_FIGURES,
-               order_class: str = "market") -> pd.DataFrame:
+               order_class: str = "market", seeds: tuple[int, ...] = SEEDS) -> pd.DataFrame:
     rows = []
     for router, (pi_a, pi_b, es, first_ms, filled) in figures.items():
-        for seed in (1, 2):
+        for seed in seeds:
             for pid in (1, 2, 3, 4):
                 rows.append({
                     "router": router, "seed": seed, "parent_id": pid, "symbol": "AAA" if pid <= 2 else "BBB",
@@ -110,12 +113,13 @@ def test_statuses_against_the_reference_router_follow_the_margins():
     assert set(statuses(review, "shortfall-all").values()) == {"pass"}
     row = review[(review["rule"] == "pi-marketable") & (review["router"] == "bad") & (review["symbol"] == "all")]
     row = row.iloc[0]
-    # bad's PI: its orders filled 50 shares each: (0.015 x 4 + 0.020 x 4) x 50 / 400 = 0.0175 vs 0.020; 8 orders
+    # bad's PI: its orders filled 50 shares each: (0.015 x 2 + 0.020 x 2) x 50 / 200 = 0.0175 vs 0.020 per seed,
+    # 4 orders x 5 seeds = 20 orders
     assert (row["value"], row["benchmark_value"], row["diff"]) == pytest.approx((0.0175, 0.020, -0.0025))
-    # resampled differences are means of -0.005 (AAA orders) and 0 (BBB orders): the interval lies in [-0.005, 0)
-    assert -0.005 - 1e-12 <= row["ci_low"] <= row["ci_high"] < 0
+    # seed-level interval: every seed's difference is exactly -0.0025, so sd 0 and the interval is [-0.0025, -0.0025]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-0.0025, -0.0025))
     assert (row["orders"], row["seeds"], row["benchmark"], row["review_threshold"], row["fail_threshold"]) == (
-        8, 2, "best-price", 0.0005, 0.002)
+        20, 5, "best-price", 0.0005, 0.002)
     speed = review[(review["rule"] == "speed-marketable") & (review["router"] == "meh")].iloc[0]
     # relative margins: 50% and 100% of the reference's 1.0 ms
     assert (speed["value"], speed["review_threshold"], speed["fail_threshold"]) == pytest.approx((1.6, 0.5, 1.0))
@@ -124,22 +128,34 @@ def test_statuses_against_the_reference_router_follow_the_margins():
 
 
 def test_fail_needs_the_interval_to_exclude_zero():
-    # noisy: PI 0.05 on every seed-1 order and -0.03 on every seed-2 order (mean 0.01, worse than 0.02 by 0.01,
-    # above the fail margin); resampled seeds give differences from -0.05 to +0.03, so the interval holds 0: review
-    orders = order_rows()
+    # noisy, seeds 1-6: PI 0.05 on every odd seed's orders and -0.03 on every even seed's (mean 0.01, worse than 0.02
+    # by 0.01, above the fail margin). Per-seed differences from best-price: +0.03, -0.05 alternating: mean -0.01,
+    # sd 0.04 x sqrt(6/5) = 0.043818, se = 0.017889, t(0.975, 5) = 2.57058 -> [-0.055984, 0.035984]: holds 0: review
+    orders = order_rows(seeds=(1, 2, 3, 4, 5, 6))
     noisy = orders[orders["router"] == "best-price"].assign(router="noisy")
-    noisy["pi_per_share"] = np.where(noisy["seed"] == 1, 0.05, -0.03)
-    review = review_tables(pd.concat([orders, noisy]), NO_FILLS, n_boot=500).review
+    noisy["pi_per_share"] = np.where(noisy["seed"] % 2 == 1, 0.05, -0.03)
+    review = review_tables(pd.concat([orders, noisy]), NO_FILLS).review
     row = review[(review["rule"] == "pi-marketable") & (review["router"] == "noisy") & (review["symbol"] == "all")]
     assert row["status"].iloc[0] == "review" and "interval includes 0" in row["detail"].iloc[0]
-    assert row["ci_low"].iloc[0] < 0 < row["ci_high"].iloc[0]
+    assert (row["ci_low"].iloc[0], row["ci_high"].iloc[0]) == pytest.approx((-0.055984, 0.035984), abs=1e-6)
+
+
+def test_below_five_seeds_nothing_fails_and_no_interval_is_given():
+    # the same orders on 2 seeds: bad is as far below the benchmark (0.0025 > fail margin 0.002) and every seed
+    # agrees, but 2 seeds allow no verdict: review, the text says so, no interval
+    review = review_tables(order_rows(seeds=(1, 2)), NO_FILLS).review
+    assert statuses(review, "pi-marketable")["bad"] == "review"
+    row = review[(review["rule"] == "pi-marketable") & (review["router"] == "bad") & (review["symbol"] == "all")]
+    assert "too few seeds for a verdict (2; need 5)" in row["detail"].iloc[0]
+    assert row[["ci_low", "ci_high"]].isna().all(axis=None)
+    assert not (review["status"] == "fail").any()
 
 
 def test_review_orders_list_the_orders_behind_every_non_pass():
     tables = review_tables(order_rows(), NO_FILLS, n_boot=100)
     behind = tables.review_orders
     pi_aaa = behind[(behind["router"] == "bad") & (behind["rule"] == "pi-marketable") & (behind["symbol"] == "AAA")]
-    assert sorted(zip(pi_aaa["seed"], pi_aaa["parent_id"], strict=True)) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert sorted(zip(pi_aaa["seed"], pi_aaa["parent_id"], strict=True)) == [(s, p) for s in SEEDS for p in (1, 2)]
     assert pi_aaa["worse"].all() and set(pi_aaa["status"]) == {"fail"}
     assert (pi_aaa["value"].iloc[0], pi_aaa["benchmark_value"].iloc[0]) == pytest.approx((0.015, 0.02))
     non_pass = tables.review[tables.review["status"] != "pass"]
@@ -201,26 +217,26 @@ def test_paying_venue_rule_compares_quality_with_the_reference_on_the_same_order
     review = tables.review
     assert statuses(review, "paying-venues-marketable") == {"best-price": "pass", "generous": "pass", "payer": "fail"}
     payer = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "payer")].iloc[0]
-    assert payer["value"] == 1.0 and payer["orders"] == 8
+    assert payer["value"] == 1.0 and payer["orders"] == 20  # 4 orders x 5 seeds
     assert payer["detail"] == ("100.0% of routed shares to paying venues; PI at paying venues 100.00 cph vs 200.00 "
                                "cph at best-price on the same orders; not better by the margin 0 cph")
     behind = tables.review_orders
-    assert len(behind[(behind["router"] == "payer") & (behind["rule"] == "paying-venues-marketable")]) == 8
+    assert len(behind[(behind["router"] == "payer") & (behind["rule"] == "paying-venues-marketable")]) == 20
 
 
 def test_the_reference_router_is_held_against_the_next_best_reference_and_no_comparison_is_only_review():
-    """generous (PI 300 cph, all at the paying WH) becomes the reference when listed first among the references; it
+    """generous (PI 300 cph, all at the paying WH) becomes the reference when the policy names it the benchmark; it
     cannot be its own benchmark, so its paid-for routing is compared with best-price's 200 cph on the same orders:
     better -> pass. payer (100 cph) is now compared with generous's 300 cph: fail. With generous the only reference,
     nothing benchmarks generous and its other venues carry no fills: no comparison, so 100% to paying venues is a
     review (fail needs evidence that the routing is not better)."""
     orders, fills, children, context = paying_case()
-    two_refs = ReviewPolicy(reference_routers=["generous", "best-price"])
+    two_refs = ReviewPolicy(benchmark_router="generous", reference_routers=["generous", "best-price"])
     review = review_tables(orders, fills, context=context, children=children, policy=two_refs, n_boot=50).review
     assert statuses(review, "paying-venues-marketable") == {"best-price": "pass", "generous": "pass", "payer": "fail"}
     generous = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "generous")].iloc[0]
     assert "PI at paying venues 300.00 cph vs 200.00 cph at best-price on the same orders; better" in generous["detail"]
-    alone = ReviewPolicy(reference_routers=["generous"])
+    alone = ReviewPolicy(benchmark_router="generous", reference_routers=["generous"])
     review = review_tables(orders, fills, context=context, children=children, policy=alone, n_boot=50).review
     generous = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "generous")].iloc[0]
     assert generous["status"] == "review"
@@ -267,8 +283,11 @@ def test_analyze_writes_the_review_and_honours_a_policy_file(tmp_path):
                       "review_margin = 0.001\nfail_margin = 0.005\n", encoding="utf-8")
     analyze(run, n_boot=50, policy=policy)
     review = pd.read_csv(run / "tca" / "review.csv")
-    # S is exactly one cent worse than R on every paired fill: 0.01 > 0.005 with an interval of [0.01, 0.01]
-    assert statuses(review, "pi") == {"R": "pass", "S": "fail"}
+    # S is exactly one cent worse than R on every paired fill: 0.01 > 0.005, but case A is one seed: no interval,
+    # no verdict, so review (not fail), saying why
+    assert statuses(review, "pi") == {"R": "pass", "S": "review"}
+    s_row = review[(review["rule"] == "pi") & (review["router"] == "S")].iloc[0]
+    assert "too few seeds for a verdict (1; need 5)" in s_row["detail"] and np.isnan(s_row["ci_low"])
     meta = json.loads((run / "tca" / "meta.json").read_text(encoding="utf-8"))
     assert meta["review_policy"]["reference_routers"] == ["R"]
     before = (run / "tca" / "review.csv").read_bytes()

@@ -23,7 +23,7 @@ from harness.cli import app
 from harness.workflows.compare import load_side
 from harness.workflows.run import run_scenario
 from harness.workflows.verify import check_integrity, read_manifest
-from tests.sim.helpers import small_dict, small_scenario
+from tests.sim.helpers import REPO, small_dict, small_scenario
 
 SLOW_NS = 1_000_000_000
 
@@ -51,6 +51,9 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     return {
         "a": make_run(root, "a", small_dict(), [1, 2]),
         "b": make_run(root, "b", slow_router(small_dict()), [1, 2]),
+        # five seeds, the fewest that allow a verdict (seed-level intervals)
+        "a5": make_run(root, "a5", small_dict(), [1, 2, 3, 4, 5]),
+        "b5": make_run(root, "b5", slow_router(small_dict()), [1, 2, 3, 4, 5]),
         "other_flow": make_run(root, "other_flow", more, [1, 2]),
         "seeds23": make_run(root, "seeds23", small_dict(), [2, 3]),
     }
@@ -61,10 +64,10 @@ def compare(*args: object):
 
 
 def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
-    a_orders, b_orders = load_side(runs["a"]).orders, load_side(runs["b"]).orders  # stored tca/ or computed
+    a_orders, b_orders = load_side(runs["a5"]).orders, load_side(runs["b5"]).orders  # stored tca/ or computed
     assert b_orders["time_to_first_fill_ms"].min() >= SLOW_NS / 1e6  # the certain fact the direction rests on
     assert a_orders["time_to_first_fill_ms"].median() < 1.0
-    res = compare(runs["a"], runs["b"], "--out", tmp_path / "cmp", "--n-boot", "500")
+    res = compare(runs["a5"], runs["b5"], "--out", tmp_path / "cmp", "--n-boot", "500")
     assert res.exit_code == 0, res.output
     out = tmp_path / "cmp"
     assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.html", "compare.json", "config_diff.csv",
@@ -73,13 +76,13 @@ def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
     ttff = table.loc[("best-price", "time_to_first_fill_ms")]
     assert ttff["direction"] == "worse" and ttff["ci_low"] > 0 and bool(ttff["zero_excluded"])
     assert ttff["mean_diff"] == pytest.approx(ttff["mean_b"] - ttff["mean_a"])
-    assert ttff["mean_diff"] > 500 and ttff["seeds"] == 2
+    assert ttff["mean_diff"] > 500 and ttff["seeds"] == 5
     info = json.loads((out / "compare.json").read_text())
     assert info["verdicts"]["best-price"] in ("worse", "mixed")
-    assert info["seeds"] == [1, 2] and info["routers"] == ["best-price"]
+    assert info["seeds"] == [1, 2, 3, 4, 5] and info["routers"] == ["best-price"]
     for side in ("a", "b"):
         assert info[f"run_{side}"]["manifest_sha256"] == hashlib.sha256(
-            (runs[side] / "manifest.json").read_bytes()).hexdigest()
+            (runs[f"{side}5"] / "manifest.json").read_bytes()).hexdigest()
     diff = pd.read_csv(out / "config_diff.csv")
     assert "latency.links[router/EDGX/order_entry]" in set(diff["path"])
     nsdq = diff[diff["path"] == "latency.links[router/NSDQ/order_entry].model.ns"].iloc[0]
@@ -90,7 +93,7 @@ def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
     mix = pd.read_csv(out / "venue_mix.csv")
     assert mix.groupby("router")["executed_frac_a"].sum().to_dict() == pytest.approx({"best-price": 1.0})
     assert "time_to_first_fill_ms" in res.stdout and "best-price:" in res.stdout
-    for side in ("a", "b"):  # compare reads the run folders, never writes to them
+    for side in ("a5", "b5"):  # compare reads the run folders, never writes to them
         assert set(check_integrity(runs[side], read_manifest(runs[side])).values()) == {"ok"}
 
 
@@ -100,7 +103,10 @@ def test_a_run_against_itself_shows_zero_differences_and_no_evidence(runs, tmp_p
     table = pd.read_csv(tmp_path / "same" / "compare.csv")
     assert len(table) == 8 and (table["mean_diff"] == 0).all()
     assert set(table["direction"]) == {"no evidence"} and not table["zero_excluded"].any()
-    assert json.loads((tmp_path / "same" / "compare.json").read_text())["verdicts"] == {"best-price": "no evidence"}
+    assert set(table["verdict"]) == {"too few seeds for a verdict (2; need 5)"}  # two seeds: no interval at all
+    info = json.loads((tmp_path / "same" / "compare.json").read_text())
+    assert info["verdicts"] == {"best-price": "no evidence"}
+    assert any(n.startswith("too few seeds for a verdict (2; need 5)") for n in info["notes"])
     assert len(pd.read_csv(tmp_path / "same" / "config_diff.csv")) == 0
     assert (pd.read_csv(tmp_path / "same" / "venue_mix.csv")["executed_frac_change"] == 0).all()
 
@@ -162,21 +168,28 @@ def test_flat_diff_key_paths():
 def test_run_with_baseline_compares_the_new_run_with_it(tmp_path, monkeypatch):
     """``run --baseline``: B lowers NSDQ's take fee from 0.003 to 0.0025 for single-venue, which sends every child to
     NSDQ; its removing fills pay 0.0005 less per share and its adding fills' rebate is unchanged, so its net fees per
-    share must fall (interval below zero) while nothing else about its fills changes."""
+    share must fall (interval below zero) while nothing else about its fills changes. Customer net fees carry the fees
+    only when the broker passes fees and rebates through, so both runs use a policy that does (with the default,
+    retained, the customer's net fees are 0 in both runs and the change shows in the broker's figures instead)."""
     from tests.report.test_suite import write_toml
 
     monkeypatch.chdir(tmp_path)
+    shipped = (REPO / "scenarios" / "policy" / "review-thresholds.toml").read_text()
+    assert shipped.count('rebates = "retained"') == 1
+    (tmp_path / "passed.toml").write_text(shipped.replace('rebates = "retained"', 'rebates = "passed-through"'))
     d = small_dict()
     write_toml(tmp_path / "a.toml", d)
     d["venues"][0]["fees"]["take_usd"] = 0.0025
     write_toml(tmp_path / "b.toml", d)
     runner = CliRunner()
-    res = runner.invoke(app, ["run", "a.toml", "--router", "single-venue", "--seeds", "2", "--out", "runa", "--quiet"])
+    # five seeds, the fewest that allow a verdict
+    res = runner.invoke(app, ["run", "a.toml", "--router", "single-venue", "--seeds", "5", "--out", "runa", "--quiet",
+                                  "--policy", "passed.toml"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["run", "b.toml", "--router", "single-venue", "--baseline", "runa", "--out", "runb",
-                              "--quiet"])
+                              "--quiet", "--policy", "passed.toml"])
     assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "runb" / "manifest.json").read_text())["seeds"] == [1, 2]  # the baseline's seeds
+    assert json.loads((tmp_path / "runb" / "manifest.json").read_text())["seeds"] == [1, 2, 3, 4, 5]  # baseline's
     out = tmp_path / "results" / "compare-runa-vs-runb"
     table = pd.read_csv(out / "compare.csv").set_index("figure")
     assert table.loc["net_fees_per_share", "direction"] == "better"

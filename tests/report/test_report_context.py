@@ -146,24 +146,35 @@ def test_with_an_incentive_test_its_elasticities_are_tabled():
     assert "3 payment twin(s)" in part["text"]
 
 
+def _paired_row(a: str, b: str, n: int, values: tuple[float, float], diff: tuple[float, float, float], better: str,
+                **extra: object) -> dict[str, object]:
+    return {"figure": "pi_per_share", "router_a": a, "router_b": b, "higher_is_better": True, "order_class": "all",
+            "symbol": "all", "size_bucket": "all", "weight": 1.0, "seeds": 5, "n": n, "value_a": values[0],
+            "value_b": values[1], "mean_diff": diff[0], "ci_low": diff[1], "ci_high": diff[2],
+            "zero_excluded": bool(better), "better": better or None, "verdict": "", **extra}
+
+
 def test_paired_differences_are_turned_into_router_minus_benchmark():
     # router_a is alphabetically first: "a" - "ref" = -0.002 (interval -0.003..-0.001), "ref" better.
     # For "z" the pair is ("ref", "z"): ref - z = +0.001 (0.0005..0.0015), so z - ref = -0.001 (-0.0015..-0.0005).
+    # The market-order stratum rows go to the per-class table only, not to the overall ones.
     paired = pd.DataFrame([
-        {"figure": "pi_per_share", "router_a": "a", "router_b": "ref", "higher_is_better": True, "seeds": 1,
-         "n": 10, "value_a": 0.001, "value_b": 0.003, "mean_diff": -0.002, "ci_low": -0.003, "ci_high": -0.001,
-         "zero_excluded": True, "better": "ref"},
-        {"figure": "pi_per_share", "router_a": "ref", "router_b": "z", "higher_is_better": True, "seeds": 1,
-         "n": 12, "value_a": 0.003, "value_b": 0.002, "mean_diff": 0.001, "ci_low": 0.0005, "ci_high": 0.0015,
-         "zero_excluded": True, "better": "ref"},
-        {"figure": "pi_per_share", "router_a": "a", "router_b": "z", "higher_is_better": True, "seeds": 1,
-         "n": 11, "value_a": 0.001, "value_b": 0.002, "mean_diff": -0.001, "ci_low": -0.002, "ci_high": 0.0001,
-         "zero_excluded": False, "better": None}])
+        _paired_row("a", "ref", 10, (0.001, 0.003), (-0.002, -0.003, -0.001), "ref"),
+        _paired_row("ref", "z", 12, (0.003, 0.002), (0.001, 0.0005, 0.0015), "ref"),
+        _paired_row("a", "z", 11, (0.001, 0.002), (-0.001, -0.002, 0.0001), ""),
+        _paired_row("a", "ref", 4, (0.001, 0.002), (-0.001, float("nan"), float("nan")), "", order_class="market",
+                    weight=0.4, seeds=3, verdict="too few seeds for a verdict (3; need 5)"),
+    ])
     section = paired_section(_data(["a", "ref", "z"], {"tca/paired.csv": paired}), "ref")
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in section["vs_bench"].rows if not r.group}
-    assert rows["a"] == ["a", "10", "+0.0010", "+0.0030", "-0.0020", "-0.0030 to -0.0010", "worse"]
-    assert rows["z"] == ["z", "12", "+0.0020", "+0.0030", "-0.0010", "-0.0015 to -0.0005", "worse"]
+    assert rows["a"] == ["a", "5", "10", "+0.0010", "+0.0030", "-0.0020", "-0.0030 to -0.0010", "worse"]
+    assert rows["z"] == ["z", "5", "12", "+0.0020", "+0.0030", "-0.0010", "-0.0015 to -0.0005", "worse"]
+    assert "stratum all" in section["vs_bench"].caption and "common market" in section["vs_bench"].caption
     assert section["all_pairs"].body_rows == 3
+    by_class = [[c.text for c in r.cells] for r in section["by_class"].rows if not r.group]
+    # too few seeds: no interval (a dash) and the result says why
+    assert by_class == [["a", "market", "40.0%", "3", "4", "+0.0010", "+0.0020", "-0.0010", "\u2013",
+                         "too few seeds for a verdict (3; need 5)"]]
 
 
 def test_exceptions_are_counted_per_router_and_rule():

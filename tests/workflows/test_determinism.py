@@ -22,7 +22,8 @@ from harness.scenario.routers import resolve_router_params
 from harness.sim.engine import simulate
 from tests.sim.helpers import REPO, small_dict, small_scenario
 
-TABLES = ["fills.parquet", "nbbo.parquet", "child_orders.parquet", "parent_orders.parquet", "trades.parquet"]
+TABLES = ["fills.parquet", "nbbo.parquet", "child_orders.parquet", "parent_orders.parquet", "trades.parquet",
+          "common/nbbo.parquet"]
 
 
 def _toml_value(v: Any) -> str:

@@ -33,6 +33,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from harness.analytics.common_market import COMMON_COLUMNS
 from harness.cli import app
 from harness.io.fix_message import parse_message
 from harness.workflows.fix_tca import render_fix_log, render_run_fix_log
@@ -180,7 +181,10 @@ def test_a_run_rendered_as_a_fix_log_gives_the_runs_tca(tmp_path):
     assert len(a) == len(b) == 20 and a["filled_qty"].sum() > 0
     assert (a["parent_id"].to_numpy() == b["parent_id"].to_numpy()).all()
     # PFOF is not in a FIX execution report; everything else must come back (fees travel as Commission = fee - rebate)
-    same = [c for c in a.columns if c not in ("router", "seed", "pfof_usd", "pfof_per_share")]
+    # except the common market, which a FIX log does not have (its common_* columns are the router's own values)
+    same = [c for c in a.columns if c not in ("router", "seed", "pfof_usd", "pfof_per_share", *COMMON_COLUMNS)]
+    np.testing.assert_array_equal(b["common_bid"], b["arrival_bid"])
+    assert not b["common_arrival_differs"].any()
     pd.testing.assert_frame_equal(a[same], b[same], check_dtype=False, rtol=0, atol=1e-9)
     assert a["vwap"].notna().sum() > 10 and a["pi_per_share"].notna().sum() > 10
 

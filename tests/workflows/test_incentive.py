@@ -4,54 +4,76 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pyarrow.parquet as pq
 
-from harness.workflows.incentive import payment_twins, venue_payment_usd
+from harness.workflows.incentive import CHANNELS, channel_payment_usd, payment_twins, venue_payment_usd
 from harness.workflows.run import run_scenario
 from tests.sim.helpers import small_scenario
 
 
-def test_twins_change_only_payments_rotated_then_scaled():
-    """Default venues: PFOF WHSA $0.0030, WHSB $0.0045; maker rebates NSDQ $0.0029, EDGX $0.0032 (BYX charges makers).
+def fees_of(twin) -> dict[str, tuple[float, float, float]]:
+    return {v.name: (v.fees.take_usd, v.fees.make_usd, v.fees.pfof_usd) for v in twin.venues}
 
-    Twin 1 rotates each kind by one venue: WHSA 0.0045, WHSB 0.0030, NSDQ rebate 0.0032, EDGX 0.0029. Twin 2 halves
-    them all (WHSA 0.0015, NSDQ rebate 0.00145 -> make_usd -0.00145), twin 3 multiplies by 1.5 (WHSB 0.00675).
-    Everything else in each twin is the scenario itself.
+
+def test_twins_permute_one_channel_each_so_that_every_venue_holds_every_payment():
+    """Default venues: PFOF WHSA $0.0030, WHSB $0.0045; maker rebates NSDQ $0.0029, EDGX $0.0032 (BYX charges
+    makers: not permuted); take fees NSDQ 0.0030, EDGX 0.0030, DARK1 0.0010 (BYX's taker rebate: not permuted).
+
+    Two venues (PFOF, maker rebates) have one non-trivial rotation: both twins swap them. Three (take fees) have two:
+    rotation 1 gives NSDQ EDGX's 0.0030, EDGX DARK1's 0.0010, DARK1 NSDQ's 0.0030; rotation 2 NSDQ 0.0010, EDGX
+    0.0030, DARK1 0.0030. With the baseline, each take-fee payer holds each payment (the multiset 3, 3, 1) once.
+    Everything but the channel's own field is the scenario itself.
     """
     sc = small_scenario()
-    twins = payment_twins(sc, 3)
-    assert [label for label, _ in twins] == ["payments rotated by 1", "payments x 0.5", "payments x 1.5"]
-    fees = {label: {v.name: (v.fees.pfof_usd, v.fees.make_usd) for v in t.venues} for label, t in twins}
-    assert fees["payments rotated by 1"]["WHSA"] == (0.0045, 0.0) and fees["payments rotated by 1"]["WHSB"][0] == 0.003
-    assert fees["payments rotated by 1"]["NSDQ"][1] == -0.0032 and fees["payments rotated by 1"]["EDGX"][1] == -0.0029
-    assert fees["payments x 0.5"]["WHSA"][0] == 0.0015 and fees["payments x 0.5"]["NSDQ"][1] == -0.00145
-    assert fees["payments x 1.5"]["WHSB"][0] == 0.00675
-    assert fees["payments x 1.5"]["BYX"] == (0.0, 0.0003)  # a maker fee is not a payment: unchanged
-    for _, twin in twins:
-        base = sc.model_dump(mode="json")
-        other = twin.model_dump(mode="json")
-        for v_base, v_twin in zip(base["venues"], other["venues"], strict=True):
-            v_base["fees"].pop("pfof_usd"), v_twin["fees"].pop("pfof_usd")
-            v_base["fees"].pop("make_usd"), v_twin["fees"].pop("make_usd")
-        assert other == base
-    assert venue_payment_usd(twins[0][1].venues[0]) == 0.0032  # NSDQ after rotation: its maker rebate
+    twins = payment_twins(sc, 2)
+    assert [(c, r) for c, _, r, _ in twins] == [("pfof", 1), ("pfof", 1), ("maker_rebate", 1), ("maker_rebate", 1),
+                                                ("take_fee", 1), ("take_fee", 2)]
+    base = fees_of(sc)
+    pf, mk, tk1, tk2 = fees_of(twins[0][3]), fees_of(twins[2][3]), fees_of(twins[4][3]), fees_of(twins[5][3])
+    assert (pf["WHSA"][2], pf["WHSB"][2]) == (0.0045, 0.003)
+    assert (mk["NSDQ"][1], mk["EDGX"][1], mk["BYX"][1]) == (-0.0032, -0.0029, 0.0003)
+    assert [tk1[v][0] for v in ("NSDQ", "EDGX", "DARK1", "BYX")] == [0.003, 0.001, 0.003, -0.0002]
+    assert [tk2[v][0] for v in ("NSDQ", "EDGX", "DARK1")] == [0.001, 0.003, 0.003]
+    for v in ("NSDQ", "EDGX", "DARK1"):
+        assert sorted([base[v][0], tk1[v][0], tk2[v][0]]) == [0.001, 0.003, 0.003]
+    field = {"pfof": "pfof_usd", "maker_rebate": "make_usd", "take_fee": "take_usd"}
+    for channel, _, _, twin in twins:
+        a, b = sc.model_dump(mode="json"), twin.model_dump(mode="json")
+        for va, vb in zip(a["venues"], b["venues"], strict=True):
+            va["fees"].pop(field[channel]), vb["fees"].pop(field[channel])
+        assert a == b
+    # Each channel's payment to the broker: PFOF, the maker rebate, minus the take fee (a taker rebate is positive)
+    byx = next(v for v in sc.venues if v.name == "BYX")
+    assert [channel_payment_usd(byx, c) for c in CHANNELS] == [0.0, 0.0, 0.0002]
+    assert venue_payment_usd(twins[2][3].venues[0]) == 0.0032  # NSDQ after the rebate swap: its maker rebate
 
 
-def test_run_with_incentive_twins_writes_venue_shares_per_router_twin_seed_and_venue(tmp_path):
-    """2 routers x 2 seeds x (baseline + 2 twins) x 6 venues = 48 rows; payments are the twin's. single-venue
-    ignores payments, so its routed shares per venue are identical in every twin."""
+def test_run_with_incentive_twins_writes_venue_shares_per_router_channel_twin_seed_and_venue(tmp_path):
+    """2 routers x 2 seeds x 6 venues x (3 channels' baselines + 2 twins per channel) = 24 x 9 = 216 rows; payments
+    are the twin's on its channel. single-venue ignores payments, so its routed shares per venue are identical in
+    every twin of a channel."""
     sc = small_scenario()
     out = tmp_path / "run"
     run_scenario(sc, scenario_path=None, routers=["best-price", "single-venue"], seeds=[1, 2], out_dir=out,
                  results_root=tmp_path, incentive_twins=2)
     t = pq.read_table(out / "incentive" / "venue_shares.parquet").to_pandas()
-    assert len(t) == 2 * 2 * 3 * 6
-    sv = t[t.router == "single-venue"].pivot_table(index=["seed", "venue"], columns="twin", values="routed_shares")
-    assert (sv.nunique(axis=1) == 1).all() and sv[0].sum() > 0
+    assert len(t) == 2 * 2 * 6 * 9 and set(t.channel) == set(CHANNELS)
+    for channel, d in t[t.router == "single-venue"].groupby("channel"):
+        sv = d.pivot_table(index=["seed", "venue"], columns="twin", values="routed_shares")
+        assert (sv.nunique(axis=1) == 1).all(), channel
+    assert t[(t.router == "single-venue") & (t.channel == "pfof") & (t.twin == 0)].routed_shares.sum() > 0
     twins = json.loads((out / "incentive" / "twins.json").read_text(encoding="utf-8"))
-    assert [d["label"] for d in twins] == ["baseline", "payments rotated by 1", "payments x 0.5"]
-    pay = t[(t.twin == 1) & (t.venue == "WHSA")].payment_usd.unique().tolist()
+    assert [d["label"] for d in twins] == ["baseline", "pfof rotated by 1", "pfof rotated by 1",
+                                           "maker_rebate rotated by 1", "maker_rebate rotated by 1",
+                                           "take_fee rotated by 1", "take_fee rotated by 2"]
+    pay = t[(t.channel == "pfof") & (t.twin == 1) & (t.venue == "WHSA")].payment_usd.unique().tolist()
     assert pay == [0.0045]
+    take = t[(t.channel == "take_fee") & (t.twin == 0) & (t.venue == "BYX")].payment_usd.unique().tolist()
+    assert take == [0.0002]  # minus BYX's take fee of -$0.0002: a taker rebate
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["incentive_twins"] == 2 and "incentive/venue_shares.parquet" in manifest["files"]
     assert manifest["analysis"] == "ok" and "tca/orders.parquet" in manifest["files"]
+    assert manifest["review_policy"]["broker"] == {"rebates": "retained"}
+    el = pd.read_csv(out / "conflict" / "elasticity.csv")
+    assert set(el.channel) == set(CHANNELS) and (el.note.str.contains("too few seeds for a verdict")).any()

@@ -69,9 +69,10 @@ def test_run_folder_holds_exactly_the_expected_files(run_folder):
     assert files - analytics == {
         "manifest.json", "parent_orders.parquet", "child_orders.parquet", "fills.parquet", "nbbo.parquet",
         "trades.parquet", "quotes.parquet", "activity.parquet", "fast_trader_fills.parquet", "summary.csv",
-        "market_stats.csv", "report.html", "report.pdf",
+        "market_stats.csv", "report.html", "report.pdf", "common/nbbo.parquet",
         "failures/crasher-seed1.txt", "failures/crasher-seed2.txt",
     }
+    assert "tca/drift.csv" in analytics  # the run has a common market, so the drift table is written
 
 
 def test_the_folder_appears_complete_with_no_partial_leftovers(run_folder):

@@ -44,6 +44,7 @@ def test_an_untouched_run_verifies_by_rerunning_it(run_dir):
     assert report.reproduced
     assert set(report.reproduction) == set(json.loads((run_dir / "manifest.json").read_text())["files"])
     assert "fills.parquet" in report.reproduction and "tca/orders.parquet" in report.reproduction
+    assert report.reproduction["common/nbbo.parquet"] == "ok"  # the common market is re-run and compared too
 
 
 def test_an_edited_result_file_is_named_and_exits_1(run_dir, tmp_path):
@@ -68,6 +69,22 @@ def test_results_edited_with_the_manifest_rewritten_to_match_are_caught_by_the_r
     report = verify_run(copy)
     assert all(s == "ok" for s in report.integrity.values())
     assert report.problems == ["summary.csv: differs (re-run)"]
+
+
+def test_an_edited_common_market_is_named_by_integrity_and_by_the_rerun(run_dir, tmp_path):
+    """A common market edited (one bid a cent lower) is named: modified, and with its hash rewritten, differs."""
+    import pandas as pd
+
+    copy = _copy(run_dir, tmp_path)
+    path = copy / "common" / "nbbo.parquet"
+    nbbo = pd.read_parquet(path)
+    nbbo.loc[nbbo.index[len(nbbo) // 2], "bid"] -= 0.01
+    nbbo.to_parquet(path, index=False)
+    assert verify_run(copy, rerun=False).problems == ["common/nbbo.parquet: modified (integrity)"]
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["common/nbbo.parquet"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert verify_run(copy).problems == ["common/nbbo.parquet: differs (re-run)"]
 
 
 def test_an_added_file_is_reported(run_dir, tmp_path):

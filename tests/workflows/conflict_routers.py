@@ -1,0 +1,160 @@
+"""Plug-in routers with a known conflict of interest (or none), for the incentive test's known-answer cases.
+
+They are written from the router contract alone (not from ``best-price``, whose tie-breaks another change may move):
+
+* ``test-displayed-price``: fee-blind. A marketable parent (market, or a limit at or through the far side of the SIP
+  NBBO) is swept with IOC orders at the best *displayed* lit price (ties: the larger displayed size, then the venue
+  name), one venue per round, up to 20 rounds; a market order that finds nothing retries after 1 ms. A limit
+  parent's remainder rests as a DAY order at its limit on the lit venue first by name. Fees, rebates and PFOF are
+  never read.
+* ``test-rebate-tilt``: the same, except that each resting remainder is split in two: half (rounded down) rests on
+  the lit venue paying the largest maker rebate, the rest where the fee-blind router would rest it: 50% of resting
+  shares go to the top rebate payer.
+* ``test-pfof-tilt``: the same, except that every fourth marketable parent (by parent id) goes whole, as one IOC at
+  its limit, to the wholesaler paying the most PFOF (its shares that the wholesaler declines or does not fill are
+  swept lit): 25% of marketable orders go to the top PFOF payer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from adapters.contract import ChildCancelled, ChildFill, ChildReject, ParentOrder, Router
+from adapters.reference.common import contra, is_marketable, sign, trading, within_limit
+from venues.types import OrdType, TimeInForce
+from venues.venue import VenueInfo, VenueKind
+
+MAX_ROUNDS = 20
+RETRY_NS = 1_000_000
+
+
+@dataclass(slots=True)
+class _State:
+    parent: ParentOrder
+    leaves: int
+    rounds: int = 0
+    outstanding: set[int] = field(default_factory=set)
+    posted: bool = False
+
+
+class DisplayedPriceRouter(Router):
+    """Fee-blind best displayed price (see the module docstring)."""
+
+    name = "test-displayed-price"
+    description = "Test router: IOCs at the best displayed lit price, remainders rest on the first lit venue by name."
+
+    def on_start(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        """Reset the per-parent state."""
+        super().on_start(ctx)
+        self._parents: dict[int, _State] = {}
+
+    def on_parent(self, parent: ParentOrder) -> None:
+        """Route a new parent."""
+        if parent.qty <= 0:
+            return
+        state = _State(parent, parent.qty)
+        self._parents[parent.parent_id] = state
+        self._first(state)
+
+    def _first(self, state: _State) -> None:
+        self._route(state)
+
+    def on_fill(self, fill: ChildFill) -> None:
+        """Book the fill; re-route when the child is done."""
+        state = self._parents.get(fill.parent_id)
+        if state is None:
+            return
+        state.leaves -= fill.qty
+        if fill.leaves_qty <= 0:
+            self._answered(state, fill.child_id)
+
+    def on_cancelled(self, cancelled: ChildCancelled) -> None:
+        """An IOC remainder came back."""
+        state = self._parents.get(cancelled.parent_id)
+        if state is not None:
+            self._answered(state, cancelled.child_id)
+
+    def on_reject(self, reject: ChildReject) -> None:
+        """A refused child counts as answered."""
+        state = self._parents.get(reject.parent_id)
+        if state is not None:
+            self._answered(state, reject.child_id)
+
+    def on_timer(self, token: object) -> None:
+        """Retry a market order that found nothing."""
+        if isinstance(token, int) and token in self._parents:
+            self._route(self._parents[token])
+
+    def _answered(self, state: _State, child_id: int) -> None:
+        state.outstanding.discard(child_id)
+        if not state.outstanding and not state.posted and state.leaves > 0:
+            self._route(state)
+
+    def _send(self, state: _State, venue: str, *, price: int | None, tif: TimeInForce) -> None:
+        p = state.parent
+        child = self.ctx.send(parent_id=p.parent_id, venue=venue, side=p.side, qty=state.leaves, price=price, tif=tif)
+        state.outstanding.add(child)
+
+    def _route(self, state: _State) -> None:
+        p = state.parent
+        if state.leaves <= 0 or state.posted:
+            return
+        state.rounds += 1
+        lit = trading(self.ctx.venues, p.symbol, kind=VenueKind.LIT)
+        offers = []
+        for v in lit:
+            price, size = contra(self.ctx.quote(v.name, p.symbol), p.side)
+            if price is not None and size > 0 and within_limit(price, limit=p.limit_price, side=p.side):
+                offers.append((sign(p.side) * price, -size, v.name, price, size))
+        if offers and state.rounds <= MAX_ROUNDS:
+            _, _, venue, price, size = min(offers)
+            child = self.ctx.send(parent_id=p.parent_id, venue=venue, side=p.side, qty=min(size, state.leaves),
+                                  price=price, tif=TimeInForce.IOC)
+            state.outstanding.add(child)
+            return
+        if p.order_type is OrdType.LIMIT and p.limit_price is not None and lit:
+            state.posted = True
+            self._post(state, lit)
+        elif state.rounds <= MAX_ROUNDS:
+            self.ctx.set_timer(RETRY_NS, p.parent_id)
+
+    def _post(self, state: _State, lit: list[VenueInfo]) -> None:
+        """Rest the remainder, fee-blind: on the first lit venue by name."""
+        self._send(state, min(v.name for v in lit), price=state.parent.limit_price, tif=TimeInForce.DAY)
+
+
+class RebateTiltRouter(DisplayedPriceRouter):
+    """Half of every resting remainder goes to the top maker-rebate payer."""
+
+    name = "test-rebate-tilt"
+    description = "Test router: 50% of resting shares to the lit venue paying the largest maker rebate."
+
+    def _post(self, state: _State, lit: list[VenueInfo]) -> None:
+        p = state.parent
+        top = min(lit, key=lambda v: (v.fees.make_fee_micros, v.name)).name
+        half = state.leaves // 2
+        for venue, qty in ((top, half), (min(v.name for v in lit), state.leaves - half)):
+            if qty > 0:
+                state.outstanding.add(self.ctx.send(parent_id=p.parent_id, venue=venue, side=p.side, qty=qty,
+                                                    price=p.limit_price, tif=TimeInForce.DAY))
+
+
+class PfofTiltRouter(DisplayedPriceRouter):
+    """Every fourth marketable parent goes whole to the wholesaler paying the most PFOF."""
+
+    name = "test-pfof-tilt"
+    description = "Test router: 25% of marketable orders to the wholesaler paying the most PFOF."
+    share: ClassVar[int] = 4
+
+    def _first(self, state: _State) -> None:
+        p = state.parent
+        wholesalers = trading(self.ctx.venues, p.symbol, kind=VenueKind.WHOLESALER)
+        if (p.parent_id % self.share == 0 and wholesalers and is_marketable(p, self.ctx.nbbo(p.symbol))):
+            top = max(wholesalers, key=lambda v: (v.fees.pfof_micros, v.name))
+            self._send(state, top.name, price=p.limit_price, tif=TimeInForce.IOC)
+            return
+        self._route(state)
+
+
+ROUTERS = (DisplayedPriceRouter, RebateTiltRouter, PfofTiltRouter)
