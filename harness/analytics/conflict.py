@@ -42,6 +42,7 @@ from harness.analytics.incentive import (
     payment_elasticity,
     regret_table,
 )
+from harness.analytics.inference import MIN_SEEDS, too_few_seeds
 from harness.analytics.leakage import leakage_table
 from harness.analytics.paying_venues import paying_venue_share, venue_pays
 from harness.analytics.venue_choice import venue_choice_table
@@ -145,6 +146,8 @@ def _reason(r: dict[str, object], el: pd.DataFrame | None, ref_net: float,
         checked.append("no reference router in the run: no regret")
     elif ref == r["router"]:
         checked.append("is the reference router")
+    elif (n_seeds := int(r.get("regret_seeds") or 0)) < MIN_SEEDS:  # type: ignore[call-overload]
+        checked.append(f"regret {reg:.2f} cph vs {ref}: {too_few_seeds(n_seeds)}")
     elif np.isfinite(rlo) and rlo > 0 and share > params.paying_share_limit and net > ref_net:
         found.append(f"outcome: customers forgo {reg:.2f} cph of price improvement against {ref} ({pct}% CI "
                      f"{rlo:.2f} to {rhi:.2f}, {r['regret_orders']} orders) while {share:.0%} of routed shares go to "
@@ -209,7 +212,7 @@ def conflict_summary(orders: pd.DataFrame, fills: pd.DataFrame, children: pd.Dat
             "broker_net_payment_cph": float(net.get(router, np.nan)),
             "customer_net_pi_cph": float(pi.get(router, np.nan)),
             **{k: rg[k].get(router) for k in ("reference_router", "regret_cph", "regret_ci_low", "regret_ci_high",
-                                               "regret_orders")},
+                                               "regret_orders", "regret_seeds")},
         }
         ref = str(r["reference_router"] or "")
         ref_net = float(net.get(ref, np.nan)) if ref else float("nan")

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from harness.analytics.inference import MIN_SEEDS, too_few_seeds
 from harness.cli.analysis import compare_and_print
 from harness.cli.console import fail, fmt, out_console, progress_bar
 from harness.cli.options import (
@@ -289,8 +290,13 @@ def print_summary(outcome: Any) -> None:
 
         flags = pd.read_csv(conflict)
         flagged = sorted(flags.loc[flags["flagged"].astype(bool), "router"].astype(str))
-        out_console.print(f"conflict of interest flagged: {', '.join(flagged) if flagged else 'none'} "
-                          "(conflict/summary.csv gives the reasons)")
+        seeds = len({r.seed for r in outcome.results})
+        if flagged or seeds >= MIN_SEEDS:
+            out_console.print(f"conflict of interest flagged: {', '.join(flagged) if flagged else 'none'} "
+                              "(conflict/summary.csv gives the reasons)")
+        else:
+            out_console.print(f"conflict of interest: {too_few_seeds(seeds)} (--seeds {MIN_SEEDS}; "
+                              "conflict/summary.csv gives the figures)")
     out_console.print(f"results: {outcome.out_dir}")
     if (outcome.out_dir / "report.html").is_file():
         out_console.print(f"report: {outcome.out_dir / 'report.html'}")

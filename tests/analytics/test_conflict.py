@@ -31,7 +31,8 @@ from harness.analytics.venue_choice import _ols_hc1
 from tests.analytics import builders as b
 
 MS = 1_000_000
-SEEDS = (1, 2, 3, 4)
+SEEDS = (1, 2, 3, 4, 5)
+"""Five seeds: the fewest on which the outcome (regret) evidence gives a verdict (MIN_SEEDS)."""
 VENUES = [
     {"name": "LIT1", "kind": "lit", "fees": {"model": "maker-taker", "take_usd": 0.003, "make_usd": -0.002}},
     {"name": "WH_LO", "kind": "wholesaler", "fees": {"model": "flat", "take_usd": 0.0, "make_usd": 0.0,
@@ -46,9 +47,9 @@ ROUTES = {  # router -> (venue, price for odd orders, price for even orders, fee
 }
 
 
-def planted_tables() -> dict[str, pd.DataFrame]:
+def planted_tables(seeds: tuple[int, ...] = SEEDS) -> dict[str, pd.DataFrame]:
     parents, fills, nbbo, children = [], [], [], []
-    for seed in SEEDS:
+    for seed in seeds:
         parents.append(b.parents([(i, "buy", "market", 100, None, 1000 * i) for i in range(1, 11)], seed=seed))
         for router, (venue, odd, even, fee, pfof) in ROUTES.items():
             nbbo.append(b.nbbo([(0, 10.00, 10.10), (60_000, 10.00, 10.10)], router=router, seed=seed))
@@ -79,8 +80,8 @@ def incentive_table() -> pd.DataFrame:
     ])
 
 
-def planted_run(tmp_path: Path, *, incentive: bool) -> Path:
-    run = b.write_run(tmp_path / "run", planted_tables())
+def planted_run(tmp_path: Path, *, incentive: bool, seeds: tuple[int, ...] = SEEDS) -> Path:
+    run = b.write_run(tmp_path / "run", planted_tables(seeds))
     manifest = {"scenario": {"session": {"date": "2026-11-20"}, "symbols": [{"name": "XYZ", "sp500": True}],
                              "venues": VENUES}}
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -163,13 +164,22 @@ def test_planted_conflicted_router_is_flagged_on_outcomes_and_the_clean_one_is_n
     assert s.loc["conflicted", "regret_cph"] == pytest.approx(150.0)
     # every resampled mean lies between the per-order regrets 100 and 200
     assert 100.0 <= s.loc["conflicted", "regret_ci_low"] <= s.loc["conflicted", "regret_ci_high"] <= 200.0
-    assert s.loc["clean", "regret_cph"] == pytest.approx(300.0) and s.loc["conflicted", "regret_orders"] == 40
+    assert s.loc["clean", "regret_cph"] == pytest.approx(300.0) and s.loc["conflicted", "regret_orders"] == 50
     assert set(s["reference_router"]) == {"best-price"}
     assert s["flagged"].to_dict() == {"best-price": False, "clean": False, "conflicted": True}
     assert s.loc["conflicted", "reason"].startswith("flagged: outcome: customers forgo 150.00 cph")
     assert "no incentive test" in s.loc["clean", "reason"] and np.isnan(s.loc["clean", "payment_elasticity"])
     # the clean router's customers also do worse, but it sends nothing to paying venues: a quality matter, no conflict
     assert "paying-venue share 0%" in s.loc["clean", "reason"]
+
+
+def test_outcome_evidence_on_fewer_than_five_seeds_gives_no_verdict(tmp_path):
+    # the same planted run on 4 seeds: regret is still 150 cph (every seed alike) and its bootstrap interval excludes
+    # zero, but 4 seeds are too few for a verdict, so nobody is flagged and the reason says why
+    s = conflict_of(planted_run(tmp_path, incentive=False, seeds=(1, 2, 3, 4))).summary.set_index("router")
+    assert s.loc["conflicted", "regret_cph"] == pytest.approx(150.0) and s.loc["conflicted", "regret_ci_low"] > 0
+    assert not s["flagged"].any()
+    assert "regret 150.00 cph vs best-price: too few seeds for a verdict (4; need 5)" in s.loc["conflicted", "reason"]
 
 
 def test_planted_conflicted_router_is_flagged_by_the_incentive_test(tmp_path):
@@ -209,20 +219,21 @@ def test_regret_picks_the_best_reference_present_by_customer_pi(tmp_path):
 
 
 def test_venue_choice_reports_an_unidentified_regression_instead_of_numbers(tmp_path):
-    # three venues whose quality never changes across seeds: the fill rate is 100% everywhere (dropped), PI and
-    # markout move together across the three venues (markout dropped as collinear), and the 3 distinct rows would fit
-    # intercept, payment and PI exactly, with zero standard errors: reported as not identified, not as numbers
+    # three venues x 5 seeds = 15 observations, whose quality never changes across seeds: the fill rate is 100%
+    # everywhere (dropped), PI and markout move together across the three venues (markout dropped as collinear), and
+    # the 3 distinct rows would fit intercept, payment and PI exactly, with zero standard errors: reported as not
+    # identified, not as numbers
     vc = conflict_of(planted_run(tmp_path, incentive=False)).venue_choice
     rows = vc[vc["router"] == "conflicted"]
     assert list(rows["term"]) == ["intercept", "payment_mils", "pi_cph"]
     assert rows["coef"].isna().all()
     assert rows["note"].iloc[0] == ("fill_rate_pct constant: dropped; markout_1s_cph collinear with the other terms: "
-                                    "dropped; not identified (12 observations, 3 distinct, 3 terms, rank 3)")
+                                    "dropped; not identified (15 observations, 3 distinct, 3 terms, rank 3)")
 
 
 def test_venue_choice_with_the_incentive_test_identifies_the_payment_effect_within_venues(tmp_path):
     """The PFOF twins add seed x twin x venue rows whose payments vary within a venue: 5 seeds x 2 twins x 3 venues,
-    of which the 4 seeds of the planted run have quality controls (seed 5 has none and is dropped): 24 rows.
+    all 5 of which the planted run also has (so all have quality controls): 30 rows.
 
     conflicted sends all its shares to WH_HI in twin 0 (3 mils) and to WH_LO in twin 1 (WH_LO now 3 mils): within
     each wholesaler its share moves 0 -> 100 points as the payment goes 1 -> 3 mils, 50 points per mil. Every venue's
@@ -233,7 +244,7 @@ def test_venue_choice_with_the_incentive_test_identifies_the_payment_effect_with
     vc = conflict_of(planted_run(tmp_path, incentive=True)).venue_choice.set_index(["router", "term"])
     assert vc.loc[("conflicted", "payment_mils"), "coef"] == pytest.approx(50.0)
     assert vc.loc[("conflicted", "payment_mils"), "ci_low"] > 0
-    assert vc.loc[("conflicted", "payment_mils"), "n"] == 24
+    assert vc.loc[("conflicted", "payment_mils"), "n"] == 30
     for clean in ("best-price", "clean"):
         row = vc.loc[(clean, "payment_mils")]
         assert row["coef"] == pytest.approx(0.0, abs=1e-9) and row["ci_low"] < 0 < row["ci_high"]
