@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.analytics.incentive import CHANNEL_LABELS, LEGACY_CHANNEL
 from harness.report import fmt
 from harness.report.data import RunData
 from harness.report.tables import Cell, Table, status_cell
@@ -198,7 +199,9 @@ def incentive_part(data: RunData) -> dict[str, Any]:
                       "with venue fixed effects; the interval is Student's t over the per-seed slopes (none below "
                       "5 seeds).")
     for r in el.to_dict("records"):
-        t.add(Cell(str(r["router"]), "router"), fmt.text(r.get("channel", "all")), fmt.signed(r["payment_elasticity"]),
+        channel = str(r.get("channel", LEGACY_CHANNEL))
+        t.add(Cell(str(r["router"]), "router"), fmt.text(CHANNEL_LABELS.get(channel, channel)),
+              fmt.signed(r["payment_elasticity"]),
               _interval(r["elasticity_ci_low"], r["elasticity_ci_high"]), fmt.integer(r["seeds"]),
               fmt.integer(r["twins"]), fmt.text(r["note"]))
     text = (f"Incentive test with {twins} payment twin(s) beside the unchanged scenario." if twins else

@@ -138,11 +138,14 @@ def test_without_an_incentive_test_the_section_says_so():
 
 
 def test_with_an_incentive_test_its_elasticities_are_tabled():
-    el = pd.DataFrame([{"router": "a", "payment_elasticity": 6.08, "elasticity_ci_low": 4.81,
-                        "elasticity_ci_high": 7.01, "seeds": 4, "twins": 3, "observations": 96, "note": None}])
+    el = pd.DataFrame([{"router": "a", "channel": "maker_rebate", "payment_elasticity": 6.08, "elasticity_ci_low": 4.81,
+                        "elasticity_ci_high": 7.01, "seeds": 5, "twins": 3, "observations": 96, "note": None}])
     part = incentive_part(_data(["a"], {"conflict/elasticity.csv": el}, incentive_twins=3))
     assert part["measured"] and part["table"].body_rows == 1
-    assert [c.text for c in part["table"].rows[0].cells][:3] == ["a", "+6.08", "+4.81 to +7.01"]
+    assert [c.text for c in part["table"].rows[0].cells][:4] == ["a", "maker rebates", "+6.08", "+4.81 to +7.01"]
+    # a table written before channels existed reads as the mixed channel
+    old = incentive_part(_data(["a"], {"conflict/elasticity.csv": el.drop(columns="channel")}, incentive_twins=3))
+    assert [c.text for c in old["table"].rows[0].cells][1] == "PFOF + maker rebates"
     assert "3 payment twin(s)" in part["text"]
 
 
