@@ -17,7 +17,8 @@ quantity ``D_i`` it can execute for us; sending it ``v_i`` shares executes ``min
 * Since ``E[min(D, v)] = sum_{s=1..v} T(s)``, the expected execution of an allocation is maximised by giving shares
   one at a time to the pool with the largest *marginal* tail probability ``T_i(v_i + 1)``: the paper's greedy
   allocation. We allocate in units of ``unit_shares`` (the marginal value of a unit is the sum of ``T`` over its
-  shares; ``unit_shares = 1`` is the paper's rule); ties go to the pool listed first.
+  shares; ``unit_shares = 1`` is the paper's rule); ties go to the pool first by venue name (the dark phase sorts the
+  pools by name).
 
 The router
 ----------

@@ -74,7 +74,9 @@ class DarkPhaseRouter(BestPriceRouter):
 
     def _start(self, state: Any) -> None:
         parent = state.parent
-        pools = trading(self.ctx.venues, parent.symbol, kind=VenueKind.DARK)
+        # by name, so that ties in an allocation (the even split's larger shares, equal marginal estimates) go by
+        # venue name, never by the order a scenario happens to list the pools in
+        pools = sorted(trading(self.ctx.venues, parent.symbol, kind=VenueKind.DARK), key=lambda v: v.name)
         state.pools = pools
         if pools:
             alloc = self._dark_allocation(state, pools)

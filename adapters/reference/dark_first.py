@@ -2,9 +2,9 @@
 
 Policy
 ------
-1. On arrival, split the parent's quantity as evenly as possible across the dark pools trading the symbol (scenario
-   order; the larger shares first) and send each pool a midpoint order for its share, capped at the parent's limit,
-   with minimum quantity ``min_qty``. A pool whose venue-wide minimum order size is larger than its share is left
+1. On arrival, split the parent's quantity as evenly as possible across the dark pools trading the symbol (by
+   venue name; the larger shares first) and send each pool a midpoint order for its share, capped at the parent's
+   limit, with minimum quantity ``min_qty``. A pool whose venue-wide minimum order size is larger than its share is left
    out and the split redone over the others. With ``rest_ns = 0`` the pings are IOC; with ``rest_ns > 0`` they rest
    as DAY orders for that long and are then cancelled.
 2. When every ping has been answered, route the remainder lit exactly as ``best-price`` does (IOCs at the best

@@ -13,7 +13,7 @@ from harness.analytics.incentive import payment_elasticity, regret_table
 from harness.analytics.inputs import TcaInputs, load_run_folder, load_vendor_files, normalize_fills
 from harness.analytics.leakage import leakage_table
 from harness.analytics.orders import arrival_table, fill_table, order_table, orders_tca
-from harness.analytics.paired import PAIRED_FIGURES, bootstrap_sums, paired_table, ranking_table
+from harness.analytics.paired import PAIRED_FIGURES, paired_table, ranking_table
 from harness.analytics.regulatory import (
     RegulatoryConfig,
     RegulatoryReports,
@@ -46,7 +46,6 @@ __all__ = [
     "analyze",
     "analyze_files",
     "arrival_table",
-    "bootstrap_sums",
     "classify_orders",
     "compute_conflict",
     "compute_regulatory",

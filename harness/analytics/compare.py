@@ -74,8 +74,6 @@ class Comparison:
     market: pd.DataFrame
     config_diff: pd.DataFrame
     verdicts: dict[str, str]
-    n_boot: int
-    boot_seed: int
     ci_level: float
     notes: list[str] = field(default_factory=list)
 
@@ -101,7 +99,8 @@ class Comparison:
                           "routers": sorted(a_routers - b_routers)},
             "only_in_b": {"seeds": sorted(set(self.b.manifest["seeds"]) - set(self.seeds)),
                           "routers": sorted(b_routers - a_routers)},
-            "n_boot": self.n_boot, "bootstrap_seed": self.boot_seed, "ci_level": self.ci_level,
+            "intervals": "seed-level Student t over per-seed paired means (none below 5 seeds)",
+            "ci_level": self.ci_level,
             "figures": [f.name for f in PAIRED_FIGURES], "verdicts": self.verdicts,
             "config_changes": len(self.config_diff), "notes": self.notes,
             "definitions": "docs/workflows.md, A configuration change; docs/analytics.md",
@@ -115,15 +114,13 @@ def _direction(fig: Figure, low: float, high: float) -> str:
 
 
 def paired_change(a_orders: pd.DataFrame, b_orders: pd.DataFrame, router: str, *, ci_level: float,
-                  figures: tuple[Figure, ...] = PAIRED_FIGURES, n_boot: int | None = None,
-                  seed: int | None = None) -> pd.DataFrame:
+                  figures: tuple[Figure, ...] = PAIRED_FIGURES) -> pd.DataFrame:
     """Rows of ``compare.csv`` for one router: B - A per figure, paired on (seed, parent_id).
 
     The estimate is the "all" row of the paired comparison (strata weighted by their share of paired parents, the
     per-seed means' t interval over seeds; no interval and direction "no evidence" below 5 seeds, ``verdict`` says
-    why). ``n_boot`` and ``seed`` are accepted for callers of the former bootstrap and have no effect.
+    why).
     """
-    del n_boot, seed
     # pair_rows takes A - B of its "a" and "b" sides: B goes in as "a" so that differences read B - A
     pair = pair_frame(b_orders[b_orders["router"] == router], a_orders[a_orders["router"] == router], figures)
     rows = [r for r in pair_rows(pair, "B", "A", figures=figures, level=ci_level)

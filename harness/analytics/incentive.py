@@ -18,7 +18,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from harness.analytics.inference import seed_interval, too_few_seeds
-from harness.analytics.paired import _stream, bootstrap_sums
 
 FloatArray = npt.NDArray[np.float64]
 CPH = 10_000.0
@@ -52,14 +51,6 @@ def broker_channels(rebates: str) -> tuple[str, ...]:
     """The payment channels that are the broker's money, hence conflict channels, under the rebate ledger."""
     check_ledger(rebates)
     return ("pfof", "maker_rebate", "take_fee", LEGACY_CHANNEL) if rebates == RETAINED else ("pfof",)
-
-
-def _interval(reps: FloatArray, ci_level: float) -> tuple[float, float]:
-    reps = reps[np.isfinite(reps)]
-    if not len(reps):
-        return float("nan"), float("nan")
-    tail = (1 - ci_level) / 2
-    return float(np.quantile(reps, tail)), float(np.quantile(reps, 1 - tail))
 
 
 # -------------------------------------------------------------------------------------------- incentive test
@@ -147,14 +138,16 @@ def customer_net_pi_cph(orders: pd.DataFrame) -> pd.Series:
     return (num / den * CPH).reindex(sorted(orders["router"].unique()))
 
 
-def regret_table(orders: pd.DataFrame, references: Sequence[str] = ("best-price",), *, n_boot: int = 2000,
-                 seed: int = 0, ci_level: float = 0.95) -> pd.DataFrame:
+def regret_table(orders: pd.DataFrame, references: Sequence[str] = ("best-price",), *,
+                 ci_level: float = 0.95) -> pd.DataFrame:
     """Per router: customers' price improvement forgone against the best conflict-free reference router, cph.
 
     The reference is the router of ``references`` present in ``orders`` with the highest customer net PI (ties:
     the first listed). Per order both routers filled (same seed and parent_id): regret = (PI of the reference - PI
-    of the router) x 10,000, cph; > 0 the router's customers did worse. The mean gives each order equal weight, as
-    the paired comparisons do; the interval is their two-stage bootstrap (seeds, then orders within seeds).
+    of the router) x 10,000, cph; > 0 the router's customers did worse. Each seed gives the mean over its orders
+    (equal weight per order, as the paired comparisons do); ``regret_cph`` is the mean of the per-seed means and the
+    interval their seed-level t interval (:func:`~harness.analytics.inference.seed_interval`): NaN below
+    ``MIN_SEEDS`` seeds, when no verdict may rest on it.
     """
     routers = sorted(orders["router"].unique())
     present = [r for r in references if r in routers]
@@ -170,19 +163,11 @@ def regret_table(orders: pd.DataFrame, references: Sequence[str] = ("best-price"
     for router in routers:
         pair = orders.loc[orders["router"] == router, cols].merge(base, on=["seed", "parent_id"],
                                                                   suffixes=("", "_ref"))
-        pair = pair.sort_values(["seed", "parent_id"], kind="stable")
-        diff = ((pair["pi_per_share_ref"] - pair["pi_per_share"]) * CPH).to_numpy(np.float64)
-        ok = np.isfinite(diff)
-        diff, seeds = diff[ok], pair["seed"].to_numpy()[ok]
-        mean = float(diff.mean()) if len(diff) else float("nan")
-        lo = hi = float("nan")
-        if router == ref:
-            lo = hi = 0.0 if len(diff) else float("nan")
-        elif len(diff):
-            sums = bootstrap_sums(np.column_stack([diff, np.ones(len(diff))]), pd.factorize(seeds)[0].astype(np.int64),
-                                  n_boot=n_boot, rng=_stream(seed, router, f"regret:{ref}"))
-            lo, hi = _interval(sums[:, 0] / sums[:, 1], ci_level)
-        rows.append({"router": router, "reference_router": ref, "regret_cph": mean, "regret_ci_low": lo,
-                     "regret_ci_high": hi, "regret_orders": len(diff), "regret_seeds": len(np.unique(seeds))})
+        diff = (pair["pi_per_share_ref"] - pair["pi_per_share"]) * CPH
+        diff = diff[np.isfinite(diff.to_numpy(np.float64))]
+        per_seed = diff.groupby(pair.loc[diff.index, "seed"], sort=True).mean().to_numpy(np.float64)
+        iv = seed_interval(per_seed, level=ci_level)
+        lo, hi = (iv.low, iv.high) if router != ref else ((0.0, 0.0) if len(per_seed) else (np.nan, np.nan))
+        rows.append({"router": router, "reference_router": ref, "regret_cph": iv.mean, "regret_ci_low": lo,
+                     "regret_ci_high": hi, "regret_orders": len(diff), "regret_seeds": len(per_seed)})
     return pd.DataFrame(rows, columns=REGRET_COLUMNS)
-

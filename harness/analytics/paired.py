@@ -29,12 +29,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from harness.analytics.bootstrap import bootstrap_sums
-from harness.analytics.bootstrap import pair_stream as _stream
 from harness.analytics.inference import LEVEL, MIN_SEEDS, seed_interval, too_few_seeds
 
-__all__ = ["PAIRED_FIGURES", "Figure", "_stream", "bootstrap_sums", "paired_table", "ranking_table"]
-# bootstrap_sums and _stream are re-exported for the conflict evidence's regret interval (harness.analytics.incentive)
+__all__ = ["PAIRED_FIGURES", "Figure", "paired_table", "ranking_table"]
 
 ALL = "all"
 FloatArray = npt.NDArray[np.float64]
@@ -212,16 +209,13 @@ def _row(fig: Figure, a: str, b: str, key: tuple[str, ...], per_seed: dict[str, 
 
 
 def paired_table(orders: pd.DataFrame, *, level: float = LEVEL, figures: Sequence[Figure] = PAIRED_FIGURES,
-                 min_seeds: int = MIN_SEEDS, n_boot: int | None = None, seed: int | None = None) -> pd.DataFrame:
+                 min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
     """Mean paired difference (router_a - router_b) per figure, router pair and stratum, with seed-level intervals.
 
     ``orders`` is the per-order table; routers are paired in sorted order (a < b). ``value_a`` / ``value_b`` are the
     routers' own figures on the paired orders (weighted and averaged over seeds like ``mean_diff``);
     ``zero_excluded`` says whether the interval lies on one side of zero and ``better`` then names the better router.
-    ``n_boot`` and ``seed`` are accepted for callers of the former bootstrap and have no effect (the intervals are
-    deterministic).
     """
-    del n_boot, seed
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level}")
     strata = stratum_columns(orders)

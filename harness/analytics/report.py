@@ -20,6 +20,7 @@ from harness.analytics.aggregate import summary_table, venue_table
 from harness.analytics.common_market import add_common_columns, drift_table
 from harness.analytics.conflict import ConflictTables, compute_conflict
 from harness.analytics.context import RunContext, load_run_context
+from harness.analytics.inference import MIN_SEEDS
 from harness.analytics.inputs import TcaInputs, load_run_folder, load_vendor_files
 from harness.analytics.nbbo import NbboIndex
 from harness.analytics.orders import arrival_table, fill_table, order_table
@@ -69,8 +70,7 @@ def _policy(policy: PolicyArg) -> ReviewPolicy:
     return policy if isinstance(policy, ReviewPolicy) else load_policy(policy)
 
 
-def compute_tca(inputs: TcaInputs, *, n_boot: int = 2000, seed: int = 0, policy: PolicyArg = None,
-                context: RunContext | None = None) -> TcaTables:
+def compute_tca(inputs: TcaInputs, *, policy: PolicyArg = None, context: RunContext | None = None) -> TcaTables:
     """All TCA tables and the review from checked inputs (no files written).
 
     ``policy`` is a ``ReviewPolicy``, a policy file, or None for the default policy; ``context`` the run's manifest
@@ -81,11 +81,10 @@ def compute_tca(inputs: TcaInputs, *, n_boot: int = 2000, seed: int = 0, policy:
     fills = fill_table(arrivals, inputs.fills, inputs.nbbo, index=index)
     orders = add_common_columns(order_table(arrivals, fills, rebates=_policy(policy).broker.rebates),
                                 inputs.common_nbbo)
-    paired = paired_table(orders, n_boot=n_boot, seed=seed)
+    paired = paired_table(orders)
     context = context or RunContext()
     children = context.children if context.children is not None else inputs.children
-    review = review_tables(orders, fills, context=context, children=children, policy=_policy(policy), n_boot=n_boot,
-                           seed=seed)
+    review = review_tables(orders, fills, context=context, children=children, policy=_policy(policy))
     return TcaTables(
         orders=orders, summary=summary_table(orders), venues=venue_table(fills, inputs.children, inputs.venues),
         paired=paired, ranking=ranking_table(paired, orders), fills=fills, review=review,
@@ -184,46 +183,44 @@ def _is_ours(folder: Path, kind: str) -> bool:
     return isinstance(meta, dict) and meta.get("kind") == kind
 
 
-def _meta(inputs: TcaInputs, *, n_boot: int, seed: int, sources: dict[str, str],
-          policy: ReviewPolicy | None = None) -> dict[str, object]:
+INTERVALS = (f"seed-level Student t over per-seed values; no interval or verdict below {MIN_SEEDS} seeds "
+             "(docs/analytics.md, Intervals)")
+"""How every interval of the analytics is made, as recorded in each ``meta.json``."""
+
+
+def _meta(inputs: TcaInputs, *, sources: dict[str, str], policy: ReviewPolicy | None = None) -> dict[str, object]:
     return {
-        "sources": sources, "n_boot": n_boot, "bootstrap_seed": seed,
+        "sources": sources, "intervals": INTERVALS,
         "rows": {"orders": len(inputs.parents), "fills": len(inputs.fills), "nbbo": len(inputs.nbbo)},
         "definitions": "docs/analytics.md",
         **({"review_policy": policy.model_dump(mode="json")} if policy is not None else {}),
     }
 
 
-def _check_params(n_boot: int, seed: int) -> None:
-    if n_boot < 1:
-        raise UserError(f"--n-boot: {n_boot} must be at least 1")
-    if not 0 <= seed < 2**63:
-        raise UserError(f"--boot-seed: {seed} is out of range")
-
-
-def analyze(folder: Path | str, out: Path | str | None = None, *, n_boot: int = 2000, seed: int = 0,
-            policy: PolicyArg = None, regulatory: RegulatoryConfig | None = None,
-            reports_dir: Path | str | None = None) -> TcaTables:
+def analyze(folder: Path | str, out: Path | str | None = None, *, policy: PolicyArg = None,
+            regulatory: RegulatoryConfig | None = None, reports_dir: Path | str | None = None,
+            n_boot: int | None = None, seed: int | None = None) -> TcaTables:
     """Compute a run folder's analytics and write ``tca/``, ``regulatory/`` and ``conflict/``.
 
     ``out`` is the TCA folder (default ``<folder>/tca``); ``regulatory/`` and ``conflict/`` go into ``reports_dir``
-    (default the run folder). ``n_boot`` and ``seed`` set every bootstrap; ``policy`` is the review policy (a
+    (default the run folder). ``policy`` is the review policy (a
     ``ReviewPolicy`` or a file; None: the default file, or the built-in defaults); ``regulatory`` sets the broker
     name, period and codes of the regulatory files. Every target folder is checked before any is written. Raises
-    ``UserError`` on a bad folder, table or policy.
+    ``UserError`` on a bad folder, table or policy. ``n_boot`` and ``seed`` (the former bootstrap's) are deprecated
+    and have no effect: every interval is seed-level (:data:`INTERVALS`).
     """
-    _check_params(n_boot, seed)
+    del n_boot, seed
     folder = Path(folder)
     inputs = load_run_folder(folder)
     context = load_run_context(folder)
     pol = _policy(policy)
-    tables = compute_tca(inputs, n_boot=n_boot, seed=seed, policy=pol, context=context)
+    tables = compute_tca(inputs, policy=pol, context=context)
     assert tables.fills is not None  # compute_tca always sets them
     config = regulatory or RegulatoryConfig()
     reports = compute_regulatory(tables.orders, tables.fills, tables.venues, context=context, config=config,
                                  nbbo=inputs.nbbo)
     conflict = compute_conflict(tables.orders, tables.fills, inputs.nbbo, context=context,
-                                params=pol.conflict_params(n_boot=n_boot, seed=seed))
+                                params=pol.conflict_params())
     base = Path(reports_dir) if reports_dir is not None else folder
     targets = {TCA_DIR: Path(out) if out is not None else folder / TCA_DIR,
                REGULATORY_DIR: base / REGULATORY_DIR, CONFLICT_DIR: base / CONFLICT_DIR}
@@ -233,16 +230,15 @@ def analyze(folder: Path | str, out: Path | str | None = None, *, n_boot: int = 
     # was when it was analysed (a run is analysed in its hidden temporary folder before it is published).
     inside = out is None and reports_dir is None
     sources = {"run_folder": "." if inside else str(folder.resolve())}
-    tca_dir = write_tca(tables, targets[TCA_DIR], meta=_meta(inputs, n_boot=n_boot, seed=seed, sources=sources,
-                                                               policy=pol))
+    tca_dir = write_tca(tables, targets[TCA_DIR], meta=_meta(inputs, sources=sources, policy=pol))
     reg_dir = write_regulatory(reports, targets[REGULATORY_DIR], meta={
         "sources": sources, "period": reports.period.isoformat(), "entity_codes": reports.entity_codes,
         "config": {k: v for k, v in asdict(config).items() if k != "entity_codes"}, "notes": list(reports.notes),
         "files": sorted(reports.files), "definitions": "docs/analytics.md#regulatory-files",
     })
     conflict_dir = write_conflict(conflict, targets[CONFLICT_DIR], meta={
-        "sources": sources, "n_boot": n_boot, "bootstrap_seed": seed,
-        "params": asdict(pol.conflict_params(n_boot=n_boot, seed=seed)), "notes": list(conflict.notes),
+        "sources": sources, "intervals": INTERVALS,
+        "params": asdict(pol.conflict_params()), "notes": list(conflict.notes),
         "definitions": "docs/analytics.md#conflict-of-interest-evidence",
     })
     return replace(tables, out_dir=tca_dir, regulatory=reports, conflict=conflict, regulatory_dir=reg_dir,
@@ -250,18 +246,19 @@ def analyze(folder: Path | str, out: Path | str | None = None, *, n_boot: int = 
 
 
 def analyze_files(orders: Path | str, fills: Path | str, quotes: Path | str, out: Path | str | None = None, *,
-                  n_boot: int = 2000, seed: int = 0, policy: PolicyArg = None) -> TcaTables:
+                  policy: PolicyArg = None, n_boot: int | None = None, seed: int | None = None) -> TcaTables:
     """The TCA tables and review from a vendor's orders, fills and quotes; ``out`` defaults to ``tca/`` beside orders.
 
     Vendor data has no venue schedules, S&P 500 flags or child orders, so no regulatory or conflict folders are
-    written; the review's paying-venue rule reads payments from the fills.
+    written; the review's paying-venue rule reads payments from the fills. ``n_boot`` and ``seed`` are deprecated and
+    have no effect (:data:`INTERVALS`).
     """
-    _check_params(n_boot, seed)
+    del n_boot, seed
     paths = Path(orders), Path(fills), Path(quotes)
     inputs = load_vendor_files(*paths)
     pol = _policy(policy)
-    tables = compute_tca(inputs, n_boot=n_boot, seed=seed, policy=pol)
+    tables = compute_tca(inputs, policy=pol)
     target = Path(out) if out is not None else paths[0].parent / TCA_DIR
-    meta = _meta(inputs, n_boot=n_boot, seed=seed, policy=pol,
+    meta = _meta(inputs, policy=pol,
                  sources={k: str(p) for k, p in zip(("orders", "fills", "quotes"), paths, strict=True)})
     return replace(tables, out_dir=write_tca(tables, target, meta=meta))

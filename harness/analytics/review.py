@@ -62,17 +62,16 @@ class ReviewTables:
 
 
 def review_tables(orders: pd.DataFrame, fills: pd.DataFrame, *, context: RunContext | None = None,
-                  children: pd.DataFrame | None = None, policy: ReviewPolicy | None = None, n_boot: int = 2000,
-                  seed: int = 0) -> ReviewTables:
+                  children: pd.DataFrame | None = None, policy: ReviewPolicy | None = None) -> ReviewTables:
     """The review of every router under ``policy`` (default: the built-in defaults) and the exception report.
 
     ``orders`` is the per-order TCA table, ``fills`` the fill metrics (with ``pi``); ``children`` the child orders
-    (default: the context's). The bootstrap uses ``n_boot`` replicates and streams derived from ``seed``.
+    (default: the context's). Every interval is seed-level (:func:`harness.analytics.inference.seed_interval`).
     """
     policy = policy or ReviewPolicy()
     context = context or RunContext()
     children = children if children is not None else context.children
-    rows, behind = figure_review(orders, policy, n_boot=n_boot, seed=seed)
+    rows, behind = figure_review(orders, policy)
     p_rows, p_behind = paying_venue_review(orders, fills, children, context, policy)
     review = pd.DataFrame([*rows, *p_rows], columns=REVIEW_COLUMNS)
     every: list[FigureRule | PayingVenueRule] = [*policy.rules, *policy.paying_venue_rules]

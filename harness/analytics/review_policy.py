@@ -173,12 +173,12 @@ class ReviewPolicy(_Strict):
             seen.add(rule.id)
         return self
 
-    def conflict_params(self, *, n_boot: int, seed: int) -> ConflictParams:
+    def conflict_params(self) -> ConflictParams:
         """The conflict flag's parameters under this policy."""
         return ConflictParams(reference_routers=tuple(self.reference_routers),
                               paying_share_limit=self.conflict.paying_share_limit,
                               elasticity_threshold_pts=self.conflict.elasticity_threshold_pts,
-                              ci_level=self.ci_level, n_boot=n_boot, seed=seed, rebates=self.broker.rebates)
+                              ci_level=self.ci_level, rebates=self.broker.rebates)
 
 
 def default_policy_path() -> Path | None:

@@ -70,9 +70,28 @@ def figure_parts(orders: pd.DataFrame, figure: str) -> tuple[FloatArray, FloatAr
 
 
 def _scope(orders: pd.DataFrame, classes: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """The orders of ``classes``.
+
+    Selected by ``scope_class`` where a frame has it (paired frames: the common market's class), else by the router's
+    own ``order_class``.
+    """
     if ALL in classes:
         return np.ones(len(orders), dtype=bool)
-    return orders["order_class"].isin(list(classes)).to_numpy(dtype=bool, copy=True)
+    column = "scope_class" if "scope_class" in orders.columns else "order_class"
+    return orders[column].isin(list(classes)).to_numpy(dtype=bool, copy=True)
+
+
+def _paired_with(mine: pd.DataFrame, ref_orders: pd.DataFrame) -> pd.DataFrame:
+    """A router's orders beside the reference router's on the same (seed, parent_id), sorted.
+
+    ``scope_class`` is the class the rule's order classes select on: the common market's (``common_order_class``,
+    the same for both routers' rows of a parent) where the run has one, else the router's own.
+    """
+    paired = mine.merge(ref_orders.drop(columns=["router"]), on=["seed", "parent_id"], suffixes=("", "_ref"))
+    paired = paired.sort_values(["seed", "parent_id"], kind="stable").reset_index(drop=True)
+    common = "common_order_class" in paired.columns and paired["common_order_class"].notna().all()
+    paired["scope_class"] = paired["common_order_class" if common else "order_class"]
+    return paired
 
 
 def _div(num: FloatArray | float, den: FloatArray | float) -> FloatArray:
@@ -139,27 +158,26 @@ def _symbol_groups(frame: pd.DataFrame, rule: FigureRule) -> list[tuple[str, npt
     return groups
 
 
-def figure_review(orders: pd.DataFrame, policy: ReviewPolicy, *, n_boot: int | None = None,
-                  seed: int | None = None) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
+def figure_review(orders: pd.DataFrame, policy: ReviewPolicy) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
     """Every router's review rows under the policy's figure rules, and the orders behind each non-pass.
 
     Rules against the reference router compare the same orders (paired on seed and parent id); the reference
-    router itself passes as the benchmark. Every cell's interval is over seeds (``_evaluate``); ``n_boot`` and
-    ``seed`` are accepted for callers of the former bootstrap and have no effect.
+    router itself passes as the benchmark; those rules select orders by the common market's class, so both routers'
+    orders of a parent are in or out together (``_paired_with``); rules against a fixed value use the router's own
+    class, as its own Rule 605 figures would. Every cell's interval is over seeds (``_evaluate``).
     """
-    del n_boot, seed
     ref = _reference(orders, policy)
     rows: list[dict[str, object]] = []
     behind: list[pd.DataFrame] = []
     cols = [*ORDER_KEYS, "symbol", "order_class", "qty", "filled_qty", "pi_per_share", "effective_spread",
-            "quoted_spread", "fill_rate", "shortfall_per_share", "time_to_first_fill_ms", "markout_1s"]
+            "quoted_spread", "fill_rate", "shortfall_per_share", "time_to_first_fill_ms", "markout_1s",
+            *(["common_order_class"] if "common_order_class" in orders.columns else [])]
     ref_orders = orders.loc[orders["router"] == ref, cols] if ref else None
     for router in sorted(orders["router"].unique()):
         mine = orders.loc[orders["router"] == router, cols].reset_index(drop=True)
         paired = None
         if ref_orders is not None and router != ref:
-            paired = mine.merge(ref_orders.drop(columns=["router"]), on=["seed", "parent_id"], suffixes=("", "_ref"))
-            paired = paired.sort_values(["seed", "parent_id"], kind="stable").reset_index(drop=True)
+            paired = _paired_with(mine, ref_orders)
         cells: dict[str, list[_Cell]] = {"paired": [], "own": []}
         for rule in policy.rules:
             use_ref = rule.benchmark == "reference" and ref is not None

@@ -29,9 +29,16 @@ RunFolderOption = Annotated[
 TcaOutOption = Annotated[
     Path | None, typer.Option(help="Output folder (default: <run>/tca, or tca/ beside the orders file).")
 ]
-TcaBootOption = Annotated[int, typer.Option(
-    help="Bootstrap replicates of the regret interval (paired comparisons use t intervals over seeds).")]
-BootSeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap's random stream.")]
+TcaBootOption = Annotated[int | None, typer.Option(hidden=True, help="Deprecated, no effect.")]
+BootSeedOption = Annotated[int | None, typer.Option(hidden=True, help="Deprecated, no effect.")]
+NO_BOOTSTRAP = ("note: --n-boot and --boot-seed have no effect: every interval is a seed-level t interval "
+                "(docs/analytics.md, Intervals)")
+
+
+def _deprecated_boot(n_boot: int | None, boot_seed: int | None) -> None:
+    """The former bootstrap's options are accepted for old scripts; say that they change nothing."""
+    if n_boot is not None or boot_seed is not None:
+        out_console.print(NO_BOOTSTRAP)
 FixLogOption = Annotated[
     Path | None,
     typer.Option(help="A FIX tag=value log or drop copy: orders (35=D) and fills (35=8); --quotes optional."),
@@ -47,8 +54,8 @@ def tca(
     quotes: QuotesFileOption = None,
     run_folder: RunFolderOption = None,
     out: TcaOutOption = None,
-    n_boot: TcaBootOption = 2000,
-    boot_seed: BootSeedOption = 0,
+    n_boot: TcaBootOption = None,
+    boot_seed: BootSeedOption = None,
     policy: PolicyOption = None,
     broker: BrokerOption = None,
     period: PeriodOption = None,
@@ -60,10 +67,11 @@ def tca(
     Inputs: a run folder (``--run``), a vendor's ``--orders/--fills/--quotes``, or a FIX log (``--fix-log``, see
     docs/workflows.md).
     """
+    _deprecated_boot(n_boot, boot_seed)
     try:
         result, notes = _tca_tables(
-            orders=orders, fills=fills, quotes=quotes, run_folder=run_folder, out=out, n_boot=n_boot,
-            boot_seed=boot_seed, policy=policy, broker=broker, period=period, fix_log=fix_log, lenient=lenient,
+            orders=orders, fills=fills, quotes=quotes, run_folder=run_folder, out=out, policy=policy,
+            broker=broker, period=period, fix_log=fix_log, lenient=lenient,
         )
     except UserError as err:
         fail(str(err))
@@ -73,7 +81,7 @@ def tca(
 
 def _tca_tables(
     *, orders: Path | None, fills: Path | None, quotes: Path | None, run_folder: Path | None, out: Path | None,
-    n_boot: int, boot_seed: int, policy: Path | None, broker: str | None, period: str | None,
+    policy: Path | None, broker: str | None, period: str | None,
     fix_log: Path | None, lenient: bool,
 ) -> tuple[Any, list[str]]:
     """The TCA tables written from whichever inputs were given, and notes for the user (``UserError`` on bad ones)."""
@@ -90,22 +98,19 @@ def _tca_tables(
         given = [k for k, v in {"--run": run_folder, "--orders": orders, "--fills": fills}.items() if v is not None]
         if given:
             raise UserError(f"--fix-log and {', '.join(given)} are exclusive")
-        fixed = analyze_fix_log(fix_log, quotes, out, n_boot=n_boot, seed=boot_seed, policy=review,
-                                lenient=lenient)
+        fixed = analyze_fix_log(fix_log, quotes, out, policy=review, lenient=lenient)
         result, notes = fixed.tables, fixed.notes
     elif run_folder is not None:
         given = [k for k, v in vendor.items() if v is not None]
         if given:
             raise UserError(f"--run and {', '.join(given)} are exclusive")
-        result = analyze(run_folder, out, n_boot=n_boot, seed=boot_seed, policy=review,
-                         regulatory=regulatory)
+        result = analyze(run_folder, out, policy=review, regulatory=regulatory)
     else:
         missing = [k for k, v in vendor.items() if v is None]
         if missing:
             raise UserError(f"{', '.join(missing)} required (or --run FOLDER, or --fix-log FILE)")
         orders_file, fills_file, quotes_file = (v for v in vendor.values() if v is not None)
-        result = analyze_files(orders_file, fills_file, quotes_file, out, n_boot=n_boot, seed=boot_seed,
-                               policy=review)
+        result = analyze_files(orders_file, fills_file, quotes_file, out, policy=review)
     return result, notes
 
 
@@ -136,26 +141,25 @@ def compare(
     router: Annotated[
         list[str] | None, typer.Option("--router", "-r", help="Compare only this router (repeatable).")
     ] = None,
-    n_boot: Annotated[int, typer.Option(
-        help="Unused: kept for scripts (paired differences use t intervals over seeds).")] = 2000,
-    boot_seed: BootSeedOption = 0,
+    n_boot: TcaBootOption = None,
+    boot_seed: BootSeedOption = None,
 ) -> None:
     """Before/after report of a configuration change: B - A per router and figure, paired on identical orders."""
+    _deprecated_boot(n_boot, boot_seed)
     try:
-        compare_and_print(run_a, run_b, out=out, routers=router, n_boot=n_boot, boot_seed=boot_seed)
+        compare_and_print(run_a, run_b, out=out, routers=router)
     except UserError as err:
         fail(str(err))
 
 
-def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: list[str] | None, n_boot: int,
-                      boot_seed: int) -> None:
+def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: list[str] | None) -> None:
     """Compare two runs, write the compare folder and print its summary (``UserError`` on bad input)."""
     from harness.workflows.compare import compare_runs, default_out, write_compare
 
     target = out if out is not None else default_out(run_a, run_b)
     if target.exists():
         raise UserError(f"{target}: already exists (choose another --out)")
-    result = compare_runs(run_a, run_b, routers=routers, n_boot=n_boot, seed=boot_seed)
+    result = compare_runs(run_a, run_b, routers=routers)
     folder = write_compare(result, target, command=sys.argv)
     style = {"better": "green", "worse": "red", "mixed": "yellow"}
     table = Table(title=f"B - A, paired ({len(result.seeds)} seed(s); {result.ci_level:.0%} t intervals over seeds)",

@@ -141,7 +141,7 @@ def run(
     print_summary(outcome)
     if baseline is not None:
         try:
-            compare_and_print(baseline, outcome.out_dir, out=None, routers=None, n_boot=2000, boot_seed=0)
+            compare_and_print(baseline, outcome.out_dir, out=None, routers=None)
         except UserError as err:
             fail(f"--baseline: {err} (the run itself is complete: {outcome.out_dir})")
 
@@ -291,9 +291,12 @@ def print_summary(outcome: Any) -> None:
         flags = pd.read_csv(conflict)
         flagged = sorted(flags.loc[flags["flagged"].astype(bool), "router"].astype(str))
         seeds = len({r.seed for r in outcome.results})
+        open_ = (sorted(flags.loc[flags["finding"].astype(str) == "insufficient evidence", "router"].astype(str))
+                 if "finding" in flags.columns else [])
         if flagged or seeds >= MIN_SEEDS:
-            out_console.print(f"conflict of interest flagged: {', '.join(flagged) if flagged else 'none'} "
-                              "(conflict/summary.csv gives the reasons)")
+            out_console.print(f"conflict of interest flagged: {', '.join(flagged) if flagged else 'none'}"
+                              + (f"; insufficient evidence: {', '.join(open_)}" if open_ else "")
+                              + " (conflict/summary.csv gives the reasons)")
         else:
             out_console.print(f"conflict of interest: {too_few_seeds(seeds)} (--seeds {MIN_SEEDS}; "
                               "conflict/summary.csv gives the figures)")

@@ -169,8 +169,7 @@ def _reproduce(comparison: Comparison, command: Sequence[str] | None) -> list[st
             lines.append(f"# run {label} was made by: " + shlex.join(["sorbench", *list(cmd)[1:]]))
         lines.append(f"sorbench verify {shlex.quote(str(side.folder))}")
     args = ["sorbench", "compare", str(comparison.a.folder), str(comparison.b.folder),
-            *[a for r in comparison.routers for a in ("--router", r)], "--n-boot", str(comparison.n_boot),
-            "--boot-seed", str(comparison.boot_seed)]
+            *[a for r in comparison.routers for a in ("--router", r)]]
     lines.append(shlex.join(args))
     if command:
         lines.append("# this report was written by: " + shlex.join(["sorbench", *list(command)[1:]]))

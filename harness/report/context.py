@@ -63,6 +63,8 @@ class RouterVerdict:
     findings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     """status -> rule -> the symbols (``all`` for the pooled row) with that status."""
     flagged: bool | None = None
+    conflict_finding: str = ""
+    """The conflict summary's three-way finding (flagged, insufficient evidence, not flagged)."""
     conflict_reason: str = ""
     benchmark: bool = False
 
@@ -144,6 +146,9 @@ def router_verdicts(data: RunData) -> list[RouterVerdict]:
         flagged = out.get(str(row["router"]))
         if flagged is not None:
             flagged.flagged = _flag(row["flagged"])
+            finding = row.get("finding")
+            flagged.conflict_finding = (str(finding) if isinstance(finding, str) and finding
+                                        else "flagged" if flagged.flagged else "not flagged")
             flagged.conflict_reason = "" if _is_nan(row["reason"]) else str(row["reason"])
     return list(out.values())
 
@@ -218,8 +223,7 @@ def summary_section(data: RunData) -> dict[str, Any]:
             runs = status_cell("partial", title="; ".join(v.errors))
         counts = " / ".join(str(v.counts[s]) for s in ("pass", "review", "fail"))
         problems = findings_text(v)
-        conflict = (status_cell("flagged", title=v.conflict_reason) if v.flagged
-                    else status_cell("not flagged", title=v.conflict_reason) if v.flagged is not None
+        conflict = (status_cell(v.conflict_finding, title=v.conflict_reason) if v.flagged is not None
                     else Cell(fmt.DASH))
         t.add(Cell(name, "router"), runs, status_cell(v.verdict), counts, Cell(problems or fmt.DASH, "detail"),
               conflict, fmt.integer(row.get("orders")), fmt.pct(row.get("fill_rate")), fmt.usd4(row.get("pi")),
@@ -467,7 +471,29 @@ def paired_section(data: RunData, bench: str | None) -> dict[str, Any]:
                   fmt.figure_diff(figure, r["mean_diff"]),
                   fmt.figure_interval(figure, r["ci_low"], r["ci_high"]), better)
     out["all_pairs"] = t
+    out["drift"] = drift_table(data)
     return out
+
+
+def drift_table(data: RunData) -> Table | None:
+    """Per router: how far its own market drifted from the common no-router market (``tca/drift.csv``, all seeds)."""
+    drift = data.table("tca/drift.csv")
+    if drift is None or not len(drift):
+        return None
+    t = Table("drift", ["Router", "Parents", "Arrival NBBO differs", "Order class differs", "Size bucket differs",
+                        "Mean |arrival mid difference| (bps)"],
+              numeric=[False, True, True, True, True, True],
+              caption="Share of the router's parents (all seeds) whose arrival NBBO, order class or size bucket in "
+                      "the router's own market differs from the common market simulated without any router on the "
+                      "same background streams; the mean absolute difference of the arrival midpoints is in basis "
+                      "points of the common midpoint. Paired comparisons and the review's paired rules classify on "
+                      "the common market; the Rule 605-style tables keep each router's own market. \"(any router)\" "
+                      "counts a parent once if it drifted for any router. Per seed: tca/drift.csv.")
+    for r in drift[drift["seed"].astype(str) == "all"].to_dict("records"):
+        t.add(Cell(str(r["router"]), "router"), fmt.integer(r["parents"]), fmt.pct(r["arrival_differs_share"]),
+              fmt.pct(r["class_differs_share"]), fmt.pct(r["size_bucket_differs_share"]),
+              fmt.bps(r["mid_abs_diff_bps"]))
+    return t
 
 
 def exceptions_section(data: RunData) -> dict[str, Any]:

@@ -35,6 +35,8 @@ CSV_TABLES: dict[str, tuple[str, ...]] = {
                        "orders", "detail"),
     "tca/exceptions.csv": ("router", "seed", "parent_id", "symbol", "side", "order_class", "rule", "value",
                            "threshold", "venue", "detail"),
+    "tca/drift.csv": ("router", "seed", "parents", "arrival_differs_share", "class_differs_share",
+                      "size_bucket_differs_share", "mid_abs_diff_bps"),
     "conflict/summary.csv": ("router", "paying_venue_share", "payment_elasticity", "elasticity_ci_low",
                              "elasticity_ci_high", "broker_net_payment_cph", "customer_net_pi_cph",
                              "reference_router", "regret_cph", "regret_ci_low", "regret_ci_high", "flagged",
@@ -58,7 +60,7 @@ PARQUET_TABLES: dict[str, tuple[str, ...]] = {
 FULL_TABLES = ("tca/orders.parquet",)
 """Read whole: the dashboard aggregates every figure of the orders with the analytics' own summary."""
 STRING_COLUMNS = ("router", "router_a", "router_b", "better", "venue", "symbol", "reference_router", "benchmark",
-                  "RprtEntityCd", "Sp500", "OrderType", "note", "detail", "reason")
+                  "RprtEntityCd", "Sp500", "OrderType", "note", "detail", "reason", "finding")
 """Read as text whatever they hold, so a router called "NA" or "1" stays a name."""
 
 

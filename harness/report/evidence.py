@@ -131,19 +131,23 @@ def conflict_section(data: RunData) -> dict[str, Any]:
     summary = data.table("conflict/summary.csv")
     if summary is not None:
         t = Table("conflict-summary", ["Router", "Paying-venue share", "Elasticity", "95% interval",
-                                       "Broker net cph", "Customer PI cph", "Regret cph", "95% interval", "Verdict"],
+                                       "Broker net cph", "Customer PI cph", "Regret cph", "95% interval", "Finding"],
                   numeric=[False, True, True, True, True, True, True, True, False],
                   caption="Elasticity: share points of venue share per $0.001/share of payment (incentive test). "
                           "Broker net: PFOF + rebates - fees per executed share (> 0 the broker is paid). Customer "
                           "PI: share-weighted price improvement. Regret: the reference router's PI minus the "
-                          "router's on the orders both filled (> 0 the router's customers got less).")
+                          "router's on the orders both filled (> 0 the router's customers got less). Finding: "
+                          "flagged when some evidence survives its interval; insufficient evidence when none does "
+                          "but an effect above the threshold is not excluded (an interval straddling it, too few "
+                          "seeds, no incentive test); not flagged when every conflict channel's interval lies at or "
+                          "below the threshold.")
         for r in summary.to_dict("records"):
             flagged = str(r["flagged"]).strip().lower() in ("true", "1")
             t.add(Cell(str(r["router"]), "router"), fmt.pct(r["paying_venue_share"]),
                   fmt.signed(r["payment_elasticity"]), _interval(r["elasticity_ci_low"], r["elasticity_ci_high"]),
                   fmt.cph(r["broker_net_payment_cph"]), fmt.cph(r["customer_net_pi_cph"]),
                   fmt.cph(r["regret_cph"]), _interval(r["regret_ci_low"], r["regret_ci_high"]),
-                  status_cell("flagged" if flagged else "not flagged", title=fmt.text(r["reason"])))
+                  status_cell(_finding(r, flagged), title=fmt.text(r["reason"])))
         out["summary"] = t
         out["reasons"] = [{"router": str(r["router"]), "flagged": str(r["flagged"]).strip().lower() in ("true", "1"),
                            "reason": fmt.text(r["reason"])} for r in summary.to_dict("records")]
@@ -152,6 +156,14 @@ def conflict_section(data: RunData) -> dict[str, Any]:
     out["venue_choice"] = venue_choice_table(data)
     out["leakage"] = leakage_table(data)
     return out
+
+
+def _finding(r: dict[str, Any], flagged: bool) -> str:
+    """The summary row's three-way finding (older tables without ``finding``: flagged or not flagged)."""
+    finding = r.get("finding")
+    if isinstance(finding, str) and finding:
+        return finding
+    return "flagged" if flagged else "not flagged"
 
 
 def venue_mix_table(data: RunData) -> Table | None:
@@ -356,11 +368,17 @@ def rule606_tables(data: RunData) -> tuple[Table | None, Table | None, list[str]
     return (a1 if a1.rows else None), (b3 if b3.rows else None), problems
 
 
+RULE606_LEDGER = ("Rule 606 net payments are what venues paid the broker or charged it for the routed orders (PFOF "
+                  "and transaction rebates received less transaction fees paid, Rule 606(a)(1)(iii)), whatever the "
+                  "broker policy's rebate ledger then does with rebates and fees; the ledger decides only the "
+                  "customer and broker figures of the TCA and conflict sections")
+
+
 def regulatory_section(data: RunData) -> dict[str, Any]:
     """Rule 605 summary and Rule 606 tables, with the regulatory folder's period and notes."""
     meta = data.meta.get("regulatory", {})
     a1, b3, problems = rule606_tables(data)
     return {"available": bool(meta) or data.table("regulatory/rule605_summary.csv") is not None,
             "rule605": rule605_table(data), "rule606a1": a1, "rule606b3": b3, "period": meta.get("period"),
-            "notes": [*(str(n) for n in meta.get("notes", []) or []), *problems],
+            "notes": [*(str(n) for n in meta.get("notes", []) or []), *problems, RULE606_LEDGER],
             "broker": (meta.get("config") or {}).get("broker")}

@@ -122,12 +122,13 @@ def parameter_tables(data: RunData) -> list[dict[str, Any]]:
 def analysis_tables(data: RunData) -> list[dict[str, Any]]:
     """The analytics' parameters, from each output folder's ``meta.json``.
 
-    Bootstrap, review policy (rules, paying-venue rules, exceptions, conflict flag), regulatory configuration.
+    Intervals, review policy (rules, paying-venue rules, exceptions, conflict flag), regulatory configuration.
     """
     out: list[dict[str, Any]] = []
     tca, conflict, reg = (data.meta.get(k, {}) for k in ("tca", "conflict", "regulatory"))
     policy = tca.get("review_policy") or {}
-    general = [("bootstrap replicates (n_boot)", tca.get("n_boot")), ("bootstrap seed", tca.get("bootstrap_seed")),
+    general = [("intervals", tca.get("intervals") or (f"two-stage bootstrap, {tca['n_boot']} replicates (an older "
+                                                        "run)" if tca.get("n_boot") else None)),
                ("interval level (ci_level)", policy.get("ci_level")),
                ("reference routers", policy.get("reference_routers")), ("policy version", policy.get("version"))]
     general += [(f"conflict.{k}", v) for k, v in (policy.get("conflict") or {}).items()]
@@ -175,7 +176,6 @@ def assumption_values(data: RunData) -> dict[str, Any]:
         "seeds": data.manifest.get("seeds", []), "n_routers": len(data.routers),
         "fast_trader_react_to": (bg.get("fast_trader") or {}).get("react_to"),
         "decision_latency": (data.manifest.get("router_limits") or {}).get("decision_latency", "none"),
-        "n_boot": data.meta.get("tca", {}).get("n_boot"),
         "ci_level": (data.meta.get("tca", {}).get("review_policy") or {}).get("ci_level"),
     }
 

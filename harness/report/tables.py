@@ -68,5 +68,6 @@ def status_cell(status: str | None, *, title: str = "") -> Cell:
     """A pass / review / fail (or other state) badge."""
     s = (status or "n/a").strip()
     cls = {"pass": "badge pass", "review": "badge review", "fail": "badge fail", "failed": "badge fail",
-           "flagged": "badge fail", "not flagged": "badge pass", "benchmark": "badge bench"}.get(s, "badge none")
+           "flagged": "badge fail", "not flagged": "badge pass",
+           "insufficient evidence": "badge review", "benchmark": "badge bench"}.get(s, "badge none")
     return Cell(s, cls, title)

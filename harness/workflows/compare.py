@@ -7,8 +7,7 @@ two runs' ``tca/orders.parquet`` (computed in memory for a folder without ``tca/
 written to), and for every headline figure of :data:`harness.analytics.paired.PAIRED_FIGURES` the mean paired
 difference B - A is estimated exactly as the "all" row of the routers' paired comparisons in ``tca/paired.csv``:
 within strata (order class, symbol, size bucket) weighted by their share of paired parents, per seed, with Student's
-t interval over the seeds; below 5 seeds no interval and no direction (``verdict`` says so). ``n_boot`` is kept in
-the signature and in compare.json for old callers; it no longer changes the figures.
+t interval over the seeds; below 5 seeds no interval and no direction (``verdict`` says so).
 
 A figure's direction says whether B is *better* or *worse* than A by the figure's own good direction (higher PI, fill
 rate and markout; lower spreads, E/Q, shortfall, time to first fill and net fees) when the interval excludes zero,
@@ -125,13 +124,9 @@ def market_change(a: RunSide, b: RunSide, routers: list[str], seeds: list[int]) 
 
 
 # ------------------------------------------------------------------------------------------------------- compare
-def compare_runs(run_a: Path | str, run_b: Path | str, *, routers: list[str] | None = None, n_boot: int = 2000,
-                 seed: int = 0, ci_level: float = 0.95) -> Comparison:
+def compare_runs(run_a: Path | str, run_b: Path | str, *, routers: list[str] | None = None,
+                 ci_level: float = 0.95) -> Comparison:
     """Compare run B (after) with run A (before) on their common seeds and routers; ``UserError`` if they differ."""
-    if n_boot < 1:
-        raise UserError(f"--n-boot: {n_boot} must be at least 1")
-    if not 0 <= seed < 2**63:
-        raise UserError(f"--boot-seed: {seed} is out of range")
     a, b = load_side(run_a), load_side(run_b)
     seeds = sorted(set(a.manifest["seeds"]) & set(b.manifest["seeds"]))
     if not seeds:
@@ -162,13 +157,13 @@ def compare_runs(run_a: Path | str, run_b: Path | str, *, routers: list[str] | N
         notes.append("the runs were made by different sorbench code (see config_diff.csv, section run): a difference "
                      "may come from the code as well as from the configuration")
     figures = pd.concat([paired_change(a.orders[a.orders["seed"].isin(seeds)], b.orders[b.orders["seed"].isin(seeds)],
-                                       r, n_boot=n_boot, seed=seed, ci_level=ci_level) for r in common],
+                                       r, ci_level=ci_level) for r in common],
                         ignore_index=True)
     verdicts = {r: verdict(list(figures.loc[figures["router"] == r, "direction"])) for r in common}
     return Comparison(
         a=a, b=b, seeds=seeds, routers=common, figures=figures, venue_mix=venue_mix_change(a, b, common, seeds),
         market=market_change(a, b, common, seeds), config_diff=config_diff(a.manifest, b.manifest),
-        verdicts=verdicts, n_boot=n_boot, boot_seed=seed, ci_level=ci_level, notes=notes,
+        verdicts=verdicts, ci_level=ci_level, notes=notes,
     )
 
 

@@ -18,9 +18,8 @@ import pandas as pd
 
 from harness.analytics.inputs import Source, TcaInputs, read_table, vendor_inputs
 from harness.analytics.orders import arrival_table
-from harness.analytics.report import TCA_DIR, TcaTables, compute_tca, write_tca
+from harness.analytics.report import INTERVALS, TCA_DIR, TcaTables, compute_tca, write_tca
 from harness.analytics.review_policy import ReviewPolicy, load_policy
-from harness.errors import UserError
 from harness.io.fix_message import NS_PER_DAY, format_timestamp
 from harness.io.fixlog import COMM_ABSOLUTE, FixLog, read_fix_log
 
@@ -39,17 +38,12 @@ def _policy_of(policy: ReviewPolicy | Path | str | None) -> ReviewPolicy:
 
 
 def analyze_fix_log(log: Path | str, quotes: Path | str | None = None, out: Path | str | None = None, *,
-                    n_boot: int = 2000, seed: int = 0, policy: ReviewPolicy | Path | str | None = None,
-                    lenient: bool = False) -> FixTca:
+                    policy: ReviewPolicy | Path | str | None = None, lenient: bool = False) -> FixTca:
     """Write the TCA tables of a FIX log (``out`` defaults to ``tca/`` beside the log), as ``sorbench tca`` does.
 
     The orders are router "vendor", seed 0. Without ``quotes`` every NBBO-dependent figure (PI, spreads, E/Q,
     markouts, shortfall) is NaN and the notes say so. Raises ``UserError`` (one line) before anything is written.
     """
-    if n_boot < 1:
-        raise UserError(f"--n-boot: {n_boot} must be at least 1")
-    if not 0 <= seed < 2**63:
-        raise UserError(f"--boot-seed: {seed} is out of range")
     log = Path(log)
     target = Path(out) if out is not None else log.parent / TCA_DIR
     pol = _policy_of(policy)
@@ -76,10 +70,10 @@ def analyze_fix_log(log: Path | str, quotes: Path | str | None = None, out: Path
         if missing:
             notes.append(f"{missing} of {len(arrivals)} order(s) have no two-sided NBBO at arrival in the quotes "
                          f"(same symbols? same clock: {clock}?)")
-    tables = compute_tca(inputs, n_boot=n_boot, seed=seed, policy=pol)
-    meta = {
+    tables = compute_tca(inputs, policy=pol)
+    meta: dict[str, object] = {
         "sources": {"fix_log": str(log), "quotes": str(quotes) if quotes is not None else None},
-        "n_boot": n_boot, "bootstrap_seed": seed,
+        "intervals": INTERVALS,
         "rows": {"orders": len(inputs.parents), "fills": len(inputs.fills), "nbbo": len(inputs.nbbo)},
         "definitions": "docs/analytics.md; FIX mapping: docs/workflows.md, FIX log import",
         "review_policy": pol.model_dump(mode="json"),

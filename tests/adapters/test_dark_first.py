@@ -101,3 +101,15 @@ def test_without_dark_pools_it_is_best_price():
     router.on_start(ctx)
     router.on_parent(parent(1, Side.BUY, 100))
     assert [(s.venue, s.qty, s.price) for s in ctx.sent] == [("A", 100, px(10.00))]
+
+
+def test_the_even_split_goes_by_venue_name_not_by_the_order_the_scenario_lists_the_pools():
+    """Buy 1001 over DK1 and DK2, listed DK2 first: 1001 in two is 501 and 500, the larger share to the pool first by
+    name (DK1) whichever order the venues come in, so a scenario's listing never decides who gets the odd share."""
+    for order in (("DK1", "DK2"), ("DK2", "DK1")):
+        ctx = FakeContext([lit("A", take_usd=0.0030, make_usd=-0.0029), *(dark(n) for n in order)])
+        ctx.set_book("A", bid=(9.99, 500), ask=(10.00, 500))
+        router = DarkFirstRouter(DarkFirstRouter.Params())
+        router.on_start(ctx)
+        router.on_parent(parent(1, Side.BUY, 1_001, limit_usd=10.05))
+        assert sorted((s.venue, s.qty) for s in ctx.sent) == [("DK1", 501), ("DK2", 500)], order

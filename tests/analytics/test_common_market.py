@@ -141,9 +141,9 @@ def test_a_run_folder_with_a_common_market_gets_the_columns_and_drift(tmp_path):
     inputs = load_run_folder(run)
     assert inputs.common_nbbo is not None and len(inputs.common_nbbo) == 2
     assert set(inputs.parents["router"]) == {"R", "S"}  # the common market adds no run
-    tables = compute_tca(inputs, n_boot=20)
+    tables = compute_tca(inputs)
     assert tables.orders["common_arrival_differs"].sum() == 3
     assert tables.drift is not None and len(tables.drift) == 6
     (run / COMMON_NBBO_FILE).unlink()
-    plain = compute_tca(load_run_folder(run), n_boot=20)
+    plain = compute_tca(load_run_folder(run))
     assert plain.drift is None and not plain.orders["common_arrival_differs"].any()

@@ -94,9 +94,9 @@ def planted_run(tmp_path: Path, *, incentive: bool, seeds: tuple[int, ...] = SEE
 def conflict_of(run: Path, params: ConflictParams | None = None):
     context = load_run_context(run)
     inputs = load_run_folder(run)
-    tables = compute_tca(inputs, n_boot=50, context=context)
+    tables = compute_tca(inputs, context=context)
     return compute_conflict(tables.orders, tables.fills, inputs.nbbo, context=context,
-                            params=params or ConflictParams(n_boot=500))
+                            params=params or ConflictParams())
 
 
 def follow_rows(slopes: dict[int, float], *, channel: str = "maker_rebate", copies: int = 1) -> list[dict]:
@@ -162,23 +162,28 @@ def test_planted_conflicted_router_is_flagged_on_outcomes_and_the_clean_one_is_n
         [10.0, 30.0, -30.0])
     assert s["paying_venue_share"][["best-price", "conflicted", "clean"]].tolist() == [1.0, 1.0, 0.0]
     assert s.loc["conflicted", "regret_cph"] == pytest.approx(150.0)
-    # every resampled mean lies between the per-order regrets 100 and 200
-    assert 100.0 <= s.loc["conflicted", "regret_ci_low"] <= s.loc["conflicted", "regret_ci_high"] <= 200.0
+    # every seed's orders are alike (per-order regrets 100 and 200, mean 150), so the per-seed means are all 150 and
+    # their t interval is [150, 150]
+    assert s.loc["conflicted", "regret_ci_low"] == pytest.approx(150.0) == s.loc["conflicted", "regret_ci_high"]
     assert s.loc["clean", "regret_cph"] == pytest.approx(300.0) and s.loc["conflicted", "regret_orders"] == 50
     assert set(s["reference_router"]) == {"best-price"}
     assert s["flagged"].to_dict() == {"best-price": False, "clean": False, "conflicted": True}
     assert s.loc["conflicted", "reason"].startswith("flagged: outcome: customers forgo 150.00 cph")
     assert "no incentive test" in s.loc["clean", "reason"] and np.isnan(s.loc["clean", "payment_elasticity"])
+    # without the incentive test nothing shows that the unflagged routers do not follow payments
+    assert s["finding"].to_dict() == {"best-price": "insufficient evidence", "clean": "insufficient evidence",
+                                      "conflicted": "flagged"}
+    assert s.loc["clean", "reason"].startswith("insufficient evidence: no incentive test")
     # the clean router's customers also do worse, but it sends nothing to paying venues: a quality matter, no conflict
     assert "paying-venue share 0%" in s.loc["clean", "reason"]
 
 
 def test_outcome_evidence_on_fewer_than_five_seeds_gives_no_verdict(tmp_path):
-    # the same planted run on 4 seeds: regret is still 150 cph (every seed alike) and its bootstrap interval excludes
-    # zero, but 4 seeds are too few for a verdict, so nobody is flagged and the reason says why
+    # the same planted run on 4 seeds: regret is still 150 cph (every seed alike), but 4 seeds are too few for an
+    # interval or a verdict, so nobody is flagged, the finding is "insufficient evidence" and the reason says why
     s = conflict_of(planted_run(tmp_path, incentive=False, seeds=(1, 2, 3, 4))).summary.set_index("router")
-    assert s.loc["conflicted", "regret_cph"] == pytest.approx(150.0) and s.loc["conflicted", "regret_ci_low"] > 0
-    assert not s["flagged"].any()
+    assert s.loc["conflicted", "regret_cph"] == pytest.approx(150.0) and np.isnan(s.loc["conflicted", "regret_ci_low"])
+    assert not s["flagged"].any() and (s["finding"] == "insufficient evidence").all()
     assert "regret 150.00 cph vs best-price: too few seeds for a verdict (4; need 5)" in s.loc["conflicted", "reason"]
 
 
@@ -193,28 +198,31 @@ def test_planted_conflicted_router_is_flagged_by_the_incentive_test(tmp_path):
     assert s.loc["conflicted", "elasticity_channel"] == "pfof"
     assert s["payment_elasticity"][["best-price", "clean"]].tolist() == [0.0, 0.0]
     assert s["flagged"].to_dict() == {"best-price": False, "clean": False, "conflicted": True}
+    # best-price and clean: every channel's interval is [0, 0], at or below the threshold 1: shown clean
+    assert s["finding"].to_dict() == {"best-price": "not flagged", "clean": "not flagged", "conflicted": "flagged"}
+    assert set(c.elasticity.loc[c.elasticity["router"] == "conflicted", "finding"]) == {"flagged"}
     assert "incentive test (PFOF): venue share moves +50.00 points" in s.loc["conflicted", "reason"]
     assert list(c.elasticity.columns[:2]) == ["router", "channel"]
     assert "outcome:" in s.loc["conflicted", "reason"]
     # a committee that demands more than 60 points per $0.001 sees only the outcome evidence
     strict = conflict_of(planted_run(tmp_path / "strict", incentive=True),
-                         ConflictParams(n_boot=200, elasticity_threshold_pts=60.0)).summary.set_index("router")
+                         ConflictParams(elasticity_threshold_pts=60.0)).summary.set_index("router")
     assert strict.loc["conflicted", "flagged"]
     assert strict.loc["conflicted", "reason"].startswith("flagged: outcome:")
     assert "incentive test" not in strict.loc["conflicted", "reason"]
 
 
 def test_no_reference_router_means_no_regret_and_no_outcome_flag(tmp_path):
-    c = conflict_of(planted_run(tmp_path, incentive=False), ConflictParams(reference_routers=("nope",), n_boot=50))
+    c = conflict_of(planted_run(tmp_path, incentive=False), ConflictParams(reference_routers=("nope",)))
     s = c.summary.set_index("router")
     assert not s["flagged"].any() and s["regret_cph"].isna().all()
     assert "no reference router in the run" in s.loc["conflicted", "reason"]
 
 
 def test_regret_picks_the_best_reference_present_by_customer_pi(tmp_path):
-    orders = compute_tca(load_run_folder(b.write_run(tmp_path / "run", planted_tables())), n_boot=20).orders
+    orders = compute_tca(load_run_folder(b.write_run(tmp_path / "run", planted_tables()))).orders
     # both clean (0 cph) and best-price (300 cph) are references: best-price is the better one
-    table = regret_table(orders, ("clean", "best-price"), n_boot=50).set_index("router")
+    table = regret_table(orders, ("clean", "best-price")).set_index("router")
     assert set(table["reference_router"]) == {"best-price"} and table.loc["best-price", "regret_cph"] == 0.0
 
 
@@ -321,7 +329,7 @@ def test_other_venues_quotes_moving_after_a_fill_and_fast_trader_profit():
 
 def test_analyze_writes_the_conflict_folder(tmp_path):
     run = planted_run(tmp_path, incentive=True)
-    result = analyze(run, n_boot=100)
+    result = analyze(run)
     assert result.conflict_dir == run / "conflict"
     assert {p.name for p in (run / "conflict").iterdir()} == {"summary.csv", "venue_choice.csv", "leakage.csv",
                                                               "elasticity.csv", "regret.csv", "meta.json"}

@@ -16,12 +16,12 @@ from harness.errors import UserError
 
 def test_the_policy_file_ships_rebates_retained_and_rejects_anything_else(tmp_path):
     assert load_policy(default_policy_path()).broker.rebates == "retained" == ReviewPolicy().broker.rebates
-    assert ReviewPolicy().conflict_params(n_boot=10, seed=0).rebates == "retained"
+    assert ReviewPolicy().conflict_params().rebates == "retained"
     passed = tmp_path / "passed.toml"
     passed.write_text('version = 1\n[broker]\nrebates = "passed-through"\n', encoding="utf-8")
     pol = load_policy(passed)
     assert pol.broker.rebates == "passed-through"
-    assert pol.conflict_params(n_boot=10, seed=0).rebates == "passed-through"
+    assert pol.conflict_params().rebates == "passed-through"
     assert pol.model_dump(mode="json")["broker"] == {"rebates": "passed-through"}  # what the manifest records
     bad = tmp_path / "bad.toml"
     bad.write_text('version = 1\n[broker]\nrebates = "both"\n', encoding="utf-8")

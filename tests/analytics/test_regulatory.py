@@ -79,7 +79,7 @@ def reports(folder: Path, config: RegulatoryConfig | None = None):
     from harness.analytics import compute_tca, load_run_folder
 
     context = load_run_context(folder)
-    tables = compute_tca(load_run_folder(folder), n_boot=20, policy=load_policy(), context=context)
+    tables = compute_tca(load_run_folder(folder), policy=load_policy(), context=context)
     return compute_regulatory(tables.orders, tables.fills, tables.venues, context=context, config=config)
 
 
@@ -209,14 +209,14 @@ def test_rule605_realized_spreads_past_the_close_use_the_final_midpoint_with_or_
     folder = write_case(tmp_path / "run")
     context = load_run_context(folder)
     inputs = load_run_folder(folder)
-    tables = compute_tca(inputs, n_boot=20, policy=load_policy(), context=context)
+    tables = compute_tca(inputs, policy=load_policy(), context=context)
     with_nbbo = compute_regulatory(tables.orders, tables.fills, tables.venues, context=context, nbbo=inputs.nbbo)
     assert with_nbbo.rule605.equals(reports(folder).rule605)
     tables_cut = case_r_tables()
     tables_cut["nbbo"] = tables_cut["nbbo"][tables_cut["nbbo"]["ts_ns"] < 399_500 * MS]
     cut = write_case(tmp_path / "cut", tables_cut)
     inputs = load_run_folder(cut)
-    tables = compute_tca(inputs, n_boot=20, policy=load_policy(), context=load_run_context(cut))
+    tables = compute_tca(inputs, policy=load_policy(), context=load_run_context(cut))
     row = compute_regulatory(tables.orders, tables.fills, tables.venues, context=load_run_context(cut),
                              nbbo=inputs.nbbo).rule605.set_index(["Sp500", "OrderType", "OrderSize"]).loc[
         ("Y", "ML", "1000")]
@@ -343,7 +343,7 @@ def test_one_report_per_router_and_other_stocks_without_a_manifest(tmp_path):
 
 def test_analyze_writes_the_regulatory_folder(tmp_path):
     run = write_case(tmp_path / "run")
-    result = analyze(run, n_boot=20)
+    result = analyze(run)
     assert result.regulatory_dir == run / "regulatory"
     assert {p.name for p in (run / "regulatory").iterdir()} == {"rule605_summary.csv", "rule606a1.xml",
                                                                 "rule606b3.xml", "meta.json"}

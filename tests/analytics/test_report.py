@@ -35,9 +35,9 @@ def two_router_run(tmp_path):
 
 def test_analyze_writes_every_table_and_they_match_the_computation(tmp_path):
     run = two_router_run(tmp_path)
-    result = analyze(run, n_boot=200)
+    result = analyze(run)
     assert result.out_dir == run / "tca" and {p.name for p in (run / "tca").iterdir()} == TCA_FILES
-    expected = compute_tca(load_run_folder(run), n_boot=200)
+    expected = compute_tca(load_run_folder(run))
     pd.testing.assert_frame_equal(pd.read_parquet(run / "tca" / "orders.parquet"), expected.orders)
     summary = pd.read_csv(run / "tca" / "summary.csv")
     assert len(summary) == len(expected.summary) and set(summary["router"]) == {"R", "S"}
@@ -54,14 +54,14 @@ def test_analyze_writes_every_table_and_they_match_the_computation(tmp_path):
     ranks = ranking[(ranking["figure"] == "pi_per_share") & (ranking["order_class"] == "all")]
     assert ranks.set_index("router")["rank"].to_dict() == {"R": 1, "S": 1}
     meta = json.loads((run / "tca" / "meta.json").read_text(encoding="utf-8"))
-    assert meta["n_boot"] == 200 and meta["rows"]["orders"] == 8
+    assert "n_boot" not in meta and meta["intervals"].startswith("seed-level Student t") and meta["rows"]["orders"] == 8
 
 
 def test_analyze_replaces_an_old_tca_folder_and_leaves_no_temporary_folders(tmp_path):
     run = two_router_run(tmp_path)
-    analyze(run, n_boot=50)
+    analyze(run)
     (run / "tca" / "stale.csv").write_text("old", encoding="utf-8")
-    analyze(run, n_boot=50)
+    analyze(run)
     assert {p.name for p in (run / "tca").iterdir()} == TCA_FILES
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
 
@@ -71,15 +71,15 @@ def test_analyze_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     run = two_router_run(tmp_path)
     before = sorted(p.name for p in run.iterdir())
     with pytest.raises(UserError, match="is not a tca folder; refusing to replace it"):
-        analyze(run, run, n_boot=20)
+        analyze(run, run)
     assert sorted(p.name for p in run.iterdir()) == before
     (tmp_path / "empty").mkdir()
-    assert analyze(run, tmp_path / "empty", n_boot=20).out_dir == tmp_path / "empty"
+    assert analyze(run, tmp_path / "empty").out_dir == tmp_path / "empty"
 
 
 def test_a_failed_write_keeps_the_old_tables_and_leaves_nothing_behind(tmp_path, monkeypatch):
     run = two_router_run(tmp_path)
-    analyze(run, n_boot=50)
+    analyze(run)
     before = (run / "tca" / "summary.csv").read_bytes()
 
     def broken(self, path, *args, **kwargs):
@@ -90,7 +90,7 @@ def test_a_failed_write_keeps_the_old_tables_and_leaves_nothing_behind(tmp_path,
     original = pd.DataFrame.to_csv
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
     with pytest.raises(UserError, match="cannot write"):
-        analyze(run, n_boot=50)
+        analyze(run)
     assert (run / "tca" / "summary.csv").read_bytes() == before
     assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
 
@@ -101,16 +101,14 @@ def test_bad_input_writes_nothing(tmp_path):
     bad.loc[0, "qty"] = -5
     bad.to_parquet(run / "fills.parquet", index=False)
     with pytest.raises(UserError, match=r"fills.parquet: row 1, column 'qty': -5 must be > 0"):
-        analyze(run, n_boot=50)
+        analyze(run)
     assert not (run / "tca").exists() and [p.name for p in run.iterdir() if p.name.startswith(".")] == []
 
 
 def test_out_elsewhere_and_parameter_checks(tmp_path):
     run = two_router_run(tmp_path)
-    result = analyze(run, tmp_path / "elsewhere" / "tca", n_boot=20, seed=3)
+    result = analyze(run, tmp_path / "elsewhere" / "tca")
     assert {p.name for p in result.out_dir.iterdir()} == TCA_FILES and not (run / "tca").exists()
-    with pytest.raises(UserError, match="--n-boot"):
-        analyze(run, n_boot=0)
     (tmp_path / "file").write_text("x", encoding="utf-8")
     with pytest.raises(UserError, match="is not a folder"):
-        analyze(run, tmp_path / "file", n_boot=20)
+        analyze(run, tmp_path / "file")

@@ -102,7 +102,7 @@ def test_a_policy_mistake_is_one_line_naming_the_file_the_field_and_the_value(tm
 
 
 def test_statuses_against_the_reference_router_follow_the_margins():
-    review = review_tables(order_rows(), NO_FILLS, n_boot=200).review
+    review = review_tables(order_rows(), NO_FILLS).review
     expected = {"best-price": "pass", "good": "pass", "meh": "review", "bad": "fail"}
     for rule in ("pi-marketable", "eq-marketable", "speed-marketable", "fill-marketable"):
         assert statuses(review, rule) == expected, rule
@@ -152,7 +152,7 @@ def test_below_five_seeds_nothing_fails_and_no_interval_is_given():
 
 
 def test_review_orders_list_the_orders_behind_every_non_pass():
-    tables = review_tables(order_rows(), NO_FILLS, n_boot=100)
+    tables = review_tables(order_rows(), NO_FILLS)
     behind = tables.review_orders
     pi_aaa = behind[(behind["router"] == "bad") & (behind["rule"] == "pi-marketable") & (behind["symbol"] == "AAA")]
     assert sorted(zip(pi_aaa["seed"], pi_aaa["parent_id"], strict=True)) == [(s, p) for s in SEEDS for p in (1, 2)]
@@ -167,7 +167,7 @@ def test_review_orders_list_the_orders_behind_every_non_pass():
 def test_without_a_reference_router_the_fallback_or_a_fixed_benchmark_decides():
     orders = order_rows()
     orders = orders[orders["router"] != "best-price"]
-    review = review_tables(orders, NO_FILLS, n_boot=100).review
+    review = review_tables(orders, NO_FILLS).review
     # PI fallback 0 (at the quote or better): every router improves -> pass; E/Q fallback 1.0: all below -> pass
     assert set(statuses(review, "pi-marketable").values()) == {"pass"}
     assert set(statuses(review, "eq-marketable").values()) == {"pass"}
@@ -179,7 +179,7 @@ def test_without_a_reference_router_the_fallback_or_a_fixed_benchmark_decides():
         "no reference router in the run and no fallback benchmark"}
     fixed = ReviewPolicy(rules=[FigureRule(id="eq", figure="eq_ratio", benchmark=0.55, review_margin=0.0,
                                            fail_margin=0.2)], paying_venue_rules=[])
-    review = review_tables(order_rows(), NO_FILLS, policy=fixed, n_boot=100).review
+    review = review_tables(order_rows(), NO_FILLS, policy=fixed).review
     # E/Q against 0.55: best-price 0.5 and good 0.52 pass, meh 0.6 review, bad 0.8 fail (0.25 > 0.2)
     assert statuses(review, "eq") == {"bad": "fail", "best-price": "pass", "good": "pass", "meh": "review"}
     assert set(review["benchmark"]) == {"0.55"}
@@ -213,7 +213,7 @@ def paying_case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, RunContext]
 
 def test_paying_venue_rule_compares_quality_with_the_reference_on_the_same_orders():
     orders, fills, children, context = paying_case()
-    tables = review_tables(orders, fills, context=context, children=children, n_boot=50)
+    tables = review_tables(orders, fills, context=context, children=children)
     review = tables.review
     assert statuses(review, "paying-venues-marketable") == {"best-price": "pass", "generous": "pass", "payer": "fail"}
     payer = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "payer")].iloc[0]
@@ -232,12 +232,12 @@ def test_the_reference_router_is_held_against_the_next_best_reference_and_no_com
     review (fail needs evidence that the routing is not better)."""
     orders, fills, children, context = paying_case()
     two_refs = ReviewPolicy(benchmark_router="generous", reference_routers=["generous", "best-price"])
-    review = review_tables(orders, fills, context=context, children=children, policy=two_refs, n_boot=50).review
+    review = review_tables(orders, fills, context=context, children=children, policy=two_refs).review
     assert statuses(review, "paying-venues-marketable") == {"best-price": "pass", "generous": "pass", "payer": "fail"}
     generous = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "generous")].iloc[0]
     assert "PI at paying venues 300.00 cph vs 200.00 cph at best-price on the same orders; better" in generous["detail"]
     alone = ReviewPolicy(benchmark_router="generous", reference_routers=["generous"])
-    review = review_tables(orders, fills, context=context, children=children, policy=alone, n_boot=50).review
+    review = review_tables(orders, fills, context=context, children=children, policy=alone).review
     generous = review[(review["rule"] == "paying-venues-marketable") & (review["router"] == "generous")].iloc[0]
     assert generous["status"] == "review"
     assert "quality comparison unavailable" in generous["detail"]
@@ -274,14 +274,14 @@ def test_analyze_writes_the_review_and_honours_a_policy_file(tmp_path):
     from tests.analytics.test_report import two_router_run
 
     run = two_router_run(tmp_path)
-    analyze(run, n_boot=50)
+    analyze(run)
     review = pd.read_csv(run / "tca" / "review.csv")
     # no best-price router in this run: PI falls back to 0 (R and S both improve on average)
     assert set(review["router"]) == {"R", "S"} and (run / "tca" / "exceptions.csv").is_file()
     policy = tmp_path / "strict.toml"
     policy.write_text('reference_routers = ["R"]\n[[rules]]\nid = "pi"\nfigure = "pi_per_share"\n'
                       "review_margin = 0.001\nfail_margin = 0.005\n", encoding="utf-8")
-    analyze(run, n_boot=50, policy=policy)
+    analyze(run, policy=policy)
     review = pd.read_csv(run / "tca" / "review.csv")
     # S is exactly one cent worse than R on every paired fill: 0.01 > 0.005, but case A is one seed: no interval,
     # no verdict, so review (not fail), saying why
@@ -293,5 +293,23 @@ def test_analyze_writes_the_review_and_honours_a_policy_file(tmp_path):
     before = (run / "tca" / "review.csv").read_bytes()
     policy.write_text("colour = 1\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"strict\.toml: colour: unknown key"):
-        analyze(run, n_boot=50, policy=policy)
+        analyze(run, policy=policy)
     assert (run / "tca" / "review.csv").read_bytes() == before
+
+
+def test_rules_against_the_reference_select_orders_by_the_common_markets_class():
+    # bad's own market made parents 1 and 3 look non-marketable to it (its earlier orders moved its quote), but on
+    # the common no-router market every parent is a market order. Paired rules select by the common class, so all
+    # four parents per seed stay in the marketable rules for both routers: bad still fails pi-marketable on its 20
+    # orders (worse by 0.0025, as in the figure case). Rules against a fixed value keep the router's own class.
+    orders = order_rows({k: ROUTER_FIGURES[k] for k in ("best-price", "bad")})
+    orders["common_order_class"] = orders["order_class"]
+    moved = (orders["router"] == "bad") & orders["parent_id"].isin([1, 3])
+    orders.loc[moved, "order_class"] = "nml_near_quote"
+    review = review_tables(orders, NO_FILLS).review
+    row = review[(review["rule"] == "pi-marketable") & (review["symbol"] == "all") & (review["router"] == "bad")]
+    assert row["status"].item() == "fail" and row["orders"].item() == 20
+    # without the common columns (vendor data) the router's own class decides: only parents 2 and 4 are paired
+    own = review_tables(orders.drop(columns=["common_order_class"]), NO_FILLS).review
+    row = own[(own["rule"] == "pi-marketable") & (own["symbol"] == "all") & (own["router"] == "bad")]
+    assert row["orders"].item() == 10

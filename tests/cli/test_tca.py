@@ -27,8 +27,9 @@ def sorbench(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_vendor_files_give_the_tables(tmp_path):
     orders, fills, quotes = vendor(tmp_path)
     res = sorbench("tca", "--orders", orders, "--fills", fills, "--quotes", quotes, "--out", tmp_path / "out",
-                   "--n-boot", "50", cwd=tmp_path)
+                   cwd=tmp_path)
     assert res.returncode == 0, res.stderr
+    assert "--n-boot" not in res.stdout  # the deprecated bootstrap options are only mentioned when given
     assert {p.name for p in (tmp_path / "out").iterdir()} >= {"orders.parquet", "summary.csv", "venues.csv",
                                                                "paired.csv", "ranking.csv"}
     table = pd.read_parquet(tmp_path / "out" / "orders.parquet").set_index("parent_id")
@@ -40,8 +41,8 @@ def test_vendor_files_give_the_tables(tmp_path):
 
 
 def test_default_out_is_tca_beside_the_orders_file(tmp_path):
-    res = sorbench("tca", "--orders", "orders.csv", "--fills", "fills.csv", "--quotes", "quotes.csv", "--n-boot",
-                   "20", cwd=vendor(tmp_path)[0].parent)
+    res = sorbench("tca", "--orders", "orders.csv", "--fills", "fills.csv", "--quotes", "quotes.csv",
+                   cwd=vendor(tmp_path)[0].parent)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "tca" / "summary.csv").is_file()
 
@@ -61,10 +62,21 @@ def test_malformed_row_is_one_line_naming_file_row_and_column_and_nothing_is_wri
 
 def test_run_folder_and_option_errors(tmp_path):
     run = b.write_run(tmp_path / "run", cases.case_a_tables())
-    res = sorbench("tca", "--run", run, "--n-boot", "20", cwd=tmp_path)
+    res = sorbench("tca", "--run", run, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert (run / "tca" / "orders.parquet").is_file()
     bad = sorbench("tca", "--run", run, "--orders", "x.csv", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip() == "error: --run and --orders are exclusive"
     missing = sorbench("tca", "--orders", "x.csv", cwd=tmp_path)
     assert missing.returncode == 2 and "--fills, --quotes required" in missing.stderr
+
+
+def test_the_former_bootstrap_options_are_accepted_and_said_to_change_nothing(tmp_path):
+    orders, fills, quotes = vendor(tmp_path)
+    base = ["tca", "--orders", orders, "--fills", fills, "--quotes", quotes]
+    plain = sorbench(*base, "--out", tmp_path / "plain", cwd=tmp_path)
+    old = sorbench(*base, "--out", tmp_path / "old", "--n-boot", "50", "--boot-seed", "3", cwd=tmp_path)
+    assert plain.returncode == old.returncode == 0, old.stderr
+    assert "--n-boot and --boot-seed have no effect" in old.stdout
+    for name in ("summary.csv", "paired.csv", "ranking.csv"):
+        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()

@@ -67,7 +67,7 @@ def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
     a_orders, b_orders = load_side(runs["a5"]).orders, load_side(runs["b5"]).orders  # stored tca/ or computed
     assert b_orders["time_to_first_fill_ms"].min() >= SLOW_NS / 1e6  # the certain fact the direction rests on
     assert a_orders["time_to_first_fill_ms"].median() < 1.0
-    res = compare(runs["a5"], runs["b5"], "--out", tmp_path / "cmp", "--n-boot", "500")
+    res = compare(runs["a5"], runs["b5"], "--out", tmp_path / "cmp")
     assert res.exit_code == 0, res.output
     out = tmp_path / "cmp"
     assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.html", "compare.json", "config_diff.csv",
@@ -98,7 +98,7 @@ def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
 
 
 def test_a_run_against_itself_shows_zero_differences_and_no_evidence(runs, tmp_path):
-    res = compare(runs["a"], runs["a"], "--out", tmp_path / "same", "--n-boot", "200")
+    res = compare(runs["a"], runs["a"], "--out", tmp_path / "same")
     assert res.exit_code == 0, res.output
     table = pd.read_csv(tmp_path / "same" / "compare.csv")
     assert len(table) == 8 and (table["mean_diff"] == 0).all()
@@ -115,8 +115,8 @@ def test_a_folder_without_tca_is_analysed_in_memory_with_the_same_figures(runs, 
     bare = tmp_path / "bare"
     shutil.copytree(runs["a"], bare)
     shutil.rmtree(bare / "tca")
-    stored = compare(runs["a"], runs["b"], "--out", tmp_path / "stored", "--n-boot", "200")
-    computed = compare(bare, runs["b"], "--out", tmp_path / "computed", "--n-boot", "200")
+    stored = compare(runs["a"], runs["b"], "--out", tmp_path / "stored")
+    computed = compare(bare, runs["b"], "--out", tmp_path / "computed")
     assert stored.exit_code == 0 and computed.exit_code == 0, computed.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "stored" / "compare.csv"),
                                   pd.read_csv(tmp_path / "computed" / "compare.csv"))
@@ -125,7 +125,7 @@ def test_a_folder_without_tca_is_analysed_in_memory_with_the_same_figures(runs, 
 
 
 def test_only_the_common_seeds_are_compared(runs, tmp_path):
-    res = compare(runs["a"], runs["seeds23"], "--out", tmp_path / "c", "--n-boot", "100")
+    res = compare(runs["a"], runs["seeds23"], "--out", tmp_path / "c")
     assert res.exit_code == 0, res.output
     info = json.loads((tmp_path / "c" / "compare.json").read_text())
     assert info["seeds"] == [2] and info["only_in_a"]["seeds"] == [1] and info["only_in_b"]["seeds"] == [3]

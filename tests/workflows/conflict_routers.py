@@ -13,10 +13,22 @@ They are written from the router contract alone (not from ``best-price``, whose 
 * ``test-pfof-tilt``: the same, except that every fourth marketable parent (by parent id) goes whole, as one IOC at
   its limit, to the wholesaler paying the most PFOF (its shares that the wholesaler declines or does not fill are
   swept lit): 25% of marketable orders go to the top PFOF payer.
+* ``test-improvement-diverter``: a conditional conflict. Every marketable parent goes whole, as one IOC at its limit,
+  to a wholesaler chosen on the router's own running record of each wholesaler's price improvement in the symbol:
+  the mean, over its last ``window`` (5) fills *there* in that symbol, of the improvement per share against the far
+  side of the SIP NBBO the router saw when it sent the child (the router learns about a wholesaler only from the
+  orders it sends there). A wholesaler without a fill on record in the symbol yet is tried first (the first such by
+  name: fee-blind exploration).
+  Otherwise it goes to the wholesaler whose record is best (ties: name), *unless* the wholesaler paying the most
+  PFOF has a record within ``margin_units`` (5 price units, $0.0005 = 0.05 cents) per share of the best: then it
+  goes to that payer. Declined or unfilled shares are swept lit as the fee-blind router sweeps. The conflict is
+  only ever a near-tie broken by the broker's money, so how often it acts depends on how far apart the
+  wholesalers' improvements are in the scenario.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -157,4 +169,61 @@ class PfofTiltRouter(DisplayedPriceRouter):
         self._route(state)
 
 
-ROUTERS = (DisplayedPriceRouter, RebateTiltRouter, PfofTiltRouter)
+class ImprovementDiverter(DisplayedPriceRouter):
+    """Marketable parents to the wholesaler with the best recent improvement, unless the top PFOF payer is close."""
+
+    name = "test-improvement-diverter"
+    description = ("Test router: marketable orders to the wholesaler with the best recent price improvement, to the "
+                   "top PFOF payer when its recent improvement is within $0.0005 per share of the best.")
+    window: ClassVar[int] = 5
+    """Fills per wholesaler in its running record."""
+    margin_units: ClassVar[int] = 5
+    """$0.0005 per share in price units ($0.0001): the near-tie the broker's money breaks."""
+
+    def on_start(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        """Reset the records and the diversion counts."""
+        super().on_start(ctx)
+        self.records: dict[tuple[str, str], deque[float]] = {}
+        """Per wholesaler and symbol: improvement per share (price units) of its last ``window`` fills."""
+        self._far_at_send: dict[int, int] = {}
+        """Per wholesaler child: the far side of the SIP NBBO when it was sent (what its fill is measured against)."""
+        self.choices: list[tuple[str, bool]] = []
+        """Per marketable parent sent to a wholesaler: the wholesaler and whether the choice was a diversion."""
+
+    def _first(self, state: _State) -> None:
+        p = state.parent
+        wholesalers = trading(self.ctx.venues, p.symbol, kind=VenueKind.WHOLESALER)
+        nbbo = self.ctx.nbbo(p.symbol)
+        far, _ = contra(nbbo, p.side)
+        if not wholesalers or far is None or not is_marketable(p, nbbo):
+            self._route(state)
+            return
+        venue, diverted = self.choose(p.symbol, wholesalers)
+        self.choices.append((venue, diverted))
+        child = self.ctx.send(parent_id=p.parent_id, venue=venue, side=p.side, qty=state.leaves,
+                              price=p.limit_price, tif=TimeInForce.IOC)
+        state.outstanding.add(child)
+        self._far_at_send[child] = far
+
+    def choose(self, symbol: str, wholesalers: list[VenueInfo]) -> tuple[str, bool]:
+        """The wholesaler for a marketable parent in ``symbol``; whether it is the payer chosen over a better one."""
+        untried = sorted(v.name for v in wholesalers if not self.records.get((v.name, symbol)))
+        if untried:
+            return untried[0], False
+        mean = {v.name: sum(rec) / len(rec) for v in wholesalers if (rec := self.records[(v.name, symbol)])}
+        best = min(mean, key=lambda n: (-mean[n], n))
+        payer = max(wholesalers, key=lambda v: (v.fees.pfof_micros, v.name)).name
+        if payer != best and mean[payer] >= mean[best] - self.margin_units:
+            return payer, True
+        return best, False
+
+    def on_fill(self, fill: ChildFill) -> None:
+        """Add a wholesaler fill's improvement per share to that wholesaler's record, then book it."""
+        far = self._far_at_send.get(fill.child_id)
+        if far is not None:
+            self.records.setdefault((fill.venue, fill.symbol), deque(maxlen=self.window)).append(
+                float(sign(fill.side) * (far - fill.price)))
+        super().on_fill(fill)
+
+
+ROUTERS = (DisplayedPriceRouter, RebateTiltRouter, PfofTiltRouter, ImprovementDiverter)

@@ -78,7 +78,7 @@ def test_the_common_market_equals_a_run_of_a_router_that_sends_nothing(run_dir, 
 
 def test_every_router_of_a_seed_gets_the_same_common_benchmark(run_dir):
     """common_* are one value per (seed, parent); the first parent of a seed meets an undisturbed market."""
-    orders = compute_tca(load_run_folder(run_dir), n_boot=20).orders
+    orders = compute_tca(load_run_folder(run_dir)).orders
     per_parent = orders.groupby(["seed", "parent_id"])[
         ["common_bid", "common_ask", "common_order_class", "common_size_bucket"]].nunique(dropna=False)
     assert (per_parent == 1).all().all()

@@ -41,7 +41,11 @@ def test_planted_conflict_is_flagged_and_clean_routers_are_not_on_independent_se
     assert summary.loc["rebate-max", "reason"].startswith("flagged: incentive test")
     for clean in ("best-price", "sequential", "wholesaler"):
         assert not bool(summary.loc[clean, "flagged"]), summary.loc[clean, "reason"]
-        assert summary.loc[clean, "reason"].startswith("not flagged")
+        # unflagged; "insufficient evidence" where a noisy channel's interval straddles the threshold (the take-fee
+        # twins move the market itself: for example -0.69, 95% CI -2.67 to +1.30 on seeds 1-5)
+        finding = summary.loc[clean, "finding"]
+        assert finding in ("not flagged", "insufficient evidence")
+        assert summary.loc[clean, "reason"].startswith(finding + ":")
         assert not summary.loc[clean, "elasticity_ci_low"] > 1.0
     # The broker earns more from rebate-max's routing than from the clean price-driven routers.
     assert summary.loc["rebate-max", "broker_net_payment_cph"] > summary.loc["best-price", "broker_net_payment_cph"]

@@ -67,8 +67,7 @@ def edit(path: Path, old: str, new: str) -> int:
 
 
 def test_known_log_gives_the_hand_worked_figures(logs):
-    res = tca("--fix-log", logs / "known.log", "--quotes", logs / "known_quotes.csv", "--out", logs / "out",
-              "--n-boot", "50")
+    res = tca("--fix-log", logs / "known.log", "--quotes", logs / "known_quotes.csv", "--out", logs / "out")
     assert res.exit_code == 0, res.output
     o = pd.read_parquet(logs / "out" / "orders.parquet").set_index("parent_id")
     assert list(o.index) == [1, 2, 3, 4] and set(o["router"]) == {"vendor"}
@@ -100,7 +99,7 @@ def test_known_log_gives_the_hand_worked_figures(logs):
 
 
 def test_without_quotes_the_nbbo_figures_are_empty_and_the_output_says_so(logs):
-    res = tca("--fix-log", logs / "known.log", "--n-boot", "20")
+    res = tca("--fix-log", logs / "known.log")
     assert res.exit_code == 0, res.output
     o = pd.read_parquet(logs / "tca" / "orders.parquet").set_index("parent_id")  # default: tca/ beside the log
     assert o["pi_per_share"].isna().all() and o["arrival_mid"].isna().all()
@@ -134,7 +133,7 @@ def test_a_checksum_or_length_mismatch_names_the_line(logs):
 
 def test_lenient_skips_bad_lines_with_a_count(logs):
     line = edit(logs / "known.log", "31=10.02\x01", "31=10.12\x01")  # A1's first fill
-    res = tca("--fix-log", logs / "known.log", "--quotes", logs / "known_quotes.csv", "--lenient", "--n-boot", "20")
+    res = tca("--fix-log", logs / "known.log", "--quotes", logs / "known_quotes.csv", "--lenient")
     assert res.exit_code == 0, res.output
     assert "1 bad line(s) skipped" in res.stdout and f"known.log:{line}" in res.stdout.replace("\n", "")
     o = pd.read_parquet(logs / "tca" / "orders.parquet").set_index("parent_id")
@@ -154,7 +153,7 @@ def test_epoch_quotes_move_the_log_to_the_epoch(logs):
     q = pd.read_csv(logs / "known_quotes.csv")
     midnight = (pd.Timestamp("2026-11-20") - pd.Timestamp("1970-01-01")) // pd.Timedelta(1, "ns")
     q.assign(ts_ns=q["ts_ns"] + midnight).to_csv(logs / "epoch.csv", index=False)
-    res = tca("--fix-log", logs / "known.log", "--quotes", logs / "epoch.csv", "--n-boot", "20")
+    res = tca("--fix-log", logs / "known.log", "--quotes", logs / "epoch.csv")
     assert res.exit_code == 0, res.output
     o = pd.read_parquet(logs / "tca" / "orders.parquet").set_index("parent_id")
     assert o.loc[1, "pi_per_share"] == pytest.approx(0.005) and o.loc[1, "arrival_ts_ns"] > midnight
@@ -166,15 +165,14 @@ def test_a_run_rendered_as_a_fix_log_gives_the_runs_tca(tmp_path):
     sc = small_scenario(small_dict())
     run = run_scenario(sc, scenario_path=None, routers=["best-price"], seeds=[1], out_dir=tmp_path / "run",
                        results_root=tmp_path).out_dir
-    res = tca("--run", run, "--out", tmp_path / "run_tca", "--n-boot", "20")
+    res = tca("--run", run, "--out", tmp_path / "run_tca")
     assert res.exit_code == 0, res.output
     (tmp_path / "run.log").write_text(render_run_fix_log(run, router="best-price", seed=1, delimiter="|"),
                                       encoding="utf-8")
     nbbo = pd.read_parquet(run / "nbbo.parquet")
     nbbo[(nbbo["router"] == "best-price") & (nbbo["seed"] == 1)].drop(columns=["router", "seed"]).to_parquet(
         tmp_path / "nbbo.parquet")
-    res = tca("--fix-log", tmp_path / "run.log", "--quotes", tmp_path / "nbbo.parquet", "--out", tmp_path / "fix_tca",
-              "--n-boot", "20")
+    res = tca("--fix-log", tmp_path / "run.log", "--quotes", tmp_path / "nbbo.parquet", "--out", tmp_path / "fix_tca")
     assert res.exit_code == 0, res.output
     a = pd.read_parquet(tmp_path / "run_tca" / "orders.parquet")
     b = pd.read_parquet(tmp_path / "fix_tca" / "orders.parquet")
