@@ -65,8 +65,10 @@ def report_context(data: RunData, *, run_path: Path, pdf_renderer: str) -> dict[
         warnings.append(f"Simulations that failed: {', '.join(failed)}. Their routers have no results for those seeds.")
     dashboard = [{"title": "All symbols" if t.key == "dashboard-all" else t.key.removeprefix("dashboard-"), "table": t}
                  for t in sections.dashboard_tables(data, bench)]
+    title = f"Best-execution report: {data.scenario.get('name', data.folder.name)}"
     return {
-        "title": f"Best-execution report: {data.scenario.get('name', data.folder.name)}",
+        "title": title,
+        "page": page_marks(data, title=title, run_path=run_path),
         "run": {"scenario": data.scenario.get("name", "?"), "description": data.scenario.get("description", ""),
                 "session": _session_text(data.scenario), "seeds": data.manifest.get("seeds", []),
                 "routers": data.routers, "benchmark": bench, "analysis": analysis,
@@ -85,6 +87,24 @@ def report_context(data: RunData, *, run_path: Path, pdf_renderer: str) -> dict[
         "a": methodology.assumption_values(data),
         "repro": methodology.reproducibility_section(data, run_path=run_path, pdf_renderer=pdf_renderer),
     }
+
+
+CONFIDENTIAL = ("Confidential: prepared for the firm's best-execution review. Simulated evidence, not customer "
+                "executions.")
+"""The printed report's footer line."""
+
+
+def page_marks(data: RunData, *, title: str, run_path: Path) -> dict[str, str]:
+    """The printed report's running header and footer.
+
+    Left the title, right the scenario with its hash, centre the run id and start date (run-specific: a re-run differs
+    there, so it sits in the HTML's run-specific block); the footer a confidentiality line and the page number.
+    """
+    started = str(data.manifest.get("started_utc") or "")[:10] or "date not recorded"
+    sha = str(data.manifest.get("scenario_sha256") or "")[:12]
+    scenario = str(data.scenario.get("name", "?")) + (f" ({sha})" if sha else "")
+    return {"head_left": f"sorbench - {title}", "head_right": f"scenario {scenario}",
+            "head_run": f"run {run_path.name} - {started} UTC", "foot_left": CONFIDENTIAL}
 
 
 def _tables_of(ctx: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -168,8 +188,8 @@ def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None 
 
     folder = Path(folder)
     data = load_run_data(folder)
-    chromium = pdf_mod.find_chromium() if pdf else None
-    renderer = (chromium.label if chromium else pdf_mod.FALLBACK) if pdf else None
+    engine = pdf_mod.find_renderer() if pdf else None
+    renderer = engine.label if engine is not None else None
     ctx = report_context(data, run_path=run_path or display_path(folder),
                          pdf_renderer=renderer or "no PDF printed with this build (html only)")
     figures = make_figures(data, bench=ctx["run"]["benchmark"], terms=evidence.venue_terms(data))
@@ -185,12 +205,10 @@ def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None 
         if pdf:
             pdf_tmp = folder / f".{PDF_NAME}.tmp-{os.getpid()}.pdf"
             pdf_tmp.unlink(missing_ok=True)
-            if chromium is not None:
-                pdf_mod.print_pdf(chromium, html_tmp, pdf_tmp)
-            else:
-                assumptions = template_env().get_template("_assumptions.html.j2").render(a=ctx["a"])
-                pdf_mod.render_fallback_pdf(pdf_tmp, _fallback_sections(ctx, _html_text(assumptions)),
-                                            list(figures.values()))
+            assumptions = template_env().get_template("_assumptions.html.j2").render(a=ctx["a"])
+            assert engine is not None
+            pdf_mod.write_pdf(engine, html_tmp, pdf_tmp, lambda path: pdf_mod.render_fallback_pdf(
+                path, _fallback_sections(ctx, _html_text(assumptions)), list(figures.values())))
             os.replace(pdf_tmp, folder / PDF_NAME)
             pdf_tmp = None
         os.replace(html_tmp, folder / HTML_NAME)

@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup
+
 DASH = "\u2013"
 
 
@@ -157,8 +159,21 @@ def figure_threshold(figure: str, v: Any) -> str:
     return DASH if _num(v) is None else figure_diff(figure, v).lstrip("+")
 
 
+CSS_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_/()[]+=%")
+
+
+def css_string(v: Any) -> Markup:
+    r"""``v`` as a quoted CSS string for a ``<style>`` element.
+
+    Every character outside a plain set is written as a hex escape (``\\3c `` for ``<``), so that no value can end
+    the string, the rule or the element it is written into.
+    """
+    body = "".join(ch if ch in CSS_PLAIN else f"\\{ord(ch):x} " for ch in str(v))
+    return Markup(f'"{body}"')
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "usd4": usd4, "usd2": usd2, "cph": cph, "bps": bps, "pct": pct, "pct_points": pct_points, "ratio": ratio,
-    "ms": ms, "integer": integer, "number": number, "signed": signed, "text": text,
+    "ms": ms, "integer": integer, "number": number, "signed": signed, "text": text, "css_string": css_string,
 }
 """The template filters, by name."""

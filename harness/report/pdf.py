@@ -1,13 +1,20 @@
-"""``report.pdf``: the HTML report printed by headless Chromium, or a fallback drawn with matplotlib.
+"""``report.pdf``: the HTML report laid out for print by headless Chromium or by WeasyPrint, or a text fallback.
 
-Chromium is looked for in ``SORBENCH_CHROMIUM`` (a path or a command name; ``none`` forces the fallback), then
-``chromium``, ``chromium-browser`` and ``google-chrome`` on ``PATH``. It prints the same HTML with the report's print
-style sheet (A4 landscape, each section on a new page). Chromium writes the PDF's creation date into it, so two
-prints of the same report differ in those bytes; ``sorbench verify`` does not compare ``report.pdf``.
+Both layout engines print the same HTML with the report's print style sheet: A4 landscape, the verdict on page 1,
+each later section on a new page, figures two to a page where they fit, a running header (the report's title; the
+run id, start date and scenario with its hash) and footer (a confidentiality line; "Page N of M"). WeasyPrint also
+fills the table of contents with page numbers (Chromium does not lay out ``target-counter``).
 
-Without Chromium, :func:`render_fallback_pdf` writes a PDF with matplotlib's PdfPages (no extra dependency): the
-report's sections as text tables (PDF core fonts), then every figure on its own page. It is deterministic (no
-creation date).
+Which engine (:func:`find_renderer`): ``SORBENCH_PDF`` = ``chromium``, ``weasyprint`` or ``text`` forces one (an
+engine that is not available is a one-line error); unset (or ``auto``), Chromium if found, else WeasyPrint if it
+imports (it needs the Pango library), else the text fallback. Chromium is looked for in ``SORBENCH_CHROMIUM`` (a
+path or a command name; ``none`` disables it), then ``chromium``, ``chromium-browser``, ``google-chrome`` and
+``msedge`` on ``PATH``, then the usual install paths on macOS and Windows. Chromium writes the PDF's creation date into
+it, so two prints of the same report differ in those bytes; WeasyPrint's output is byte-identical for the same HTML.
+WeasyPrint fetches nothing: its URL fetcher accepts only the report's inline ``data:`` URIs.
+
+The text fallback, :func:`render_fallback_pdf`, writes a PDF with matplotlib's PdfPages: the report's sections as
+text tables (PDF core fonts), then every figure on its own page. It is deterministic (no creation date).
 """
 
 from __future__ import annotations
@@ -26,10 +33,22 @@ from harness.errors import UserError
 from harness.report.tables import Table
 
 CHROMIUM_ENV = "SORBENCH_CHROMIUM"
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+PDF_ENV = "SORBENCH_PDF"
+ENGINES = ("chromium", "weasyprint", "text")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge")
+CHROMIUM_PATHS = (
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    r"C:\Program Files\Microsoft\Edge\Application\msedge.exe",
+)
+"""Where Chrome, Chromium and Edge install on macOS and Windows, tried after ``PATH``."""
 DISABLED = ("", "none", "off", "0", "false")
 PRINT_TIMEOUT_S = 120.0
-FALLBACK = "matplotlib PdfPages (fallback: no Chromium found)"
+FALLBACK = "matplotlib PdfPages (text fallback: neither Chromium nor WeasyPrint available)"
 
 
 @dataclass(frozen=True)
@@ -56,7 +75,9 @@ def find_chromium() -> Chromium | None:
             raise UserError(f"{CHROMIUM_ENV}={env!r}: no such program (unset it, or set it to 'none' for the "
                             "fallback PDF renderer)")
     else:
-        path = next((p for p in (shutil.which(n) for n in CHROMIUM_NAMES) if p), None)
+        found = (p for p in (*(shutil.which(n) for n in CHROMIUM_NAMES),
+                             *(c for c in CHROMIUM_PATHS if os.path.isfile(c) and os.access(c, os.X_OK))) if p)
+        path = next(found, None)
         if path is None:
             return None
     return Chromium(path=path, version=_version(path))
@@ -96,6 +117,74 @@ def print_pdf(chromium: Chromium, html: Path, pdf: Path) -> None:
     if proc.returncode != 0 or not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise RuntimeError(f"{chromium.path}: printing the report failed (exit {proc.returncode}): {tail}")
+
+
+# --- WeasyPrint and the choice of engine --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Renderer:
+    """The engine that prints the report: ``kind`` is one of :data:`ENGINES`; ``label`` names it in the report."""
+
+    kind: str
+    label: str
+    chromium: Chromium | None = None
+
+
+def weasyprint_version() -> str | None:
+    """WeasyPrint's version, or None when it does not import (not installed, or its Pango library is missing)."""
+    try:
+        import weasyprint
+    except (ImportError, OSError):
+        return None
+    return str(weasyprint.__version__)
+
+
+def find_renderer() -> Renderer:
+    """The engine for ``report.pdf`` (see the module docstring); ``UserError`` for a forced engine that is missing."""
+    forced = os.environ.get(PDF_ENV, "").strip().lower() or "auto"
+    if forced not in (*ENGINES, "auto"):
+        raise UserError(f"{PDF_ENV}={forced!r}: must be one of auto, {', '.join(ENGINES)}")
+    if forced in ("auto", "chromium"):
+        chromium = find_chromium()
+        if chromium is not None:
+            return Renderer("chromium", chromium.label, chromium)
+        if forced == "chromium":
+            raise UserError(f"{PDF_ENV}=chromium: no Chromium found (install one, or set {CHROMIUM_ENV})")
+    if forced in ("auto", "weasyprint"):
+        version = weasyprint_version()
+        if version is not None:
+            return Renderer("weasyprint", f"WeasyPrint {version}")
+        if forced == "weasyprint":
+            raise UserError(f"{PDF_ENV}=weasyprint: WeasyPrint does not import (pip install weasyprint; it needs the "
+                            "Pango library)")
+    return Renderer("text", FALLBACK)
+
+
+def weasyprint_pdf(html: Path, pdf: Path) -> None:
+    """Lay out ``html`` for print with WeasyPrint into ``pdf`` (its CSS warnings are quieted; errors raise)."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    log = logging.getLogger("weasyprint")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        # data: URIs only: the report's figures are inline; a file or network URL is refused, never fetched
+        fetcher = URLFetcher(allowed_protocols=("data",), timeout=1)
+        doc = weasyprint.HTML(string=html.read_text(encoding="utf-8"), url_fetcher=fetcher)
+        doc.write_pdf(pdf)
+    finally:
+        log.setLevel(level)
+
+
+def write_pdf(renderer: Renderer, html: Path, pdf: Path, fallback: Any) -> None:
+    """Print ``html`` to ``pdf`` with ``renderer``; ``fallback(pdf)`` draws the text fallback."""
+    if renderer.kind == "chromium" and renderer.chromium is not None:
+        print_pdf(renderer.chromium, html, pdf)
+    elif renderer.kind == "weasyprint":
+        weasyprint_pdf(html, pdf)
+    else:
+        fallback(pdf)
 
 
 # --- Fallback ----------------------------------------------------------------------------------------------------

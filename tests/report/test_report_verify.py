@@ -57,7 +57,7 @@ def test_a_report_edited_outside_its_run_block_is_caught_by_the_rerun(run_copy, 
 def test_the_run_specific_block_alone_is_left_out_of_the_comparison(run_copy, rerun, monkeypatch):
     monkeypatch.setattr(harness.workflows.verify, "reproduce", lambda manifest, jobs=1: rerun)
     html = (run_copy / "report.html").read_text(encoding="utf-8")
-    block = html[html.index(BEGIN):html.index(END)]
+    block = html[html.rindex(BEGIN):html.rindex(END)]  # the reproducibility section's block (the last)
     commit = re.search(r"git commit</td><td[^>]*>([^<]*)</td>", block)
     assert commit is not None
     _rewrite(run_copy, "report.html", commit.group(0), commit.group(0).replace(commit.group(1), "elsewhere"))
