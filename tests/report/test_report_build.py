@@ -85,6 +85,15 @@ def test_the_summary_verdicts_are_review_csvs_worst_status_per_router(report_run
     assert set(conflict["finding"]) <= {"flagged", "insufficient evidence"}
 
 
+def test_the_drift_table_shows_each_routers_pooled_row_of_drift_csv(report_run):
+    drift = pd.read_csv(report_run / "tca" / "drift.csv", dtype={"seed": str})
+    pooled = drift[drift["seed"] == "all"]
+    rows = _table((report_run / "report.html").read_text(encoding="utf-8"), "drift")
+    assert [r[0] for r in rows] == list(pooled["router"])
+    for r, (_, d) in zip(rows, pooled.iterrows(), strict=True):
+        assert r[1] == f"{d['parents']:,}" and r[2] == f"{d['arrival_differs_share']:.1%}"
+
+
 def test_the_review_tables_show_every_row_of_review_csv(report_run):
     review = pd.read_csv(report_run / "tca" / "review.csv")
     html = (report_run / "report.html").read_text(encoding="utf-8")
