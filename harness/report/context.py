@@ -15,6 +15,7 @@ import pandas as pd
 
 from harness.report import fmt
 from harness.report.data import RunData
+from harness.report.headline import headlines
 from harness.report.tables import Cell, Table, status_cell
 
 STATUS_RANK = {"pass": 0, "review": 1, "fail": 2}
@@ -231,8 +232,10 @@ def summary_section(data: RunData) -> dict[str, Any]:
     findings = [{"router": v.router, "flagged": v.flagged, "reason": v.conflict_reason} for v in verdicts
                 if v.flagged]
     failures = [{"router": v.router, "status": v.run_status, "errors": v.errors} for v in verdicts if v.errors]
+    lines = [{"router": h.router + (" (benchmark)" if h.benchmark else ""), "badge": status_cell(h.outcome),
+              "reasons": h.reasons} for h in headlines(verdicts, _policy_rules(data), benchmark_router(data))]
     return {"table": t, "verdicts": verdicts, "findings": findings, "failures": failures,
-            "benchmark": benchmark_router(data)}
+            "benchmark": benchmark_router(data), "headlines": lines}
 
 
 def _policy_rules(data: RunData) -> dict[str, dict[str, Any]]:
