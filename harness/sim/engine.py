@@ -266,6 +266,7 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
         "symbol": [t[2] for t in tape], "venue": [venue_names[t[1]] for t in tape], "ts_ns": [t[0] for t in tape],
         "price": [t[3] for t in tape], "qty": [t[4] for t in tape],
         "aggressor": ["buy" if t[5] == 1 else "sell" for t in tape], "router_involved": [t[6] for t in tape],
+        "aggressor_order_id": [t[7] for t in tape], "iso": [t[8] for t in tape],
     }
 
 

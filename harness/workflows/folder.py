@@ -186,6 +186,8 @@ def trades_table(results: list[RunResult]) -> pa.Table:
         "qty": pa.array(tr.get("qty", []), pa.int64()),
         "aggressor": pa.array(tr.get("aggressor", []), pa.string()),
         "router_involved": pa.array(tr.get("router_involved", []), pa.bool_()),
+        "aggressor_order_id": pa.array(tr.get("aggressor_order_id", []), pa.int64()),
+        "iso": pa.array(tr.get("iso", []), pa.bool_()),
     })
 
 
@@ -249,14 +251,20 @@ def _write_market_stats(
     """``market_stats.csv``: the market statistics of every run, symbol and venue."""
     import pandas as pd
 
+    from harness.analytics.compliance import compliance_by_run
     from harness.analytics.market_stats import market_stats_by_run, nbbo_as_quotes
+    from harness.scenario.latency import sip_extra_lag_ns
 
+    nbbo_df, trades_df = nbbo.to_pandas(), trades.to_pandas()
+    ticks = {s.name: s.tick / PRICE_SCALE for s in scenario.symbols}
+    window = (scenario.session.start_ns, scenario.session.end_ns)
     market = market_stats_by_run(
-        quotes=pd.concat([quotes.to_pandas(), nbbo_as_quotes(nbbo.to_pandas())], ignore_index=True),
-        trades=trades.to_pandas(), activity=activity.to_pandas(),
-        ticks={s.name: s.tick / PRICE_SCALE for s in scenario.symbols},
-        window=(scenario.session.start_ns, scenario.session.end_ns),
+        quotes=pd.concat([quotes.to_pandas(), nbbo_as_quotes(nbbo_df)], ignore_index=True),
+        trades=trades_df, activity=activity.to_pandas(), ticks=ticks, window=window,
     )
+    lag = sip_extra_lag_ns(scenario.latency, [v.name for v in scenario.venues if v.is_protected])
+    checks = compliance_by_run(trades=trades_df, nbbo=nbbo_df, ticks=ticks, window=window, sip_lag_ns=lag)
+    market = market.merge(checks, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
     market.to_csv(folder / "market_stats.csv", index=False, float_format="%.6g", lineterminator="\n")
 
 
