@@ -9,7 +9,10 @@ Aggressive order
     ``aggressor_order_id`` (without that column: the same ``venue``, ``ts_ns`` and ``aggressor``). A routed-out
     remainder reaching a second venue is a second aggressive order there.
 Outside the NBBO of the instant before
-    The reference is the true NBBO in force just before the order's first print (as of ``ts_ns - 1``). A buy
+    The reference is the true NBBO in force when the order arrived: the row ``nbbo_row`` of the symbol's NBBO
+    history (the simulator records it with each print, so events at the same nanosecond keep their order: an
+    order arriving just after a sibling took a quote elsewhere is compared with the NBBO that sibling left), or,
+    without that column (real data), the NBBO as of ``ts_ns - 1``. A buy
     prints outside it above the NBBO ask, a sell below the NBBO bid; with that side of the NBBO empty nothing is
     outside. An aggressive order *trades through* when its best print is outside (it did not even get the NBBO
     price: Rule 611's trade-through); walking one venue's own book past the NBBO after taking its best price is not
@@ -53,10 +56,13 @@ def _order_keys(tr: pd.DataFrame) -> list[str]:
 
 def _prints_outside(tr: pd.DataFrame, nbbo: pd.DataFrame) -> np.ndarray:
     """Per print of one symbol: whether it is outside the NBBO in force just before it."""
-    nb = nbbo.sort_values("ts_ns", kind="stable")
-    nts = nb["ts_ns"].to_numpy(dtype=np.int64)
-    i = np.searchsorted(nts, tr["ts_ns"].to_numpy(dtype=np.int64) - 1, side="right") - 1
-    ok = i >= 0
+    nb = nbbo.sort_values("ts_ns", kind="stable")  # the history's own order within a nanosecond is kept
+    if "nbbo_row" in tr.columns:
+        i = tr["nbbo_row"].to_numpy(dtype=np.int64)
+    else:
+        nts = nb["ts_ns"].to_numpy(dtype=np.int64)
+        i = np.searchsorted(nts, tr["ts_ns"].to_numpy(dtype=np.int64) - 1, side="right") - 1
+    ok = (i >= 0) & (i < len(nb))
     j = np.maximum(i, 0)
     bid = np.where(ok, nb["bid"].to_numpy(dtype=float)[j] if len(nb) else np.nan, np.nan)
     ask = np.where(ok, nb["ask"].to_numpy(dtype=float)[j] if len(nb) else np.nan, np.nan)

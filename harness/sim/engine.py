@@ -267,6 +267,7 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
         "price": [t[3] for t in tape], "qty": [t[4] for t in tape],
         "aggressor": ["buy" if t[5] == 1 else "sell" for t in tape], "router_involved": [t[6] for t in tape],
         "aggressor_order_id": [t[7] for t in tape], "iso": [t[8] for t in tape],
+        "nbbo_row": [t[9] for t in tape],
     }
 
 

@@ -156,9 +156,10 @@ class Market:
         self.owners: list[Owner | None] = []
         self.tracked_owners: set[int] = set()
         """Owners whose trades are flagged on the tape (the router under test)."""
-        self.tape: list[tuple[int, int, str, int, int, int, bool, int, bool]] = []
+        self.tape: list[tuple[int, int, str, int, int, int, bool, int, bool, int]] = []
         """Every trade: (ts_ns, venue index, symbol, price, qty, aggressor side value, router involved, aggressor's
-        order id, whether the aggressor was an intermarket sweep order)."""
+        order id, whether the aggressor was an intermarket sweep order, the row of the symbol's NBBO history in force
+        when the aggressor arrived: the NBBO of the instant before, in event order)."""
         self.iso_orders: set[int] = set()
         """Ids of the orders that reached a venue as intermarket sweep orders (ISO), for the tape's ISO flag."""
         self.messages = 0
@@ -380,7 +381,8 @@ class Market:
                 taker_id = ev.taker_order_id  # type: ignore[union-attr]
                 self.tape.append(
                     (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, ev.taker_side.value,  # type: ignore[union-attr]
-                     maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders)
+                     maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders,
+                     len(self.nbbo[symbol].ts) - 1)
                 )
                 self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
                 h = owners[maker]

@@ -188,6 +188,7 @@ def trades_table(results: list[RunResult]) -> pa.Table:
         "router_involved": pa.array(tr.get("router_involved", []), pa.bool_()),
         "aggressor_order_id": pa.array(tr.get("aggressor_order_id", []), pa.int64()),
         "iso": pa.array(tr.get("iso", []), pa.bool_()),
+        "nbbo_row": pa.array(tr.get("nbbo_row", []), pa.int64()),
     })
 
 
