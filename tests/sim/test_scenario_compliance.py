@@ -2,9 +2,9 @@
 being ISOs (issue 15's target; Rule 611 allows none, the margin is for the measurement's edge cases).
 
 Each scenario runs with its first router and seed 1 over a short window: 60 s (at least 30 s past the parents'
-warm-up), or until 20 s after its last market event ends (a halt, an outage or stale quotes must be inside it), so the events' own effects are covered. Measured
-on the old market (background market orders swept one venue's book, unchecked) the share was 3-29%; with routed
-background flow it is 0 in every scenario (docs/market-model.md, "Background order routing").
+warm-up), or until 20 s after its last market event ends (a halt, an outage or stale quotes must be inside it).
+Measured on the old market (background market orders swept one venue's book, unchecked) the share was 3-29%; with
+routed background flow it is 0 in every scenario (docs/market-model.md, "Background order routing").
 """
 
 from __future__ import annotations
