@@ -65,25 +65,36 @@ class TakerRouter:
         """
         buy = side is _BUY
         venues = self.market.venues
-        quotes: list[tuple[int, int, int]] = []  # (price key, better first; venue; size)
+        quotes: list[tuple[int, int, int]] = []  # (price key, lower is better; venue; size)
+        best = 0
+        at_best: list[tuple[int, int]] = []
         for vi, (bid, bid_size, ask, ask_size) in zip(self.venues, views, strict=True):
-            px, size = (ask, ask_size) if buy else (bid, bid_size)
+            if buy:
+                px, size = ask, ask_size
+            else:
+                px, size = bid, bid_size
             if px is None or size <= 0 or not venues[vi].open:
                 continue
             if limit is not None and (px > limit if buy else px < limit):
                 continue
-            quotes.append((px if buy else -px, vi, size))
-        if not quotes:
+            key = px if buy else -px
+            quotes.append((key, vi, size))
+            if not at_best or key < best:
+                best, at_best = key, [(vi, size)]
+            elif key == best:
+                at_best.append((vi, size))
+        if not at_best:
             return []
-        quotes.sort()
-        best = quotes[0][0]
-        at_best = [(vi, size) for key, vi, size in quotes if key == best]
-        first = self._pick(at_best, u)
-        shown = sum(size for _, size in at_best)
+        first = at_best[0][0] if len(at_best) == 1 else self._pick(at_best, u)
+        sign = 1 if buy else -1
+        shown = 0
+        for vi, size in at_best:
+            shown += size
+            if vi == first and qty <= size:  # the common case: the first venue alone fills it
+                return [(vi, qty, sign * best, False)]
         lim_key = best + self.sweep_ticks
         if limit is not None:
             lim_key = min(lim_key, limit if buy else -limit)
-        sign = 1 if buy else -1
         if qty <= shown or lim_key <= best:
             ordered = [first, *sorted((vi for vi, _ in at_best if vi != first), key=self.fee_rank.__getitem__)]
             sizes = dict(at_best)
@@ -96,6 +107,7 @@ class TakerRouter:
                 if not left:
                     break
             return children
+        quotes.sort()
         return self._sweep(quotes, qty=qty, first=first, lim_key=lim_key, sign=sign)
 
     def _pick(self, at_best: list[tuple[int, int]], u: float) -> int:
