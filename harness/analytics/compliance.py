@@ -26,6 +26,11 @@ SIP staleness in clock time
     A SIP subscriber sees each NBBO change ``sip_lag_ns`` after a direct-feed subscriber (the SIP's extra hop and
     processing, :func:`harness.scenario.latency.sip_extra_lag_ns`); the share of the window in which the two views
     differ is the measure of the union of ``[change, change + lag)`` over the NBBO's changes, over the window.
+SIP staleness at router decisions
+    The share of the router's child orders sent while the SIP view was stale in that sense (an NBBO change in the
+    ``sip_lag_ns`` before the send): what a router deciding on the SIP would have missed that a direct-feed router
+    saw. (``market_stats.csv`` also gives, where the router read the SIP, the share of its reads that differed from
+    the true NBBO: ``sip_reads``, ``sip_stale_decision_share``.)
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ ALL_VENUES = "ALL"
 
 COMPLIANCE_COLUMNS = (
     "aggressive_orders", "through_order_share", "through_iso_share", "non_iso_through_share",
-    "through_volume_share", "locked_time_share", "crossed_time_share", "sip_stale_time_share",
+    "through_volume_share", "locked_time_share", "crossed_time_share", "sip_stale_time_share", "sip_stale_send_share",
 )
 """Columns :func:`compliance` adds to each (symbol, venue) row, in order."""
 
@@ -100,11 +105,13 @@ def _through_rows(sym: str, tr: pd.DataFrame, nbbo: pd.DataFrame) -> list[dict[s
     return rows
 
 
-def _nbbo_time_shares(nbbo: pd.DataFrame, *, tick: float, window: tuple[int, int], sip_lag_ns: int) -> dict[str, float]:
-    """Locked and crossed shares of two-sided time, and the SIP's stale share of the window, for one symbol."""
+def _nbbo_time_shares(nbbo: pd.DataFrame, *, tick: float, window: tuple[int, int], sip_lag_ns: int,
+                      sends: np.ndarray | None = None) -> dict[str, float]:
+    """Locked and crossed shares of two-sided time, the SIP's stale share of the window and of ``sends``."""
     start, end = window
     nan = math.nan
-    out = {"locked_time_share": nan, "crossed_time_share": nan, "sip_stale_time_share": nan}
+    out = {"locked_time_share": nan, "crossed_time_share": nan, "sip_stale_time_share": nan,
+           "sip_stale_send_share": nan}
     if nbbo.empty:
         return out
     nb = nbbo.sort_values("ts_ns", kind="stable")
@@ -121,13 +128,19 @@ def _nbbo_time_shares(nbbo: pd.DataFrame, *, tick: float, window: tuple[int, int
         out["crossed_time_share"] = float(w[two][spread < 0].sum() / total)
     changes = ts[(ts >= start) & (ts < end)]
     gaps = np.diff(np.append(changes, end))
-    out["sip_stale_time_share"] = float(np.minimum(gaps, max(0, int(sip_lag_ns))).sum() / (end - start))
+    lag = max(0, int(sip_lag_ns))
+    out["sip_stale_time_share"] = float(np.minimum(gaps, lag).sum() / (end - start))
+    if sends is not None and len(sends):
+        # the last change at or before each send, and whether it is less than the lag old
+        i = np.searchsorted(ts, sends, side="right") - 1
+        recent = (i >= 0) & (sends - ts[np.maximum(i, 0)] < lag)
+        out["sip_stale_send_share"] = float(recent.mean())
     return out
 
 
 def compliance(
     *, trades: pd.DataFrame, nbbo: pd.DataFrame, ticks: Mapping[str, float], window: tuple[int, int],
-    sip_lag_ns: int = 0,
+    sip_lag_ns: int = 0, child_orders: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per symbol and venue (and ``ALL``) compliance figures of one market (module docstring).
 
@@ -144,6 +157,8 @@ def compliance(
         ``(start_ns, end_ns)``: prints and quote time outside it are left out.
     sip_lag_ns : int
         The SIP view's extra age over a direct feed.
+    child_orders : pandas.DataFrame, optional
+        The router's child orders (``symbol, sent_ts_ns``), for the SIP's staleness at its decisions.
 
     Returns
     -------
@@ -156,15 +171,19 @@ def compliance(
     for sym in sorted(set(tr["symbol"]) | set(nbbo["symbol"])):
         nb = nbbo[nbbo["symbol"] == sym]
         sym_rows = _through_rows(sym, tr[tr["symbol"] == sym], nb)
+        sends = None
+        if child_orders is not None:
+            sent = child_orders.loc[child_orders["symbol"] == sym, "sent_ts_ns"].to_numpy(dtype=np.int64)
+            sends = sent[(sent >= start) & (sent < end)]
         sym_rows[-1].update(_nbbo_time_shares(nb, tick=float(ticks[sym]), window=(start, end),
-                                              sip_lag_ns=sip_lag_ns))
+                                              sip_lag_ns=sip_lag_ns, sends=sends))
         rows.extend(sym_rows)
     return pd.DataFrame(rows, columns=["symbol", "venue", *COMPLIANCE_COLUMNS])
 
 
 def compliance_by_run(
     *, trades: pd.DataFrame, nbbo: pd.DataFrame, ticks: Mapping[str, float], window: tuple[int, int],
-    sip_lag_ns: int = 0, keys: Sequence[str] = ("router", "seed"),
+    sip_lag_ns: int = 0, child_orders: pd.DataFrame | None = None, keys: Sequence[str] = ("router", "seed"),
 ) -> pd.DataFrame:
     """:func:`compliance` of every run (each (router, seed) is its own market), with the ``keys`` columns in front."""
     keys = list(keys)
@@ -178,7 +197,8 @@ def compliance_by_run(
                 mask &= (frame[k] == v).to_numpy()
             return frame[mask]
 
-        part = compliance(trades=pick(trades), nbbo=pick(nbbo), ticks=ticks, window=window, sip_lag_ns=sip_lag_ns)
+        part = compliance(trades=pick(trades), nbbo=pick(nbbo), ticks=ticks, window=window, sip_lag_ns=sip_lag_ns,
+                          child_orders=None if child_orders is None else pick(child_orders))
         for i, (k, v) in enumerate(zip(keys, run, strict=True)):
             part.insert(i, k, v)
         parts.append(part)

@@ -46,7 +46,8 @@ def write_run_tables(
     ok = [r for r in results if r.status == "ok" or r.partial]  # a partial run's tables are kept (manifest says so)
     parents_tbl = parents_table(flows)
     _write(folder / "parent_orders.parquet", parents_tbl)
-    _write(folder / "child_orders.parquet", child_orders_table(ok))
+    child_tbl = child_orders_table(ok)
+    _write(folder / "child_orders.parquet", child_tbl)
     fills_tbl = fills_table(ok)
     _write(folder / "fills.parquet", fills_tbl)
     nbbo_tbl = nbbo_table(ok)
@@ -61,7 +62,8 @@ def write_run_tables(
 
     _write_extras(folder, ok)
     _write_failures(folder, results)
-    _write_market_stats(folder, scenario, quotes=quotes_tbl, nbbo=nbbo_tbl, trades=trades_tbl, activity=activity_tbl)
+    _write_market_stats(folder, scenario, quotes=quotes_tbl, nbbo=nbbo_tbl, trades=trades_tbl, activity=activity_tbl,
+                        results=ok, child_orders=child_tbl)
 
     summary = summarize(parents_tbl.to_pandas(), fills_tbl.to_pandas(), nbbo_tbl.to_pandas(), results)
     summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g", lineterminator="\n")
@@ -247,13 +249,14 @@ def _write_failures(folder: Path, results: list[RunResult]) -> None:
 
 
 def _write_market_stats(
-    folder: Path, scenario: Scenario, *, quotes: pa.Table, nbbo: pa.Table, trades: pa.Table, activity: pa.Table
+    folder: Path, scenario: Scenario, *, quotes: pa.Table, nbbo: pa.Table, trades: pa.Table, activity: pa.Table,
+    results: list[RunResult], child_orders: pa.Table,
 ) -> None:
     """``market_stats.csv``: the market statistics of every run, symbol and venue."""
     import pandas as pd
 
     from harness.analytics.compliance import compliance_by_run
-    from harness.analytics.market_stats import market_stats_by_run, nbbo_as_quotes
+    from harness.analytics.market_stats import ALL_VENUES, market_stats_by_run, nbbo_as_quotes
     from harness.scenario.latency import sip_extra_lag_ns
 
     nbbo_df, trades_df = nbbo.to_pandas(), trades.to_pandas()
@@ -264,8 +267,16 @@ def _write_market_stats(
         trades=trades_df, activity=activity.to_pandas(), ticks=ticks, window=window,
     )
     lag = sip_extra_lag_ns(scenario.latency, [v.name for v in scenario.venues if v.is_protected])
-    checks = compliance_by_run(trades=trades_df, nbbo=nbbo_df, ticks=ticks, window=window, sip_lag_ns=lag)
+    checks = compliance_by_run(trades=trades_df, nbbo=nbbo_df, ticks=ticks, window=window, sip_lag_ns=lag,
+                               child_orders=child_orders.select(["router", "seed", "symbol", "sent_ts_ns"]).to_pandas())
     market = market.merge(checks, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
+    reads = pd.DataFrame(
+        [(r.router, r.seed, sym, ALL_VENUES, n, stale) for r in results for sym, (n, stale) in r.sip_reads.items()],
+        columns=["router", "seed", "symbol", "venue", "sip_reads", "sip_stale_reads"],
+    )
+    market = market.merge(reads, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
+    market["sip_stale_decision_share"] = market["sip_stale_reads"] / market["sip_reads"]
+    market = market.drop(columns=["sip_stale_reads"])
     market.to_csv(folder / "market_stats.csv", index=False, float_format="%.6g", lineterminator="\n")
 
 

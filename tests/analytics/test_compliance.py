@@ -71,3 +71,29 @@ def test_locked_crossed_and_sip_stale_time_shares():
     assert row["crossed_time_share"] == pytest.approx(0.1)
     assert row["sip_stale_time_share"] == pytest.approx(0.5)
     assert row["aggressive_orders"] == 0 and np.isnan(row["through_order_share"])
+    assert np.isnan(row["sip_stale_send_share"])  # no child orders given
+
+
+def test_sip_staleness_at_the_router_s_sends():
+    """NBBO changes at 0, 40 and 60, lag 15: sends at 10 and 45 follow a change by less than 15 ns (stale); sends at
+    30, 55 (exactly 15 after the change at 40) and 80 do not. Stale: 2 of 5."""
+    nbbo = _nbbo([("S", 0, 10.00, 10.01), ("S", 40, 10.00, 10.02), ("S", 60, 10.00, 10.01)])
+    sends = pd.DataFrame({"symbol": ["S"] * 5, "sent_ts_ns": [10, 30, 45, 55, 80]})
+    out = compliance(trades=_trades([]), nbbo=nbbo, ticks={"S": TICK}, window=(0, 100), sip_lag_ns=15,
+                     child_orders=sends)
+    assert out.set_index("venue").loc["ALL", "sip_stale_send_share"] == pytest.approx(2 / 5)
+
+
+def test_the_sip_lag_is_the_median_extra_age_of_the_sip_path():
+    """Defaults: every market-data link 150 us constant, SIP processing 20 us. Per venue the SIP path is 150 (venue to
+    SIP) + 20 + 150 (SIP to router) = 320 us against the router's direct 150 us: 170 us. With the router 40 us from
+    venue A the lags are A 280, B 170, C 170: median 170 us."""
+    from harness.scenario.latency import LatencySection, sip_extra_lag_ns
+
+    assert sip_extra_lag_ns(LatencySection(), ["A", "B", "C"]) == 170_000
+    link = {"participant": "router", "venue": "A", "direction": "market_data",
+            "model": {"model": "constant", "ns": 40_000}}
+    near = LatencySection.model_validate({"links": [link]})
+    assert sip_extra_lag_ns(near, ["A", "B", "C"]) == 170_000
+    assert sip_extra_lag_ns(near, ["A"]) == 280_000
+    assert sip_extra_lag_ns(near, []) == 0
