@@ -74,6 +74,31 @@ class FastTraderSpec(_Strict):
     max_lots: int = Field(5, gt=0, le=100_000, description="Most it takes per venue, round lots.")
 
 
+class TakerRoutingSpec(_Strict):
+    """How background takers route: NBBO venues first, larger orders as ISO sweeps, never trading through otherwise.
+
+    The rule is :mod:`harness.sim.background.routing`'s. A share of retail market orders goes to wholesalers first:
+    ``retail_wholesaler_share`` defaults to 0.9, since broker-dealers route more than 90% of individual investors'
+    marketable orders to wholesalers (SEC, Order Competition Rule proposal, Release 34-96495, December 2022);
+    ``retail_share`` (the retail part of liquidity flow's market orders) is a scenario assumption, and the default
+    0.3 puts 27% of those orders, about 15% of a symbol's volume, at the wholesalers (docs/market-model.md).
+    """
+
+    fee_scale_usd: float = Field(
+        0.001, gt=0, le=1,
+        description="USD per share: a venue's routing weight is multiplied by exp(-take_usd / fee_scale_usd).",
+    )
+    sweep_limit_ticks: int = Field(
+        2, ge=0, le=1000, description="Ticks beyond the NBBO an ISO sweep of a market order may trade, ticks."
+    )
+    retail_share: float = Field(
+        0.3, ge=0, le=1, description="Share of liquidity flow's market orders that are retail (0 to 1)."
+    )
+    retail_wholesaler_share: float = Field(
+        0.9, ge=0, le=1, description="Share of retail market orders sent to a wholesaler first (0 to 1)."
+    )
+
+
 class BackgroundSpec(_Strict):
     """The background market."""
 
@@ -83,3 +108,4 @@ class BackgroundSpec(_Strict):
     liquidity: LiquidityFlowSpec = LiquidityFlowSpec()
     informed: InformedSpec = InformedSpec()
     fast_trader: FastTraderSpec = FastTraderSpec()
+    routing: TakerRoutingSpec = TakerRoutingSpec()

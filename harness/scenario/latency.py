@@ -86,3 +86,34 @@ class LatencySection(_Strict):
     sip_processing: LatencySpec = ConstantLatencySpec(model="constant", ns=20_000)
     """Time the SIP takes to consolidate a quote update before publishing it."""
     links: list[LinkSpec] = []  # noqa: RUF012 (a pydantic field: each instance gets its own copy)
+
+
+def typical_ns(spec: ConstantLatencySpec | NormalLatencySpec | LognormalLatencySpec | EmpiricalLatencySpec) -> float:
+    """A model's median delay (ns; the normal's mean, ignoring truncation), plus half its jitter."""
+    if isinstance(spec, ConstantLatencySpec):
+        base: float = spec.ns
+    elif isinstance(spec, NormalLatencySpec):
+        base = max(spec.mean_ns, spec.min_ns)
+    elif isinstance(spec, LognormalLatencySpec):
+        base = spec.min_ns + spec.median_ns
+    else:
+        base = float(sorted(spec.samples_ns)[(len(spec.samples_ns) - 1) // 2])
+    return base + spec.jitter_ns / 2
+
+
+def sip_extra_lag_ns(latency: LatencySection, venues: list[str]) -> int:
+    """How much older the router's SIP view is than its direct feeds: the median over ``venues`` (ns, >= 0).
+
+    Per venue: the SIP's link from the venue, its processing and the SIP-to-router link, less the router's direct
+    link from the venue (typical delays, :func:`typical_ns`; a speed bump is on both paths and cancels).
+    """
+    if not venues:
+        return 0
+    links = {(ln.participant, ln.venue, ln.direction): ln.model for ln in latency.links}
+
+    def link(participant: str, venue: str) -> float:
+        return typical_ns(links.get((participant, venue, "market_data")) or latency.defaults.market_data)
+
+    to_router = link("router", "SIP") + typical_ns(latency.sip_processing)
+    lags = sorted(link("sip", v) + to_router - link("router", v) for v in venues)
+    return max(0, round(lags[(len(lags) - 1) // 2]))

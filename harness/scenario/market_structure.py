@@ -177,7 +177,12 @@ class VenueSpec(_Strict):
         None, ge=0, le=100, description="Share of background limit (maker) flow; default flow_share."
     )
     market_share: float | None = Field(
-        None, ge=0, le=100, description="Share of background market (taker) flow; default flow_share."
+        None, ge=0, le=100,
+        description="Rate of the background market orders counted here (they are routed); default flow_share.",
+    )
+    taker_weight: float = Field(
+        1.0, ge=0, le=100,
+        description="Background takers' routing weight for this venue at the NBBO (calibration, relative).",
     )
     symbols: list[str] | None = Field(None, description="Symbols traded here; default: all.")
     protection: Literal["reject", "route_out", "none"] = Field(

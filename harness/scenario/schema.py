@@ -33,6 +33,7 @@ from harness.scenario.background import (
     IntradaySpec,
     LiquidityFlowSpec,
     MarketMakerSpec,
+    TakerRoutingSpec,
 )
 from harness.scenario.clock import NS_PER_SECOND, SESSION_CLOSE, SESSION_OPEN, format_clock, parse_clock
 from harness.scenario.events import MarketEventSpec
@@ -88,6 +89,7 @@ __all__ = [
     "Scenario",
     "SessionSpec",
     "SymbolSpec",
+    "TakerRoutingSpec",
     "VenueSpec",
     "WholesalerSpec",
     "check_routers",

@@ -59,6 +59,8 @@ class RunResult:
     activity: dict[str, list[Any]] = field(default_factory=dict)
     """Per venue and symbol: message counts and passive-order outcomes."""
     fast_trader_fills: dict[str, list[Any]] = field(default_factory=dict)
+    sip_reads: dict[str, list[int]] = field(default_factory=dict)
+    """Per symbol: the router's SIP NBBO reads and how many differed from the true NBBO in price."""
     stats: dict[str, float] = field(default_factory=dict)
     partial: bool = False
     """A failed run whose tables are kept (what an external router did before it failed; see harness.sim.realtime)."""
@@ -260,12 +262,15 @@ def _collect(result: RunResult, node: RouterNode, market: Market, venue_names: l
         for j, k in enumerate(("bid", "bid_size", "ask", "ask_size")):
             nb[k] += [t[j] for t in hist.tops]
     result.nbbo = nb
+    result.sip_reads = {sym: list(v) for sym, v in sorted(node.sip_reads.items())}
     tape = market.tape
     result.trades = {
         "router": [r] * len(tape), "seed": [seed] * len(tape),
         "symbol": [t[2] for t in tape], "venue": [venue_names[t[1]] for t in tape], "ts_ns": [t[0] for t in tape],
         "price": [t[3] for t in tape], "qty": [t[4] for t in tape],
         "aggressor": ["buy" if t[5] == 1 else "sell" for t in tape], "router_involved": [t[6] for t in tape],
+        "aggressor_order_id": [t[7] for t in tape], "iso": [t[8] for t in tape],
+        "nbbo_row": [t[9] for t in tape],
     }
 
 

@@ -22,6 +22,7 @@ from harness.sim.background import (
     InformedTrader,
     LiquidityFlow,
     MarketMaker,
+    TakerRouter,
 )
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link, model_from_spec
@@ -174,25 +175,38 @@ def start_background(
     dark_pools: list[tuple[str, DarkLiquidity]] = []
     # Background participants, in a fixed order (symbol, then venue) so owner and order ids are deterministic.
     for sym in scenario.symbols:
+        router = taker_router(scenario, sym, market=market, info_list=info_list, lit=lit[sym.name])
         for vi, vspec in enumerate(scenario.venues):
             if sym.name not in infos[vspec.name].symbols:
                 continue
             _start_venue_participants(sym, vi, vspec, seed=seed, kernel=kernel, market=market, bg=bg, values=values,
                                       links=links, start_ns=start_ns, curve=curve, makers=makers,
-                                      dark_pools=dark_pools)
+                                      dark_pools=dark_pools, router=router)
         if bg.informed.enabled:
             InformedTrader(
-                kernel=kernel, market=market, symbol=sym.name, venue_idxs=lit[sym.name], tick=sym.tick,
+                kernel=kernel, market=market, symbol=sym.name, router=router, tick=sym.tick,
                 round_lot=sym.round_lot, spec=bg.informed, value=values[sym.name], activity=curve,
                 rng=stream(seed, "informed", sym.name), start_ns=start_ns, bumps=bumps,
             )
     return makers, lit
 
 
+def taker_router(scenario: Scenario, sym: Any, *, market: Market, info_list: list[Any], lit: list[int]) -> TakerRouter:
+    """The routing rule of ``sym``'s background takers over its lit venues and wholesalers (scenario weights, fees)."""
+    routing = scenario.background.routing
+    return TakerRouter(
+        market=market, symbol=sym.name, lit_venues=lit, taker_weights=[v.taker_weight for v in scenario.venues],
+        take_fees_usd=[v.fees.take_usd for v in scenario.venues], fee_scale_usd=routing.fee_scale_usd,
+        sweep_limit_ticks=routing.sweep_limit_ticks, tick=sym.tick,
+        wholesalers=[i for i, info in enumerate(info_list)
+                     if info.kind is VenueKind.WHOLESALER and sym.name in info.symbols],
+    )
+
+
 def _start_venue_participants(
     sym: Any, vi: int, vspec: Any, *, seed: int, kernel: Kernel, market: Market, bg: Any,
     values: dict[str, EfficientPrice], links: Links, start_ns: int, curve: ActivityCurve,
-    makers: dict[tuple[int, str], MarketMaker], dark_pools: list[tuple[str, DarkLiquidity]],
+    makers: dict[tuple[int, str], MarketMaker], dark_pools: list[tuple[str, DarkLiquidity]], router: TakerRouter,
 ) -> None:
     """The participants of one symbol at one venue: a dark pool's liquidity, or a lit venue's maker and flow."""
     if vspec.kind == "dark":
@@ -221,7 +235,8 @@ def _start_venue_participants(
             round_lot=sym.round_lot, spec=bg.liquidity,
             limit_scale=sym.activity * _or(vspec.limit_share, vspec.flow_share),
             market_scale=sym.activity * _or(vspec.market_share, vspec.flow_share),
-            rng=stream(seed, "flow", sym.name, vspec.name), start_ns=start_ns, activity=curve,
+            rng=stream(seed, "flow", sym.name, vspec.name), start_ns=start_ns, activity=curve, router=router,
+            retail_wholesaler_p=bg.routing.retail_share * bg.routing.retail_wholesaler_share,
         )
 
 

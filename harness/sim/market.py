@@ -156,8 +156,12 @@ class Market:
         self.owners: list[Owner | None] = []
         self.tracked_owners: set[int] = set()
         """Owners whose trades are flagged on the tape (the router under test)."""
-        self.tape: list[tuple[int, int, str, int, int, int, bool]] = []
-        """Every trade: (ts_ns, venue index, symbol, price, qty, aggressor side value, router involved)."""
+        self.tape: list[tuple[int, int, str, int, int, int, bool, int, bool, int]] = []
+        """Every trade: (ts_ns, venue index, symbol, price, qty, aggressor side value, router involved, aggressor's
+        order id, whether the aggressor was an intermarket sweep order, the row of the symbol's NBBO history in force
+        when the aggressor arrived: the NBBO of the instant before, in event order)."""
+        self.iso_orders: set[int] = set()
+        """Ids of the orders that reached a venue as intermarket sweep orders (ISO), for the tape's ISO flag."""
         self.messages = 0
         """Book messages processed: new, cancel and replace requests reaching any venue."""
         self.halted: set[str] = set()
@@ -254,6 +258,8 @@ class Market:
         limit orders use :meth:`submit`.
         """
         kind = self.kinds[venue_idx]
+        if iso:
+            self.iso_orders.add(order_id)
         if kind is _LIT:
             self.messages += 1
             if self.halted and symbol in self.halted:
@@ -372,9 +378,11 @@ class Market:
             if kind is Fill:
                 maker, taker = ev.maker_owner, ev.taker_owner  # type: ignore[union-attr]
                 tracked = self.tracked_owners
+                taker_id = ev.taker_order_id  # type: ignore[union-attr]
                 self.tape.append(
                     (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, ev.taker_side.value,  # type: ignore[union-attr]
-                     maker in tracked or taker in tracked)
+                     maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders,
+                     len(self.nbbo[symbol].ts) - 1)
                 )
                 self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
                 h = owners[maker]
@@ -430,6 +438,7 @@ class Market:
             return
         self.messages += 1
         self.counts[best][symbol][0] += 1
+        self.iso_orders.add(ev.order_id)
         events = self.venues[best].submit(  # type: ignore[call-arg]
             symbol, ev.order_id, ev.owner, side, ev.qty, price=best_px, ts_ns=self.kernel.env._now, tif=_IOC, iso=True,
         )

@@ -180,6 +180,8 @@ class RouterNode:
         self.fills: list[tuple[Any, ...]] = []
         """(parent_id, child_id, venue, symbol, side, exec_ts_ns, qty, price, liquidity, fee_micros, rebate_micros,
         pfof_micros): the fee charged, the rebate received and the PFOF paid to the broker, each >= 0."""
+        self.sip_reads: dict[str, list[int]] = {}
+        """Per symbol: [SIP NBBO reads by the router, reads whose bid or ask differed from the true NBBO then]."""
         self._outbox: list[object] | None = None
         self._arriving: ChildRecord | None = None
         self._fees = [v.fees for v in venue_infos.values()]
@@ -275,6 +277,11 @@ class RouterNode:
             tops.append(top)
             ts = max(ts, t)
         bid, bid_size, ask, ask_size = consolidate(tops)
+        true_bid, _, true_ask, _ = self.market.nbbo_now(symbol)
+        reads = self.sip_reads.setdefault(symbol, [0, 0])
+        reads[0] += 1
+        if bid != true_bid or ask != true_ask:
+            reads[1] += 1
         return Quote(ts_ns=ts, bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size)
 
     def send(

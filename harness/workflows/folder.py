@@ -46,7 +46,8 @@ def write_run_tables(
     ok = [r for r in results if r.status == "ok" or r.partial]  # a partial run's tables are kept (manifest says so)
     parents_tbl = parents_table(flows)
     _write(folder / "parent_orders.parquet", parents_tbl)
-    _write(folder / "child_orders.parquet", child_orders_table(ok))
+    child_tbl = child_orders_table(ok)
+    _write(folder / "child_orders.parquet", child_tbl)
     fills_tbl = fills_table(ok)
     _write(folder / "fills.parquet", fills_tbl)
     nbbo_tbl = nbbo_table(ok)
@@ -61,7 +62,8 @@ def write_run_tables(
 
     _write_extras(folder, ok)
     _write_failures(folder, results)
-    _write_market_stats(folder, scenario, quotes=quotes_tbl, nbbo=nbbo_tbl, trades=trades_tbl, activity=activity_tbl)
+    _write_market_stats(folder, scenario, quotes=quotes_tbl, nbbo=nbbo_tbl, trades=trades_tbl, activity=activity_tbl,
+                        results=ok, child_orders=child_tbl)
 
     summary = summarize(parents_tbl.to_pandas(), fills_tbl.to_pandas(), nbbo_tbl.to_pandas(), results)
     summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g", lineterminator="\n")
@@ -186,6 +188,9 @@ def trades_table(results: list[RunResult]) -> pa.Table:
         "qty": pa.array(tr.get("qty", []), pa.int64()),
         "aggressor": pa.array(tr.get("aggressor", []), pa.string()),
         "router_involved": pa.array(tr.get("router_involved", []), pa.bool_()),
+        "aggressor_order_id": pa.array(tr.get("aggressor_order_id", []), pa.int64()),
+        "iso": pa.array(tr.get("iso", []), pa.bool_()),
+        "nbbo_row": pa.array(tr.get("nbbo_row", []), pa.int64()),
     })
 
 
@@ -244,19 +249,34 @@ def _write_failures(folder: Path, results: list[RunResult]) -> None:
 
 
 def _write_market_stats(
-    folder: Path, scenario: Scenario, *, quotes: pa.Table, nbbo: pa.Table, trades: pa.Table, activity: pa.Table
+    folder: Path, scenario: Scenario, *, quotes: pa.Table, nbbo: pa.Table, trades: pa.Table, activity: pa.Table,
+    results: list[RunResult], child_orders: pa.Table,
 ) -> None:
     """``market_stats.csv``: the market statistics of every run, symbol and venue."""
     import pandas as pd
 
-    from harness.analytics.market_stats import market_stats_by_run, nbbo_as_quotes
+    from harness.analytics.compliance import compliance_by_run
+    from harness.analytics.market_stats import ALL_VENUES, market_stats_by_run, nbbo_as_quotes
+    from harness.scenario.latency import sip_extra_lag_ns
 
+    nbbo_df, trades_df = nbbo.to_pandas(), trades.to_pandas()
+    ticks = {s.name: s.tick / PRICE_SCALE for s in scenario.symbols}
+    window = (scenario.session.start_ns, scenario.session.end_ns)
     market = market_stats_by_run(
-        quotes=pd.concat([quotes.to_pandas(), nbbo_as_quotes(nbbo.to_pandas())], ignore_index=True),
-        trades=trades.to_pandas(), activity=activity.to_pandas(),
-        ticks={s.name: s.tick / PRICE_SCALE for s in scenario.symbols},
-        window=(scenario.session.start_ns, scenario.session.end_ns),
+        quotes=pd.concat([quotes.to_pandas(), nbbo_as_quotes(nbbo_df)], ignore_index=True),
+        trades=trades_df, activity=activity.to_pandas(), ticks=ticks, window=window,
     )
+    lag = sip_extra_lag_ns(scenario.latency, [v.name for v in scenario.venues if v.is_protected])
+    checks = compliance_by_run(trades=trades_df, nbbo=nbbo_df, ticks=ticks, window=window, sip_lag_ns=lag,
+                               child_orders=child_orders.select(["router", "seed", "symbol", "sent_ts_ns"]).to_pandas())
+    market = market.merge(checks, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
+    reads = pd.DataFrame(
+        [(r.router, r.seed, sym, ALL_VENUES, n, stale) for r in results for sym, (n, stale) in r.sip_reads.items()],
+        columns=["router", "seed", "symbol", "venue", "sip_reads", "sip_stale_reads"],
+    )
+    market = market.merge(reads, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
+    market["sip_stale_decision_share"] = market["sip_stale_reads"] / market["sip_reads"]
+    market = market.drop(columns=["sip_stale_reads"])
     market.to_csv(folder / "market_stats.csv", index=False, float_format="%.6g", lineterminator="\n")
 
 

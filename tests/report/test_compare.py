@@ -168,7 +168,10 @@ def test_flat_diff_key_paths():
 def test_run_with_baseline_compares_the_new_run_with_it(tmp_path, monkeypatch):
     """``run --baseline``: B lowers NSDQ's take fee from 0.003 to 0.0025 for single-venue, which sends every child to
     NSDQ; its removing fills pay 0.0005 less per share and its adding fills' rebate is unchanged, so its net fees per
-    share must fall (interval below zero) while nothing else about its fills changes. Customer net fees carry the fees
+    share must fall (interval below zero). The cheaper venue also draws more of the routed background takers
+    (docs/market-model.md, background order routing), so the market differs and the fill rate may move a little
+    (seeds 1-5: -2.3 points); it must show no significant change (interval includes zero). Customer net fees carry
+    the fees
     only when the broker passes fees and rebates through, so both runs use a policy that does (with the default,
     retained, the customer's net fees are 0 in both runs and the change shows in the broker's figures instead)."""
     from tests.report.test_suite import write_toml
@@ -194,6 +197,9 @@ def test_run_with_baseline_compares_the_new_run_with_it(tmp_path, monkeypatch):
     table = pd.read_csv(out / "compare.csv").set_index("figure")
     assert table.loc["net_fees_per_share", "direction"] == "better"
     assert table.loc["net_fees_per_share", "ci_high"] < 0
-    assert table.loc["fill_rate", "mean_diff"] == 0
-    assert pd.read_csv(out / "config_diff.csv", dtype=str).values.tolist() == [
-        ["scenario", "venues[0].fees.take_usd", "0.003", "0.0025"]]
+    assert table.loc["fill_rate", "ci_low"] <= 0 <= table.loc["fill_rate", "ci_high"]
+    diff = pd.read_csv(out / "config_diff.csv", dtype=str).values.tolist()
+    # The only configuration change; the manifest's common-market figures (message counts) differ too, since the
+    # routed background reacts to the fee even with no router.
+    assert [r for r in diff if r[0] == "scenario"] == [["scenario", "venues[0].fees.take_usd", "0.003", "0.0025"]]
+    assert all(r[0] == "scenario" or r[1].startswith("common_market.runs[") for r in diff), diff

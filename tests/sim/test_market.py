@@ -175,12 +175,14 @@ def test_tape_flags_trades_of_tracked_owners_only():
         (50, order(m, A, bg, Side.BUY, 60, usd_cents(3), tif=TimeInForce.IOC)),  # 50 from bg, then 10 from router
     ])
     buy = Side.BUY.value
-    assert m.tape == [
+    assert [t[:7] for t in m.tape] == [
         (20, A, SYM, usd_cents(1), 30, buy, False),
         (30, A, SYM, usd_cents(1), 20, buy, True),
         (50, A, SYM, usd_cents(1), 50, buy, False),
         (50, A, SYM, usd_cents(3), 10, buy, True),
     ]
+    # Each row also names the aggressor's order and whether it was an ISO (none of these was).
+    assert len({t[7] for t in m.tape}) == 3 and not any(t[8] for t in m.tape)
     # The tracked owner heard about its two trades at the venue: once as taker, once as maker.
     assert [(f.qty, is_maker) for _, f, is_maker in router_rec.execs] == [(20, False), (10, True)]
 

@@ -8,6 +8,7 @@ docs/market-model.md). One module per participant, each describing its model:
 * :mod:`~harness.sim.background.liquidity_flow`: zero-intelligence limit, cancel and market flow
 * :mod:`~harness.sim.background.informed_trader`: informed traders taking stale quotes
 * :mod:`~harness.sim.background.fast_trader`: latency arbitrageurs racing the router's trades
+* :mod:`~harness.sim.background.routing`: how takers route (NBBO venues first, ISO sweeps, wholesalers)
 * :mod:`~harness.sim.background.dark_liquidity`: institutions and toxic flow in dark pools
 * :mod:`~harness.sim.background.shared`: constants they share (sides, the draw batch size)
 
@@ -25,6 +26,7 @@ from harness.sim.background.fast_trader import FastTrader
 from harness.sim.background.informed_trader import InformedTrader
 from harness.sim.background.liquidity_flow import LiquidityFlow
 from harness.sim.background.market_maker import MarketMaker
+from harness.sim.background.routing import TakerRouter
 
 __all__ = [
     "ActivityCurve",
@@ -34,4 +36,5 @@ __all__ = [
     "InformedTrader",
     "LiquidityFlow",
     "MarketMaker",
+    "TakerRouter",
 ]

@@ -19,9 +19,12 @@ class FastTrader:
 
     When a qualifying trade prints on venue V (a trade by the router under test, or any trade with ``react_to =
     "all"``, of at least ``min_trade_shares``), the fast trader learns of it after its market-data latency from V.
-    With probability ``take_prob`` it then sends, to every other lit venue W trading the symbol, an IOC in the same
-    direction at the traded price, for the size displayed there at that price or better (at most ``max_lots``
-    round lots), arriving after its order-entry latency to W. Otherwise the market makers on the other venues fade:
+    With probability ``take_prob`` it then looks at every other lit venue W trading the symbol through its direct
+    feed from W (its market-data latency) and, where W shows a quote at the traded price or better, sends W an IOC
+    intermarket sweep order (ISO) in the same direction at the quote's price for the size shown (at most
+    ``max_lots`` round lots), all at the same instant, each arriving after its order-entry latency to W: a sweep of
+    every quote it sees at or better than the traded price, so not a trade-through (the size cap can leave part of
+    a quote, which a strict ISO would take). Otherwise the market makers on the other venues fade:
     each pulls its quote on the side being hit, at the same moment. Either way a router that routes sequentially, or
     whose child orders reach W later than the fast trader, finds the quote it aimed at gone. Its fills are recorded
     (``fills``) so that its profit from the router's orders can be measured.
@@ -62,26 +65,36 @@ class FastTrader:
         now = self.kernel.env._now
         seen = now + self.market_data[venue_idx].delay()
         take = self.rng.random() < self.spec.take_prob
+        if take:
+            self.kernel.at(seen, self._sweep, (venue_idx, symbol, fill.taker_side, fill.price))
+            return
         for w in self.lit_venues[symbol]:
-            if w == venue_idx:
-                continue
-            if take:
-                arg = (w, symbol, fill.taker_side, fill.price)
-                self.kernel.at(seen + self.order_entry[w].delay(), self._take, arg)
-            else:
-                maker = self.makers.get((w, symbol))
-                if maker is not None:
-                    self.kernel.at(seen + maker.entry.delay(), self._fade, (maker, fill.taker_side))
+            maker = self.makers.get((w, symbol)) if w != venue_idx else None
+            if maker is not None:
+                self.kernel.at(seen + maker.entry.delay(), self._fade, (maker, fill.taker_side))
 
-    def _take(self, arg: tuple[int, str, Side, int]) -> None:
-        w, symbol, side, price = arg
+    def _sweep(self, arg: tuple[int, str, Side, int]) -> None:
+        """It has seen the trade: send ISOs to the other venues' quotes at or better than its price, as it sees them."""
+        origin, symbol, side, price = arg
         market = self.market
-        bid, bid_size, ask, ask_size = market.top(w, symbol)
+        now = self.kernel.env._now
         cap = self.spec.max_lots * self.round_lots[symbol]
-        if side is _BUY and ask is not None and ask <= price and ask_size > 0:
-            market.submit(w, symbol, market.next_order_id(), self.owner, side, min(ask_size, cap), ask, _IOC)
-        elif side is _SELL and bid is not None and bid >= price and bid_size > 0:
-            market.submit(w, symbol, market.next_order_id(), self.owner, side, min(bid_size, cap), bid, _IOC)
+        for w in self.lit_venues[symbol]:
+            if w == origin:
+                continue
+            bid, bid_size, ask, ask_size = market.history[w][symbol].top_at(self.market_data[w].view_time(now))[1]
+            if side is _BUY and ask is not None and ask <= price and ask_size > 0:
+                order = (w, symbol, side, min(ask_size, cap), ask)
+            elif side is _SELL and bid is not None and bid >= price and bid_size > 0:
+                order = (w, symbol, side, min(bid_size, cap), bid)
+            else:
+                continue
+            self.kernel.at(now + self.order_entry[w].delay(), self._take, order)
+
+    def _take(self, order: tuple[int, str, Side, int, int]) -> None:
+        w, symbol, side, qty, price = order
+        market = self.market
+        market.submit_full(w, symbol, market.next_order_id(), self.owner, side, qty, price, tif=_IOC, iso=True)
 
     @staticmethod
     def _fade(arg: tuple[MarketMaker, Side]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from harness.sim.background.efficient_price import ActivityCurve, EfficientPrice
+from harness.sim.background.routing import TakerRouter
 from harness.sim.background.shared import _BATCH, _BUY, _IOC, _NS, _SELL
 from harness.sim.kernel import Kernel
 from harness.sim.market import Market
@@ -18,10 +19,11 @@ class InformedTrader:
 
     Candidate arrivals are Poisson at ``arrivals_per_second`` (scaled by intraday activity through thinning). At an
     arrival at time t it compares the efficient price v(t) with the true NBBO: if v >= ask + ``threshold_ticks``
-    ticks it buys with an IOC at the ask on the lit venue showing it (the lowest take fee on ties), at most
-    ``max_lots`` round lots and the displayed size there; symmetrically for sells. Its orders appear at the venue at
-    the arrival time (its information and speed are part of the model, not of its latency links). This is what makes
-    resting orders adversely selected and markouts informative.
+    ticks it buys at most ``max_lots`` round lots, no more than the NBBO's displayed size, with IOCs at the ask on the
+    venues showing it, routed as every background taker routes (:mod:`harness.sim.background.routing`: not ISO, so
+    the venues' order protection applies); symmetrically for sells. Its orders appear at the venue at the arrival
+    time (its information and speed are part of the model, not of its latency links), later at a speed-bumped venue.
+    This is what makes resting orders adversely selected and markouts informative.
     """
 
     def __init__(
@@ -30,7 +32,7 @@ class InformedTrader:
         kernel: Kernel,
         market: Market,
         symbol: str,
-        venue_idxs: list[int],
+        router: TakerRouter,
         tick: int,
         round_lot: int,
         spec: Any,
@@ -43,7 +45,7 @@ class InformedTrader:
         self.kernel = kernel
         self.market = market
         self.symbol = symbol
-        self.venue_idxs = venue_idxs
+        self.router = router
         self.bumps = bumps or []
         self.tick = tick
         self.max_qty = spec.max_lots * round_lot
@@ -54,15 +56,16 @@ class InformedTrader:
         self.owner = market.register_owner(None)
         rate = spec.arrivals_per_second * activity.peak
         self.mean_gap_ns = _NS / rate if rate > 0 else 0.0
-        self._batch: list[tuple[int, float]] = []
+        self._batch: list[tuple[int, float, float]] = []
         self._i = 0
         if rate > 0:
             kernel.at(start_ns + self._next()[0], self._arrival)
 
-    def _next(self) -> tuple[int, float]:
+    def _next(self) -> tuple[int, float, float]:
         if self._i >= len(self._batch):
             gaps = self.rng.exponential(self.mean_gap_ns, size=_BATCH).astype(np.int64) + 1
-            self._batch = list(zip(gaps.tolist(), self.rng.random(_BATCH).tolist(), strict=True))
+            keep = self.rng.random(_BATCH).tolist()
+            self._batch = list(zip(gaps.tolist(), keep, self.rng.random(_BATCH).tolist(), strict=True))
             self._i = 0
         item = self._batch[self._i]
         self._i += 1
@@ -70,33 +73,31 @@ class InformedTrader:
 
     def _arrival(self, _: object) -> None:
         now = self.kernel.env._now
-        gap, keep = self._next()
+        gap, keep, u_route = self._next()
         if keep * self.activity.peak <= self.activity.at(now):
             v = self.value.at(now)
             market = self.market
             bid, _, ask, _ = market.nbbo_now(self.symbol)
             if ask is not None and v >= ask + self.threshold:
-                self._take(_BUY, ask)
+                self._take(_BUY, ask, u_route)
             elif bid is not None and v <= bid - self.threshold:
-                self._take(_SELL, bid)
+                self._take(_SELL, bid, u_route)
         self.kernel.at(now + gap, self._arrival)
 
-    def _take(self, side: Side, price: int) -> None:
-        """IOC at ``price`` on the first lit venue showing it on the contra side."""
-        market = self.market
-        for vi in self.venue_idxs:
-            bid, bid_size, ask, ask_size = market.top(vi, self.symbol)
-            shown, size = (ask, ask_size) if side is _BUY else (bid, bid_size)
-            if shown == price and size > 0:
-                qty = min(size, self.max_qty)
-                order = (vi, market.next_order_id(), side, qty, price)
-                bump = self.bumps[vi] if self.bumps else 0
-                if bump:  # a speed-bumped venue sees it later, when the quote may have moved
-                    self.kernel.at(self.kernel.env._now + bump, self._send, order)
-                else:
-                    self._send(order)
-                return
+    def _take(self, side: Side, price: int, u_route: float) -> None:
+        """IOCs at ``price`` (the NBBO) on the venues showing it, as the taker routing rule places them."""
+        market, router = self.market, self.router
+        tops = market._tops
+        views = [tops[vi][self.symbol] for vi in router.venues]
+        now = self.kernel.env._now
+        for vi, qty, px, iso in router.plan(side, self.max_qty, u_route, views=views, limit=price):
+            order = (vi, market.next_order_id(), side, qty, px, iso)
+            bump = self.bumps[vi] if self.bumps else 0
+            if bump:  # a speed-bumped venue sees it later, when the quote may have moved
+                self.kernel.at(now + bump, self._send, order)
+            else:
+                self._send(order)
 
-    def _send(self, order: tuple[int, int, Side, int, int]) -> None:
-        vi, order_id, side, qty, price = order
-        self.market.submit(vi, self.symbol, order_id, self.owner, side, qty, price, _IOC)
+    def _send(self, order: tuple[int, int, Side, int, int, bool]) -> None:
+        vi, order_id, side, qty, price, iso = order
+        self.market.submit_full(vi, self.symbol, order_id, self.owner, side, qty, price, tif=_IOC, iso=iso)

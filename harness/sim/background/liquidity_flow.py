@@ -10,6 +10,8 @@ Liquidity flow
     tick away from it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit
     order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
     Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
+    Market orders are routed (:mod:`harness.sim.background.routing`): the venue's stream only counts their rate,
+    and a share of them are retail orders sent to a wholesaler first.
     Sizes are whole round lots (Geometric(``lots_geometric_p``) lots) with probability ``round_lot_share``, else
     lognormal with median ``odd_median_shares`` and log-sd ``odd_sigma``, capped at ``max_shares``.
 """
@@ -23,9 +25,11 @@ import numpy as np
 from simpy.events import NORMAL
 
 from harness.sim.background.efficient_price import ActivityCurve
+from harness.sim.background.routing import TakerRouter
 from harness.sim.background.shared import _BATCH, _BUY, _IOC, _NS, _SELL
 from harness.sim.kernel import Kernel, _Call
 from harness.sim.market import Market
+from venues.types import Side
 
 
 class LiquidityFlow:
@@ -46,8 +50,12 @@ class LiquidityFlow:
         rng: np.random.Generator,
         start_ns: int,
         activity: ActivityCurve,
+        router: TakerRouter,
+        retail_wholesaler_p: float = 0.0,
     ) -> None:
         self.kernel = kernel
+        self.router = router
+        self.retail_p = retail_wholesaler_p if router.wholesalers else 0.0
         self.activity = activity
         self.market = market
         self.venue_idx = venue_idx
@@ -91,11 +99,13 @@ class LiquidityFlow:
         odd = np.exp(math.log(spec.odd_median_shares) + spec.odd_sigma * rng.standard_normal(n))
         life = rng.exponential(self.mean_life_ns, size=n).astype(np.int64) + 1
         keep = rng.random(n)
+        u_route = rng.random(n)
+        u_retail = rng.random(n)
         qty = np.where(whole_lots, np.minimum(lots * self.round_lot, spec.max_shares),
                        np.clip(odd, 1, spec.max_shares).astype(np.int64))
         self._batch = list(zip(
             gaps.tolist(), is_limit.tolist(), u_side.tolist(), depth.tolist(), improve.tolist(), qty.tolist(),
-            life.tolist(), keep.tolist(), strict=True,
+            life.tolist(), keep.tolist(), u_route.tolist(), u_retail.tolist(), strict=True,
         ))
         self._i = 0
 
@@ -105,7 +115,7 @@ class LiquidityFlow:
             self._refill()
             i = 0
         self._i = i + 1
-        gap, is_limit, u_side, depth, improve, qty, life, keep = self._batch[i]
+        gap, is_limit, u_side, depth, improve, qty, life, keep, u_route, u_retail = self._batch[i]
         kernel = self.kernel
         market = self.market
         g = (kernel.env._now - self._t0) // 1_000_000_000
@@ -150,10 +160,25 @@ class LiquidityFlow:
             # Keep the previous side with probability p, else a fair coin from the rest of the same uniform.
             side = self.last_market_side if u_side < p else (_BUY if (u_side - p) / (1.0 - p) < 0.5 else _SELL)
             self.last_market_side = side
-            market.submit(self.venue_idx, self.symbol, market.next_order_id(), self.owner, side, qty, None, _IOC)
+            self._take(side, qty, u_route, u_retail)
         kernel.scheduled += 1
         kernel._schedule(_Call(self._arrival, None), NORMAL, gap)
 
     def _expire(self, order_id: int) -> None:
         if order_id in self.book:
             self.market.cancel(self.venue_idx, self.symbol, order_id, self.owner)
+
+    def _take(self, side: Side, qty: int, u_route: float, u_retail: float) -> None:
+        """A market order: to a wholesaler first if it is retail flow sent there, else routed over the lit venues."""
+        market, symbol, router = self.market, self.symbol, self.router
+        if u_retail < self.retail_p:
+            venue = router.wholesalers[min(int(u_retail / self.retail_p * len(router.wholesalers)),
+                                           len(router.wholesalers) - 1)]
+            printed = len(market.tape)
+            market.submit_full(venue, symbol, market.next_order_id(), self.owner, side, qty, None, tif=_IOC)
+            if len(market.tape) > printed:
+                return  # filled whole; a declined order goes on to the lit venues
+        tops = market._tops
+        views = [tops[vi][symbol] for vi in router.venues]
+        for vi, q, price, iso in router.plan(side, qty, u_route, views=views):
+            market.submit_full(vi, symbol, market.next_order_id(), self.owner, side, q, price, tif=_IOC, iso=iso)
