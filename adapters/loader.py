@@ -64,7 +64,7 @@ def load_class(spec: str) -> type[Router]:
             sys.modules[name] = module  # before exec: dataclasses and pickling look the module up by name
             try:
                 mod_spec.loader.exec_module(module)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # a plug-in's sys.exit() at import is its error, not ours
                 del sys.modules[name]
                 raise RegistryError(f"router spec {spec!r}: {path} raised {type(exc).__name__}: {exc}") from None
     else:
@@ -72,7 +72,7 @@ def load_class(spec: str) -> type[Router]:
             module = importlib.import_module(target)
         except ImportError as exc:
             raise RegistryError(f"router spec {spec!r}: cannot import {target!r}: {exc}") from None
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise RegistryError(f"router spec {spec!r}: importing {target!r} raised {type(exc).__name__}: {exc}") \
                 from None
     obj: Any = module

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from harness.analytics.inference import MIN_SEEDS, too_few_seeds
 from harness.cli.analysis import compare_and_print
-from harness.cli.console import fail, fmt, out_console, progress_bar
+from harness.cli.console import err_console, fail, fmt, out_console, progress_bar
 from harness.cli.options import (
     BrokerOption,
     PeriodOption,
@@ -26,7 +27,7 @@ from harness.cli.options import (
     router_limits,
 )
 from harness.cli.suite import run_suite_command
-from harness.errors import UserError
+from harness.errors import EXIT_PARTIAL, UserError
 from harness.paths import INSTALLED_SCENARIOS, REPO_SCENARIOS
 
 ScenarioArgument = Annotated[
@@ -143,7 +144,10 @@ def run(
         try:
             compare_and_print(baseline, outcome.out_dir, out=None, routers=None, n_boot=2000, boot_seed=0)
         except UserError as err:
-            fail(f"--baseline: {err} (the run itself is complete: {outcome.out_dir})")
+            fail(f"--baseline: {err} (the run itself is written: {outcome.out_dir})")
+    if outcome.partial:
+        err_console.print(f"[red]partial run[/]: {len(outcome.failures)} failure(s); exit status {EXIT_PARTIAL}")
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -278,9 +282,8 @@ def print_summary(outcome: Any) -> None:
             fmt(row.pfof_usd, ",.2f"),
         )
     out_console.print(table)
-    for res in outcome.results:
-        if res.status != "ok":
-            out_console.print(f"[red]FAILED[/] {res.router} seed {res.seed}: {res.error}")
+    for line in outcome.failures:  # every failed simulation, the analytics, the report
+        err_console.print(f"[red]FAILED[/] {escape(line)}", soft_wrap=True)
     msgs = sum(r.stats.get("messages", 0) for r in outcome.results)
     wall = sum(r.stats.get("simulation_wall_seconds", 0.0) for r in outcome.results)
     out_console.print(f"{msgs:,} book messages simulated in {wall:.1f} s of simulation time")

@@ -6,7 +6,8 @@ lifecycle calls or venue-side callbacks). Child orders travel to venues over the
 router's order-entry links; acks, fills, rejects and cancels travel back over its response links (everything a
 venue reports from one request travels as one message, in order); its market-data views are read from the venues'
 quote histories as of ``now`` minus its market-data links' latency. Every router callback runs inside a guard: an
-exception ends the run as failed (with its traceback) instead of taking the process down.
+exception ends the run as failed (with its traceback) instead of taking the process down, and so do ``sys.exit``, a
+raised ``KeyboardInterrupt`` and ``os._exit`` (:mod:`harness.sim.containment`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from adapters.contract import (
     ParentOrder,
     Router,
 )
+from harness.sim.containment import Containment, failure_message
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
 from harness.sim.market import Market, consolidate
@@ -163,6 +165,8 @@ class RouterNode:
         self._measured = d == "measured"
         self._fixed_charge_ns = d if isinstance(d, int) else 0
         self._cb_start_ns = 0
+        self.containment: Containment | None = None
+        """What the router tried to do to the process (set by the engine while it simulates)."""
         self.kernel = kernel
         self.market = market
         self._venue_infos = dict(venue_infos)
@@ -223,10 +227,11 @@ class RouterNode:
                 self.router.name, where, traceback.format_exc(),
                 f"callback ran longer than the {timeout:g} s limit and was stopped",
             ) from None
-        except Exception as exc:
-            raise RouterFailure(
-                self.router.name, where, traceback.format_exc(), f"{type(exc).__name__}: {exc}"
-            ) from exc
+        except BaseException as exc:  # sys.exit, a raised KeyboardInterrupt, os._exit (harness.sim.containment)
+            message = failure_message(exc, self.containment)
+            if message is None:
+                raise  # the user pressed Ctrl-C
+            raise RouterFailure(self.router.name, where, traceback.format_exc(), message) from exc
         finally:
             if timeout is not None:
                 signal.setitimer(signal.ITIMER_REAL, 0)

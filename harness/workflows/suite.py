@@ -293,7 +293,8 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
                 failed_runs = [f"{r['router']} seed {r['seed']}" for r in manifest.get("runs", [])
                                if r.get("status") != "ok"]
                 record.update(status="ok", error=None, manifest_sha256=sha256_file(outcome.out_dir / "manifest.json"),
-                              analysis=manifest.get("analysis"), failed_router_runs=failed_runs)
+                              analysis=manifest.get("analysis"), failed_router_runs=failed_runs,
+                              failures=outcome.failures)
             record["wall_seconds"] = round((utc_now() - t0).total_seconds(), 3)
             records.append(record)
         summary = suite_summary(tmp, plan, records)
