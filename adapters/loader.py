@@ -38,6 +38,22 @@ def _module_name_for(path: Path) -> str:
     return f"sorbench_plugin_{stem}_{digest}"
 
 
+def source_sha256(cls: type[Router]) -> str | None:
+    """The sha256 of the file that defines ``cls`` (its module's source), or None if it has no file.
+
+    ``sorbench verify`` re-runs a plug-in only from a class the user names whose source has the hash the run's
+    manifest recorded.
+    """
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def load_class(spec: str) -> type[Router]:
     """The router class named by ``package.module:Class`` or ``path/to/file.py:Class``.
 

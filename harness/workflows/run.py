@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.contract import ParentOrder
+from adapters.loader import source_sha256
 from adapters.registry import RouterRegistry, builtin_registry
 from harness.errors import UserError
 from harness.paths import REPO_ROOT
@@ -211,7 +212,8 @@ def _manifest(
         "orders_file_sha256": sha256_file(orders_file) if orders_file else None,
         "seeds": list(seeds),
         "routers": [
-            {"name": r, "origin": registry.origin(r), "params": params[r].model_dump(mode="json")} for r in routers
+            {"name": r, "origin": registry.origin(r), "source_sha256": source_sha256(registry.get(r)),
+             "params": params[r].model_dump(mode="json")} for r in routers
         ],
         "jobs": jobs,
         "router_limits": {
