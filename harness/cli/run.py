@@ -75,6 +75,10 @@ BaselineOption = Annotated[
 ]
 
 
+MAX_SEEDS = 10_000
+"""The most seeds one run takes (each is a full simulation per router; inference needs 5 to a few hundred)."""
+
+
 def default_scenario_path() -> Path:
     """``scenarios/default.toml`` in the working directory if present, else the one shipped with sorbench."""
     local = Path("scenarios/default.toml")
@@ -191,16 +195,18 @@ def _plan_run(
     path = scenario if scenario is not None else default_scenario_path()
     sc, resolved = load_scenario(path, registry=registry)
     if router_config is not None:
-        sc = apply_router_config(sc, router_config)
+        sc = apply_router_config(sc, router_config, registry)
     if seed is not None and seeds is not None:
         raise UserError("--seed and --seeds are exclusive")
     if seed is not None and not 0 <= seed < 2**63:
         raise UserError(f"--seed: {seed} is out of range")
-    if seeds is not None and seeds < 1:
-        raise UserError(f"--seeds: {seeds} must be at least 1")
+    if seeds is not None and not 1 <= seeds <= MAX_SEEDS:
+        raise UserError(f"--seeds: {seeds} must be between 1 and {MAX_SEEDS:,}")
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
     seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
+    if seed_list[-1] >= 2**63:
+        raise UserError(f"--seeds: {seeds} seeds from {sc.session.seed} go past the largest seed, 2^63 - 1")
     if baseline_seeds is not None:
         seed_list = baseline_seeds
     sc, routers = _with_routers(sc, router, specs=specs, registry=registry)

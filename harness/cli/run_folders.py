@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli.console import fail, out_console
+from harness.cli.console import fail, out_console, write_output
 from harness.errors import UserError
 
 
@@ -81,7 +81,7 @@ def query(
         fail(str(err))
         return
     if csv is not None:
-        frame.to_csv(csv, index=False, lineterminator="\n")
+        write_output(csv, frame.to_csv(index=False, lineterminator="\n"), option="--csv")
         out_console.print(f"{len(frame)} row(s) written to {csv}")
         return
     table = Table(show_header=True)
