@@ -268,6 +268,8 @@ def run_failures(manifest: dict[str, Any]) -> list[str]:
     """One line per failure a manifest records: each failed (router, seed) simulation, the analytics, the report."""
     lines = [f"{r['router']} seed {r['seed']}: {r.get('error') or 'failed'}"
              for r in manifest.get("runs", []) if r.get("status") != "ok"]
+    lines += [f"common market seed {r['seed']}: {r.get('error') or 'failed'}"
+              for r in (manifest.get("common_market") or {}).get("runs", []) if r.get("status") != "ok"]
     for step, name, file in (("analysis", "analytics", "analysis"), ("report", "report", "report")):
         value = str(manifest.get(step, ""))
         if value.startswith("failed"):

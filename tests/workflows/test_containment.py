@@ -90,3 +90,14 @@ def test_a_failed_analytics_step_is_a_failure_of_the_run(tmp_path, monkeypatch):
     assert outcome.partial
     assert outcome.failures == ["analytics failed: RuntimeError: boom (traceback: failures/analysis.txt)"]
     assert (tmp_path / "r" / "failures" / "analysis.txt").is_file()
+
+
+def test_run_failures_list_each_failed_simulation_the_common_market_and_the_analytics():
+    from harness.workflows.run import run_failures
+
+    manifest = {"runs": [{"router": "a", "seed": 1, "status": "ok"}, {"router": "b", "seed": 1, "status": "failed",
+                                                                     "error": "boom"}],
+                "common_market": {"runs": [{"seed": 1, "status": "failed", "error": "lost"}]},
+                "analysis": "failed: ValueError: x", "report": "ok (html only)"}
+    assert run_failures(manifest) == ["b seed 1: boom", "common market seed 1: lost",
+                                      "analytics failed: ValueError: x (traceback: failures/analysis.txt)"]
