@@ -131,6 +131,10 @@ def run_scenario(
             results=results, command=command,
         )
         manifest["common_market"] = common_manifest(common)
+        twin_failures = [f"incentive twin {t['twin']} ({t['label']}): {line}" for t in twins
+                         for line in t.get("failed_runs", ())]
+        if twin_failures:
+            manifest["incentive_failures"] = twin_failures
         failures = _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report,
                             review_policy=review_policy, regulatory=regulatory)
     except OSError as err:
@@ -270,6 +274,7 @@ def run_failures(manifest: dict[str, Any]) -> list[str]:
              for r in manifest.get("runs", []) if r.get("status") != "ok"]
     lines += [f"common market seed {r['seed']}: {r.get('error') or 'failed'}"
               for r in (manifest.get("common_market") or {}).get("runs", []) if r.get("status") != "ok"]
+    lines += list(manifest.get("incentive_failures") or ())
     for step, name, file in (("analysis", "analytics", "analysis"), ("report", "report", "report")):
         value = str(manifest.get(step, ""))
         if value.startswith("failed"):

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from adapters.contract import Router
 from adapters.loader import PluginRegistry
 from harness.workflows.run import run_scenario
 from tests.sim.helpers import REPO, small_scenario
@@ -101,3 +102,32 @@ def test_run_failures_list_each_failed_simulation_the_common_market_and_the_anal
                 "analysis": "failed: ValueError: x", "report": "ok (html only)"}
     assert run_failures(manifest) == ["b seed 1: boom", "common market seed 1: lost",
                                       "analytics failed: ValueError: x (traceback: failures/analysis.txt)"]
+
+
+class FailsAfterTheBaseline(Router):
+    """Routes like nothing at all, but raises in every simulation after its first (the incentive test's twins)."""
+
+    name = "twin-failer-test"
+    description = "Test router: fails on payment twins."
+    built = 0
+
+    def __init__(self, params=None) -> None:
+        super().__init__(params)
+        type(self).built += 1
+        self.fail = type(self).built > 1
+
+    def on_parent(self, parent) -> None:
+        if self.fail:
+            raise RuntimeError("twin")
+
+
+def test_a_router_failing_on_an_incentive_twin_is_a_failure_of_the_run(tmp_path):
+    from tests.sim.helpers import registry_with
+
+    FailsAfterTheBaseline.built = 0
+    outcome = run_scenario(small_scenario(), scenario_path=None, routers=[FailsAfterTheBaseline.name], seeds=SEEDS,
+                           out_dir=tmp_path / "r", results_root=tmp_path, registry=registry_with(FailsAfterTheBaseline),
+                           incentive_twins=1, report=False)
+    assert outcome.partial
+    assert outcome.failures and all(line.startswith("incentive twin ") for line in outcome.failures)
+    assert "RuntimeError: twin" in outcome.failures[0]
