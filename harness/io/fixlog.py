@@ -26,9 +26,10 @@ trading day, like a run's ``arrival_ts_ns``; a log spanning several days is an e
 are nanoseconds since the epoch is recognised (every ``ts_ns`` at least one day) and the log's times are then moved
 to the epoch too.
 
-Every problem is one line, ``fix.log:17: tag 38 (OrderQty) is not a whole number of shares 1..100000000: 'abc'``; with ``lenient`` the
-offending message is skipped instead and counted. The TCA of a log is :mod:`harness.workflows.fix_tca`'s; the
-message format itself (delimiters, BodyLength, CheckSum, UTCTimestamps) :mod:`harness.io.fix_message`'s.
+Every problem is one line, ``fix.log:17: tag 38 (OrderQty) is not a whole number of shares 1..100000000: 'abc'``;
+with ``lenient`` the offending message is skipped instead and counted. The TCA of a log is
+:mod:`harness.workflows.fix_tca`'s; the message format itself (delimiters, BodyLength, CheckSum, UTCTimestamps)
+:mod:`harness.io.fix_message`'s.
 """
 
 from __future__ import annotations
