@@ -29,6 +29,35 @@ from pydantic import BaseModel, ConfigDict
 from venues.types import CancelReason, Liquidity, OrdType, Quote, RejectReason, Side, TimeInForce
 from venues.venue import SymbolInfo, VenueInfo
 
+MAX_ORDER_QTY = 100_000_000
+"""The largest quantity of any order, parent or child, in shares (10^8): more than any real order, and small enough
+that quantity x price stays inside int64 (10^8 x :data:`MAX_PRICE` = 10^18 < 2^63)."""
+MAX_PRICE = 10_000_000_000
+"""The largest price of any order in price units ($0.0001): $1,000,000 a share."""
+
+
+def child_order_problem(qty: int, price: int | None, *, tick: int, open_qty: int, display_qty: int | None = None,
+                        min_qty: int = 0) -> RejectReason | None:
+    """Why the simulator refuses a child order (or a replace) at the contract boundary; None if it may go on.
+
+    ``qty`` must be 1..:data:`MAX_ORDER_QTY` and at most the parent's open quantity ``open_qty``; ``price`` (when
+    not None) 1..:data:`MAX_PRICE` and a multiple of ``tick``; ``display_qty`` and ``min_qty`` 0..:data:`MAX_ORDER_QTY`
+    (the venue checks them against ``qty``). Integer
+    comparisons only: it runs for every child order.
+    """
+    if not 0 < qty <= MAX_ORDER_QTY:
+        return RejectReason.INVALID_QUANTITY
+    if price is not None:
+        if not 0 < price <= MAX_PRICE:
+            return RejectReason.INVALID_PRICE
+        if price % tick:
+            return RejectReason.OFF_TICK
+    if (display_qty is not None and not 0 <= display_qty <= MAX_ORDER_QTY) or not 0 <= min_qty <= MAX_ORDER_QTY:
+        return RejectReason.INVALID_QUANTITY
+    if qty > open_qty:
+        return RejectReason.EXCEEDS_PARENT
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class ParentOrder:

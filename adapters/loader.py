@@ -38,6 +38,22 @@ def _module_name_for(path: Path) -> str:
     return f"sorbench_plugin_{stem}_{digest}"
 
 
+def source_sha256(cls: type[Router]) -> str | None:
+    """The sha256 of the file that defines ``cls`` (its module's source), or None if it has no file.
+
+    ``sorbench verify`` re-runs a plug-in only from a class the user names whose source has the hash the run's
+    manifest recorded.
+    """
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def load_class(spec: str) -> type[Router]:
     """The router class named by ``package.module:Class`` or ``path/to/file.py:Class``.
 
@@ -64,7 +80,7 @@ def load_class(spec: str) -> type[Router]:
             sys.modules[name] = module  # before exec: dataclasses and pickling look the module up by name
             try:
                 mod_spec.loader.exec_module(module)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # a plug-in's sys.exit() at import is its error, not ours
                 del sys.modules[name]
                 raise RegistryError(f"router spec {spec!r}: {path} raised {type(exc).__name__}: {exc}") from None
     else:
@@ -72,7 +88,7 @@ def load_class(spec: str) -> type[Router]:
             module = importlib.import_module(target)
         except ImportError as exc:
             raise RegistryError(f"router spec {spec!r}: cannot import {target!r}: {exc}") from None
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise RegistryError(f"router spec {spec!r}: importing {target!r} raised {type(exc).__name__}: {exc}") \
                 from None
     obj: Any = module

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from adapters.contract import Router
+
+ROUTER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
+"""What a router's name may be: it becomes part of file names (``failures/<router>-seed<N>.txt``) and table values."""
 
 
 class RegistryError(ValueError):
@@ -25,6 +29,9 @@ class RouterRegistry:
         name = cls.name
         if not name or not isinstance(name, str):
             raise RegistryError(f"router class {cls.__qualname__} has no name")
+        if origin != "internal" and not ROUTER_NAME.fullmatch(name):  # internal: sorbench's own "(no router)"
+            raise RegistryError(f"router name {name[:80]!r} of {cls.__qualname__} is not 1-64 letters, digits, '_', "
+                                "'-' or '.' starting with a letter (it names files in the run folder)")
         if cls.on_parent is Router.on_parent:
             raise RegistryError(f"router {name!r} ({cls.__qualname__}) does not implement on_parent")
         if name in self._routers:

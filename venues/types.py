@@ -80,6 +80,9 @@ class RejectReason(Enum):
     """A wholesaler declined it: the NBBO is missing, locked, crossed or too wide (a fast market)."""
     NOT_MARKETABLE = "not_marketable"
     """A venue that only accepts marketable orders (a wholesaler) got a limit order that is not."""
+    EXCEEDS_PARENT = "exceeds_parent"
+    """A router's child order (or replace) for more shares than its parent has open (refused by the simulator before
+    any venue sees it)."""
 
 
 class CancelReason(Enum):

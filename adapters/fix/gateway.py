@@ -23,7 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.contract import ChildAck, ChildCancelled, ChildFill, ChildReject, RouterContext
+from adapters.contract import (
+    MAX_ORDER_QTY,
+    MAX_PRICE,
+    ChildAck,
+    ChildCancelled,
+    ChildFill,
+    ChildReject,
+    RouterContext,
+)
 from venues.types import PRICE_SCALE, Liquidity, RejectReason, Side, TimeInForce
 
 _SIDES = {"1": Side.BUY, "2": Side.SELL}
@@ -35,6 +43,7 @@ _EXEC_INST = {"6": "post_only", "f": "iso", "M": "midpoint_peg"}
 _ORD_REJ = {
     RejectReason.UNKNOWN_SYMBOL: "1", RejectReason.VENUE_CLOSED: "2", RejectReason.HALTED: "2",
     RejectReason.UNKNOWN_ORDER: "5", RejectReason.DUPLICATE_ORDER_ID: "6", RejectReason.INVALID_QUANTITY: "13",
+    RejectReason.EXCEEDS_PARENT: "13",
 }
 
 
@@ -49,27 +58,44 @@ def price_text(units: int | None) -> str:
     return f"{units / PRICE_SCALE:.4f}".rstrip("0").rstrip(".")
 
 
+MAX_FIELD_CHARS = 32
+MAX_PRICE_USD = MAX_PRICE // PRICE_SCALE
+"""The longest OrderQty, Price, MaxFloor or MinQty text read as a number (a 400-digit value is refused, not parsed)."""
+
+
 def parse_price(text: str | None) -> int | None:
-    """A FIX price as integer price units (``None`` if absent or not a number)."""
-    if text is None:
+    """A FIX price as integer price units.
+
+    ``None`` if absent, not a number, off the $0.0001 grid, or beyond :data:`~adapters.contract.MAX_PRICE`.
+    """
+    if text is None or len(text) > MAX_FIELD_CHARS:
         return None
     try:
-        return round(float(text) * PRICE_SCALE)
+        value = float(text) * PRICE_SCALE
     except ValueError:
         return None
+    if not abs(value) <= MAX_PRICE or abs(value - round(value)) > 1e-6:  # NaN and inf fail the first test
+        return None
+    return round(value)
 
 
 def parse_qty(text: str | None) -> int | None:
-    """A FIX quantity as whole shares (``None`` unless a positive whole number)."""
-    if text is None:
+    """A FIX quantity as whole shares (``None`` unless a whole number 1..:data:`~adapters.contract.MAX_ORDER_QTY`)."""
+    if text is None or len(text) > MAX_FIELD_CHARS:
         return None
     try:
         value = float(text)
     except ValueError:
         return None
-    if not value > 0 or value != int(value):
+    if not 0 < value <= MAX_ORDER_QTY or value != int(value):  # NaN fails the first test
         return None
     return int(value)
+
+
+def _echo(text: str | None) -> str:
+    """A vendor's field value safe to quote back in a reject (short; a long one is cut)."""
+    text = text or ""
+    return text if len(text) <= MAX_FIELD_CHARS else f"{text[:MAX_FIELD_CHARS]}... ({len(text)} characters)"
 
 
 @dataclass
@@ -169,7 +195,8 @@ class VenueGateway:
         self._record_reject(session, "D", cl, venue, f.get(55, ""), code, text)
         self._send(session, "8", [
             (37, "NONE"), (11, cl), (17, self._exec_id()), (150, "8"), (39, "8"), (55, f.get(55, "?")),
-            (54, f.get(54, "1")), (38, f.get(38, "0")), (151, "0"), (14, "0"), (6, "0"), (103, code), (58, text),
+            (54, f.get(54, "1")), (38, str(parse_qty(f.get(38)) or 0)), (151, "0"), (14, "0"), (6, "0"),
+            (103, code), (58, text),
         ])
 
     def _cancel_reject(self, session: str, f: dict[int, str], response_to: str, code: str, text: str,
@@ -259,7 +286,8 @@ class VenueGateway:
             return
         qty = parse_qty(f.get(38))
         if qty is None:
-            self._reject_new(session, f, "13", f"OrderQty {f.get(38)!r} is not a positive whole number", venue=venue)
+            self._reject_new(session, f, "13", f"OrderQty {_echo(f.get(38))!r} is not a whole number of shares "
+                             f"1..{MAX_ORDER_QTY}", venue=venue)
             return
         tif = _TIFS.get(f.get(59, "0"))
         if tif is None:
@@ -277,7 +305,8 @@ class VenueGateway:
             price = None
         elif ord_type == "2":
             if price is None or price <= 0:
-                self._reject_new(session, f, "99", "a limit order needs a positive Price (44)", venue=venue)
+                self._reject_new(session, f, "99", f"a limit order needs a Price (44) of 0.0001..{MAX_PRICE_USD} "
+                                 f"on the $0.0001 grid, not {_echo(f.get(44))!r}", venue=venue)
                 return
         elif ord_type == "P":
             if "midpoint_peg" not in flags:
@@ -466,6 +495,9 @@ class VenueGateway:
             entries.append([(269, "0"), (270, price_text(top[0])), (271, str(top[1])), (275, sub.venue)])
         if top[2] is not None:
             entries.append([(269, "1"), (270, price_text(top[2])), (271, str(top[3])), (275, sub.venue)])
+        if not entries:  # an empty book: NoMDEntries (268) is required, so it is sent as 0 (no group entries)
+            self._send(sub.session, "W", [(262, sub.req_id), (55, symbol), (268, "0")])
+            return top
         fix44 = import_quickfix_44()
         self._send(sub.session, "W", [(262, sub.req_id), (55, symbol)],
                    [(fix44.MarketDataSnapshotFullRefresh.NoMDEntries, entries)])

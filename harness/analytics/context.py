@@ -137,6 +137,7 @@ CHILD_DETAIL_COLUMNS = (
     Column("sent_ts_ns", "int", required=False),
     Column("venue_ts_ns", "int", required=False, nullable=True),  # null: still in flight at the end
     Column("filled_qty", "int", required=False, non_negative=True),
+    Column("reject_reason", "str", required=False, nullable=True),
 )
 FLAG_COLUMNS = ("post_only", "iso", "midpoint_peg")
 QUOTE_COLUMNS = (

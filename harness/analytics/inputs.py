@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from adapters.contract import MAX_ORDER_QTY, MAX_PRICE
 from harness.analytics.classify import Liquidity, OrderType, Side, Tif
 from harness.analytics.common_market import COMMON_NBBO_FILE
 from harness.analytics.orders import ORDER_KEYS
 from harness.errors import UserError
+from venues.types import PRICE_SCALE
+
+MAX_PRICE_USD = MAX_PRICE / PRICE_SCALE
 
 DEFAULT_ROUTER = "vendor"
 DEFAULT_SEED = 0
@@ -37,6 +41,8 @@ class Column:
     choices: tuple[str, ...] = ()
     positive: bool = False
     non_negative: bool = False
+    maximum: float | None = None
+    """The largest value allowed (quantities and prices: the contract's limits, adapters.contract)."""
 
 
 def _parent_columns(*, run_folder: bool) -> tuple[Column, ...]:
@@ -48,8 +54,8 @@ def _parent_columns(*, run_folder: bool) -> tuple[Column, ...]:
         Column("side", "str", choices=tuple(Side)),
         Column("order_type", "str", choices=tuple(OrderType)),
         Column("tif", "str", required=False, nullable=True, choices=tuple(Tif)),
-        Column("qty", "int", positive=True),
-        Column("limit_price", "float", required=False, nullable=True, positive=True),
+        Column("qty", "int", positive=True, maximum=MAX_ORDER_QTY),
+        Column("limit_price", "float", required=False, nullable=True, positive=True, maximum=MAX_PRICE_USD),
         Column("arrival_ts_ns", "int"),
     )
 
@@ -64,8 +70,8 @@ def _fill_columns(*, run_folder: bool) -> tuple[Column, ...]:
         Column("symbol", "str", required=False),
         Column("side", "str", required=False, choices=tuple(Side)),
         Column("exec_ts_ns", "int"),
-        Column("qty", "int", positive=True),
-        Column("price", "float", positive=True),
+        Column("qty", "int", positive=True, maximum=MAX_ORDER_QTY),
+        Column("price", "float", positive=True, maximum=MAX_PRICE_USD),
         Column("liquidity", "str", required=False, nullable=True, choices=tuple(Liquidity)),
         Column("fee_usd", "float", required=False, nullable=True),
         Column("rebate_usd", "float", required=False, nullable=True, non_negative=True),
@@ -136,7 +142,8 @@ def _show(value: object) -> str:
     """A cell as the user wrote it: text quoted, numbers plain."""
     if isinstance(value, np.generic):
         value = value.item()
-    return repr(value) if isinstance(value, str) else str(value)
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _first(mask: np.ndarray) -> int:
@@ -161,13 +168,17 @@ def _parse_int(raw: pd.Series, source: Source, col: Column) -> pd.Series:
         return raw.astype("Int64")
     if pd.api.types.is_float_dtype(raw.dtype):
         v = raw.to_numpy(np.float64, na_value=np.nan)
-        bad = present & ~(np.isfinite(v) & (np.floor(v) == v))
+        bad = present & ~(np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**63))
         if bad.any():
             i = _first(bad)
             raise _bad(source, i, col.name, f"{_show(raw.iloc[i])} is not a whole number")
         return raw.astype("Int64")
     text = _text(raw)
     digits = text.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy(dtype=bool)
+    long = digits & (text.str.len().fillna(0).to_numpy() > 18)
+    for i in np.flatnonzero(long):  # only these can be beyond int64 (Python's int reads them exactly)
+        if len(text.iloc[i]) > 40 or not -(2**63) <= int(text.iloc[i]) < 2**63:
+            raise _bad(source, int(i), col.name, f"{_show(raw.iloc[i])} is beyond the 64-bit integer range")
     other = present & ~digits  # e.g. "100.0" from a spreadsheet: a float that must be whole and exact
     as_float = pd.to_numeric(text.where(other), errors="coerce").to_numpy(np.float64, na_value=np.nan)
     whole = np.isfinite(as_float) & (np.floor(as_float) == as_float) & (np.abs(as_float) < 2**53)
@@ -241,6 +252,12 @@ def check_table(frame: pd.DataFrame, columns: Sequence[Column], source: Source) 
             if bad.any():
                 i = _first(bad)
                 raise _bad(source, i, col.name, f"{_show(raw.iloc[i])} must be {'> 0' if col.positive else '>= 0'}")
+        if col.maximum is not None:
+            over = val.to_numpy(np.float64, na_value=np.nan) > col.maximum
+            if over.any():
+                i = _first(over)
+                raise _bad(source, i, col.name, f"{_show(raw.iloc[i])} is more than the largest allowed, "
+                                                f"{col.maximum:,.0f}")
         out[col.name] = val
     return pd.DataFrame(out, index=frame.index)
 

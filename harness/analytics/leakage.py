@@ -136,23 +136,29 @@ def fast_trader_profit(fast_fills: pd.DataFrame, nbbo: pd.DataFrame, fills: pd.D
     return g.reset_index()
 
 
+def _join(table: pd.DataFrame, per_router: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``per_router``'s columns by router (either may be empty: its router column then has no type)."""
+    per_router = per_router.astype({"router": object})
+    return table.astype({"router": object}).merge(per_router, on="router", how="left")
+
+
 def leakage_table(fills: pd.DataFrame, children: pd.DataFrame | None, context: RunContext,
                   nbbo: pd.DataFrame) -> pd.DataFrame:
     """Quote fade, other venues' quote moves and fast traders' profit per router (NaN, with a note, without inputs)."""
     routers = sorted(set(fills["router"].unique()) | (set(children["router"].unique()) if children is not None
                                                       else set()))
-    table = pd.DataFrame({"router": routers})
+    table = pd.DataFrame({"router": pd.Series(routers, dtype=object)})
     notes: list[str] = []
     if context.quotes is not None and children is not None:
-        table = table.merge(quote_fade(children, context.quotes), on="router", how="left")
+        table = _join(table, quote_fade(children, context.quotes))
     else:
         notes.append("no per-venue quotes or child orders: no quote fade")
     if context.quotes is not None and len(fills):
-        table = table.merge(other_venue_moves(fills, context.quotes), on="router", how="left")
+        table = _join(table, other_venue_moves(fills, context.quotes))
     else:
         notes.append("no per-venue quotes: no other-venue moves")
     if context.fast_trader_fills is not None:
-        table = table.merge(fast_trader_profit(context.fast_trader_fills, nbbo, fills), on="router", how="left")
+        table = _join(table, fast_trader_profit(context.fast_trader_fills, nbbo, fills))
         for col in ("fast_trader_fills", "fast_trader_shares", "fast_trader_profit_usd"):
             table[col] = table[col].fillna(0)
     else:

@@ -74,8 +74,24 @@ def exceptions_table(orders: pd.DataFrame, fills: pd.DataFrame, context: RunCont
         add(hit, "unexpected_venue", hit["venue_share"], ex.min_venue_share,
             "venue carrying a small share of the router's executions for this order class (or not in the scenario)",
             venue=hit["venue"])
+    refused = _refused_children(orders[[*base, "qty"]], context.children)
+    add(refused, "refused_child", refused["qty_child"], refused["qty"],
+        "child order refused at the contract boundary (quantity or price out of range, off the tick, or more than "
+        "the parent's open quantity): value is its quantity, threshold the parent's", venue=refused["venue"])
     if not found:
         return pd.DataFrame(columns=EXCEPTION_COLUMNS)
     table = pd.concat(found, ignore_index=True)[EXCEPTION_COLUMNS]
     return table.sort_values(["router", "seed", "parent_id", "rule", "venue"], kind="stable").reset_index(drop=True)
 
+
+
+REFUSED = ("exceeds_parent", "invalid_quantity", "invalid_price", "off_tick")
+"""Reject reasons that say the router itself sent an impossible child order (the simulator's or a venue's)."""
+
+
+def _refused_children(orders: pd.DataFrame, children: pd.DataFrame | None) -> pd.DataFrame:
+    """Child orders refused for a reason of :data:`REFUSED`, with their parent's columns (``qty_child``, ``qty``)."""
+    if children is None or "reject_reason" not in children.columns:
+        return orders.iloc[0:0].assign(qty_child=pd.Series(dtype=np.float64), venue=pd.Series(dtype=object))
+    bad = children.loc[children["reject_reason"].isin(REFUSED), [*ORDER_KEYS, "venue", "qty"]]
+    return bad.merge(orders, on=ORDER_KEYS, how="inner", suffixes=("_child", ""))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,6 +25,21 @@ def fail(message: str) -> None:
     # escape: the message quotes the user's values and paths, which must not be read as rich markup ("[/]", "[b]")
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
+
+
+def write_output(path: Path, text: str, *, option: str) -> None:
+    """Write a command's output file whole (a temporary file beside it, renamed into place) or fail with one line."""
+    if path.is_dir():
+        fail(f"{option}: {path} is a directory")
+    if not path.parent.is_dir():
+        fail(f"{option}: {path}: the folder {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        fail(f"{option}: {path}: cannot write: {err.strerror or err}")
 
 
 def fmt(v: object, spec: str) -> str:

@@ -83,13 +83,8 @@ def router_limits(timeout_s: float, decision: str, *, cls: Any) -> Any:
     return cls(callback_timeout_s=timeout_s or None, decision_latency=value)
 
 
-def apply_router_config(sc: Any, path: Path) -> Any:
-    """The scenario with ``[router_params]`` tables replaced by those of a router-config TOML file."""
-    from harness.scenario.reading import read_toml
+def apply_router_config(sc: Any, path: Path, registry: Any) -> Any:
+    """The scenario with ``[router_params]`` tables replaced by those of a router-config TOML file (checked)."""
+    from harness.scenario.routers import apply_router_config as apply
 
-    data = read_toml(path, what="router config file")
-    for name, table in data.items():
-        if not isinstance(table, dict):
-            raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")
-    merged = {**sc.router_params, **data}
-    return sc.model_copy(update={"router_params": merged})
+    return apply(sc, path, registry)

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from harness.analytics.inference import MIN_SEEDS, too_few_seeds
 from harness.cli.analysis import compare_and_print
-from harness.cli.console import fail, fmt, out_console, progress_bar
+from harness.cli.console import err_console, fail, fmt, out_console, progress_bar
 from harness.cli.options import (
     BrokerOption,
     PeriodOption,
@@ -26,7 +27,7 @@ from harness.cli.options import (
     router_limits,
 )
 from harness.cli.suite import run_suite_command
-from harness.errors import UserError
+from harness.errors import EXIT_PARTIAL, UserError
 from harness.paths import INSTALLED_SCENARIOS, REPO_SCENARIOS
 
 ScenarioArgument = Annotated[
@@ -72,6 +73,10 @@ BaselineOption = Annotated[
     Path | None,
     typer.Option(help="A run folder to compare this run with (sorbench compare BASELINE NEW); default seeds: its."),
 ]
+
+
+MAX_SEEDS = 10_000
+"""The most seeds one run takes (each is a full simulation per router; inference needs 5 to a few hundred)."""
 
 
 def default_scenario_path() -> Path:
@@ -143,7 +148,10 @@ def run(
         try:
             compare_and_print(baseline, outcome.out_dir, out=None, routers=None)
         except UserError as err:
-            fail(f"--baseline: {err} (the run itself is complete: {outcome.out_dir})")
+            fail(f"--baseline: {err} (the run itself is written: {outcome.out_dir})")
+    if outcome.partial:
+        err_console.print(f"[red]partial run[/]: {len(outcome.failures)} failure(s); exit status {EXIT_PARTIAL}")
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -187,16 +195,18 @@ def _plan_run(
     path = scenario if scenario is not None else default_scenario_path()
     sc, resolved = load_scenario(path, registry=registry)
     if router_config is not None:
-        sc = apply_router_config(sc, router_config)
+        sc = apply_router_config(sc, router_config, registry)
     if seed is not None and seeds is not None:
         raise UserError("--seed and --seeds are exclusive")
     if seed is not None and not 0 <= seed < 2**63:
         raise UserError(f"--seed: {seed} is out of range")
-    if seeds is not None and seeds < 1:
-        raise UserError(f"--seeds: {seeds} must be at least 1")
+    if seeds is not None and not 1 <= seeds <= MAX_SEEDS:
+        raise UserError(f"--seeds: {seeds} must be between 1 and {MAX_SEEDS:,}")
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
     seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
+    if seed_list[-1] >= 2**63:
+        raise UserError(f"--seeds: {seeds} seeds from {sc.session.seed} go past the largest seed, 2^63 - 1")
     if baseline_seeds is not None:
         seed_list = baseline_seeds
     sc, routers = _with_routers(sc, router, specs=specs, registry=registry)
@@ -278,9 +288,8 @@ def print_summary(outcome: Any) -> None:
             fmt(row.pfof_usd, ",.2f"),
         )
     out_console.print(table)
-    for res in outcome.results:
-        if res.status != "ok":
-            out_console.print(f"[red]FAILED[/] {res.router} seed {res.seed}: {res.error}")
+    for line in outcome.failures:  # every failed simulation, the analytics, the report
+        err_console.print(f"[red]FAILED[/] {escape(line)}", soft_wrap=True)
     msgs = sum(r.stats.get("messages", 0) for r in outcome.results)
     wall = sum(r.stats.get("simulation_wall_seconds", 0.0) for r in outcome.results)
     out_console.print(f"{msgs:,} book messages simulated in {wall:.1f} s of simulation time")

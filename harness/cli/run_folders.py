@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli.console import fail, out_console
+from harness.cli.console import fail, out_console, write_output
 from harness.errors import UserError
 
 
@@ -17,14 +17,21 @@ def verify(
     run_folder: Annotated[Path, typer.Argument(help="A run folder written by sorbench run.")],
     rerun: Annotated[bool, typer.Option(help="Re-run from the manifest and compare every result file's hash.")] = True,
     jobs: Annotated[int, typer.Option(help="Parallel worker processes for the re-run.")] = 1,
+    router: Annotated[list[str] | None, typer.Option(
+        "--router", "-r", help="A plug-in to trust for the re-run, MODULE:CLASS or FILE.py:CLASS (repeatable); "
+        "used only if its source's sha256 is the one the manifest records.")] = None,
 ) -> None:
-    """Check a run folder: files unchanged since the run, and the same results when run again (exit 1 if not)."""
+    """Check a run folder: files unchanged since the run, and the same results when run again (exit 1 if not).
+
+    The re-run never executes code from the folder: it uses the built-in routers and the plug-ins named with
+    ``--router``; a run with any other router is checked for integrity only, and verify says so.
+    """
     from harness.workflows.verify import verify_run
 
     try:
         if jobs < 1:
             raise UserError(f"--jobs: {jobs} must be at least 1")
-        report = verify_run(run_folder, rerun=rerun, jobs=jobs)
+        report = verify_run(run_folder, rerun=rerun, jobs=jobs, plugins=router or ())
     except UserError as err:
         fail(str(err))
         return
@@ -32,7 +39,8 @@ def verify(
         out_console.print(f"note: {escape(note)}")
     checked = len(report.integrity)
     if report.ok:
-        what = "re-run gives identical files" if report.reproduced else "files unchanged"
+        what = ("re-run gives identical files" if report.reproduced else
+                "files unchanged; NOT re-run, see the notes" if report.not_rerun else "files unchanged")
         out_console.print(f"{run_folder}: verified ({checked} files; {what})")
         return
     for line in report.problems:
@@ -73,7 +81,7 @@ def query(
         fail(str(err))
         return
     if csv is not None:
-        frame.to_csv(csv, index=False, lineterminator="\n")
+        write_output(csv, frame.to_csv(index=False, lineterminator="\n"), option="--csv")
         out_console.print(f"{len(frame)} row(s) written to {csv}")
         return
     table = Table(show_header=True)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from harness.cli.console import fail, out_console
+from harness.cli.console import fail, out_console, write_output
 from harness.errors import UserError
 
 
@@ -62,4 +62,4 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write to this file ins
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_output(out, text, option="--out")

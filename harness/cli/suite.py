@@ -6,12 +6,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli.console import out_console, progress_bar
+from harness.cli.console import err_console, out_console, progress_bar
 from harness.cli.options import analysis_options, router_limits
-from harness.errors import UserError
+from harness.errors import EXIT_PARTIAL, UserError
 
 
 def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, callback_timeout: float,
@@ -34,6 +35,11 @@ def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, c
             on_entry=lambda entry: progress.update(task, description=f"suite {plan.suite.name}: {entry.label}"),
         )
     print_suite_summary(plan, outcome)
+    failures = [rec for rec in outcome.runs if rec["status"] != "ok" or rec.get("failures")]
+    if failures:
+        err_console.print(f"[red]partial suite[/]: {len(failures)} entr{'y' if len(failures) == 1 else 'ies'} "
+                          f"failed or partial; exit status {EXIT_PARTIAL}")
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def print_suite_summary(plan: Any, outcome: Any) -> None:
@@ -62,5 +68,7 @@ def print_suite_summary(plan: Any, outcome: Any) -> None:
     out_console.print(table)
     for rec in outcome.runs:
         if rec["status"] != "ok":
-            out_console.print(f"[red]FAILED[/] {escape(rec['label'])}: {escape(str(rec['error']))}")
+            err_console.print(f"[red]FAILED[/] {escape(rec['label'])}: {escape(str(rec['error']))}", soft_wrap=True)
+        for line in rec.get("failures") or ():
+            err_console.print(f"[red]FAILED[/] {escape(rec['label'])}: {escape(line)}", soft_wrap=True)
     out_console.print(f"bundle: {outcome.out_dir} (suite.html, suite.json, suite_summary.csv)")

@@ -26,9 +26,10 @@ trading day, like a run's ``arrival_ts_ns``; a log spanning several days is an e
 are nanoseconds since the epoch is recognised (every ``ts_ns`` at least one day) and the log's times are then moved
 to the epoch too.
 
-Every problem is one line, ``fix.log:17: tag 38 (OrderQty) is not a positive integer: 'abc'``; with ``lenient`` the
-offending message is skipped instead and counted. The TCA of a log is :mod:`harness.workflows.fix_tca`'s; the
-message format itself (delimiters, BodyLength, CheckSum, UTCTimestamps) :mod:`harness.io.fix_message`'s.
+Every problem is one line, ``fix.log:17: tag 38 (OrderQty) is not a whole number of shares 1..100000000: 'abc'``;
+with ``lenient`` the offending message is skipped instead and counted. The TCA of a log is
+:mod:`harness.workflows.fix_tca`'s; the message format itself (delimiters, BodyLength, CheckSum, UTCTimestamps)
+:mod:`harness.io.fix_message`'s.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from adapters.contract import MAX_ORDER_QTY, MAX_PRICE
 from harness.errors import UserError
 from harness.io.fix_message import FixMessage, FixProblem, parse_message, parse_timestamp, tag_name
+from venues.types import PRICE_SCALE
 
 UNKNOWN_VENUE = "UNKNOWN"
 MAX_NOTED = 20
@@ -59,6 +62,11 @@ TIFS = {"0": "day", "1": "day", "3": "ioc", "4": "fok", "6": "day"}
 LIQUIDITY = {"1": "added", "2": "removed"}
 COMM_PER_SHARE, COMM_ABSOLUTE = "1", "3"
 TRADE_EXEC_TYPES = {"F", "1", "2"}
+
+def _brief(text: str) -> str:
+    """A field's value as an error quotes it: at most 32 characters."""
+    return text if len(text) <= 32 else f"{text[:32]}... ({len(text)} characters)"
+
 
 _QTY = re.compile(r"\d+(?:\.0*)?")
 _PRICE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
@@ -149,15 +157,17 @@ class _Reader:
     @staticmethod
     def _qty(msg: FixMessage, tag: int, what: str) -> int:
         text = msg.need(tag, what).strip()
-        if not _QTY.fullmatch(text) or int(float(text)) <= 0:
-            raise FixProblem(f"{tag_name(tag)} is not a positive integer: {msg.fields[tag]!r}")
+        if not _QTY.fullmatch(text) or len(text) > 32 or not 0 < int(text.split(".")[0]) <= MAX_ORDER_QTY:
+            raise FixProblem(f"{tag_name(tag)} is not a whole number of shares 1..{MAX_ORDER_QTY}: "
+                             f"{_brief(msg.fields[tag])!r}")
         return int(text.split(".")[0])
 
     @staticmethod
     def _price(msg: FixMessage, tag: int, what: str) -> float:
         text = msg.need(tag, what).strip()
-        if not _PRICE.fullmatch(text) or float(text) <= 0:
-            raise FixProblem(f"{tag_name(tag)} is not a positive price: {msg.fields[tag]!r}")
+        if not _PRICE.fullmatch(text) or len(text) > 32 or not 0 < float(text) <= MAX_PRICE / PRICE_SCALE:
+            raise FixProblem(f"{tag_name(tag)} is not a positive price up to {MAX_PRICE // PRICE_SCALE}: "
+                             f"{_brief(msg.fields[tag])!r}")
         return float(text)
 
     @staticmethod

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.contract import ParentOrder
+from adapters.contract import MAX_ORDER_QTY, MAX_PRICE, ParentOrder
 from harness.errors import UserError
 from venues.types import PRICE_SCALE, OrdType, Side
 
@@ -43,9 +43,12 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
 
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:  # -sig: spreadsheets start CSVs with a BOM
-                rows = list(csv.reader(fh))
+                reader = csv.reader(fh)
+                rows = list(reader)
         except UnicodeDecodeError as err:
             raise UserError(f"{path}: not UTF-8 text: {err.reason} at byte {err.start}") from None
+        except csv.Error as err:  # e.g. a cell over the csv module's 128 KiB field limit
+            raise UserError(f"{path}: row {max(reader.line_num - 1, 0)}: not readable as CSV: {err}") from None
         if not rows:
             raise UserError(f"{path}: empty file (expected a header row: {', '.join(FLOW_COLUMNS)})")
         header = [h.strip() for h in rows[0]]
@@ -56,6 +59,12 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
             body.append((n, [c.strip() for c in r]))
         return header, body
     raise UserError(f"{path}: unknown order file type {suffix!r} (use .csv or .parquet)")
+
+
+def _brief(value: Any) -> Any:
+    """``value`` as an error message quotes it: at most 40 characters of a long number or text."""
+    text = str(value)
+    return value if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _int(value: Any, what: str) -> int:
@@ -71,7 +80,7 @@ def _int(value: Any, what: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"{what}: {text!r} is not an integer") from None
+        raise ValueError(f"{what}: {_brief(text)!r} is not an integer") from None
 
 
 def load_parents(path: str | Path, scenario: Any) -> list[ParentOrder]:
@@ -111,7 +120,9 @@ def _parse_row(
 ) -> ParentOrder:
     parent_id = _int(row[col["parent_id"]], "parent_id")
     if parent_id < 0:
-        raise ValueError(f"parent_id: {parent_id} is negative")
+        raise ValueError(f"parent_id: {_brief(parent_id)} is negative")
+    if parent_id >= 2**63:
+        raise ValueError(f"parent_id: {_brief(parent_id)} is larger than 2^63 - 1")
     if parent_id in seen:
         raise ValueError(f"parent_id: {parent_id} repeats row {seen[parent_id]}")
     symbol = str(row[col["symbol"]] if row[col["symbol"]] is not None else "").strip()
@@ -125,7 +136,9 @@ def _parse_row(
         raise ValueError(f"order_type: {row[col['order_type']]!r} is not 'market' or 'limit'")
     qty = _int(row[col["qty"]], "qty")
     if qty <= 0:
-        raise ValueError(f"qty: {qty} is not positive")
+        raise ValueError(f"qty: {_brief(qty)} is not positive")
+    if qty > MAX_ORDER_QTY:
+        raise ValueError(f"qty: {_brief(qty)} is more than the largest order, {MAX_ORDER_QTY:,} shares")
     raw_limit = row[col["limit_price"]]
     limit: int | None = None
     blank = raw_limit is None or (isinstance(raw_limit, float) and math.isnan(raw_limit)) or str(raw_limit) == ""
@@ -140,7 +153,10 @@ def _parse_row(
         except (TypeError, ValueError):
             raise ValueError(f"limit_price: {raw_limit!r} is not a number") from None
         if not math.isfinite(usd) or usd <= 0:
-            raise ValueError(f"limit_price: {raw_limit!r} is not a positive price")
+            raise ValueError(f"limit_price: {_brief(raw_limit)!r} is not a positive price")
+        if usd > MAX_PRICE / PRICE_SCALE:
+            raise ValueError(f"limit_price: {_brief(raw_limit)!r} is above the largest price, "
+                             f"${MAX_PRICE // PRICE_SCALE:,}")
         limit = round(usd * PRICE_SCALE)
         if abs(usd * PRICE_SCALE - limit) > 1e-6 or limit % ticks[symbol]:
             raise ValueError(

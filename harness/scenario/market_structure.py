@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from harness.scenario.clock import SESSION_OPEN, _in_regular_session, parse_clock
 from harness.scenario.strict import _NAME_RE, _FieldError, _Strict
+from venues.types import PRICE_SCALE
 
 
 class SessionSpec(_Strict):
@@ -85,6 +86,8 @@ class SymbolSpec(_Strict):
             raise _FieldError("tick_usd", f"{self.tick_usd} is not allowed below $1 (price_usd {self.price_usd})")
         if self.tick_usd == 0.0001 and self.price_usd >= 1.0:
             raise _FieldError("tick_usd", f"0.0001 is only for prices below $1 (price_usd {self.price_usd})")
+        if self.price_usd < 10 * self.tick / PRICE_SCALE:  # quotes around it would reach zero
+            raise _FieldError("price_usd", f"{self.price_usd!r} is below 10 ticks of ${self.tick / PRICE_SCALE:g}")
         return self
 
     @property

@@ -49,13 +49,70 @@ def _format_validation_error(source: str, err: ValidationError) -> str:
     return f"{source}: {loc}: {msg} (got {shown!r}){more}"
 
 
+MAX_TOML_BYTES = 16 << 20
+"""The largest TOML file read (16 MiB): a scenario, suite, policy or router configuration is a few kilobytes."""
+MAX_TOML_DEPTH = 32
+"""The deepest nesting of tables and arrays a TOML file may have (sorbench's own files need fewer than 6)."""
+
+
 def read_toml(path: Path, *, what: str = "file") -> dict[str, Any]:
-    """A TOML file's contents; one-line UserErrors for a missing file, bad TOML or bad UTF-8."""
-    if not path.is_file():
-        raise UserError(f"{path}: {what} not found")
+    """A TOML file's contents; one-line UserErrors for a missing or non-regular file, bad TOML or bad UTF-8.
+
+    A UTF-8 byte order mark is skipped (editors on Windows write one). A directory, FIFO or device (``/dev/zero``)
+    is refused without reading it, as are files over :data:`MAX_TOML_BYTES` and nesting deeper than
+    :data:`MAX_TOML_DEPTH` (which would otherwise exhaust the parser's recursion).
+    """
+    import stat
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: not valid TOML: {err}") from None
+        mode = path.stat().st_mode
+    except OSError:
+        raise UserError(f"{path}: {what} not found") from None
+    if stat.S_ISDIR(mode):
+        raise UserError(f"{path}: is a directory, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{path}: not a regular file (a FIFO, socket or device), not a {what}")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_TOML_BYTES + 1)
+    except OSError as err:
+        raise UserError(f"{path}: cannot read the {what}: {err.strerror or err}") from None
+    if len(raw) > MAX_TOML_BYTES:
+        raise UserError(f"{path}: larger than {MAX_TOML_BYTES >> 20} MiB, not a {what}")
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise UserError(f"{path}: not UTF-8 text: {err.reason} at byte {err.start}") from None
+    _check_depth(text, path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise UserError(f"{path}: not valid TOML: nested more than Python can parse") from None
+
+
+def _check_depth(text: str, path: Path) -> None:
+    """Refuse nesting of inline tables and arrays deeper than :data:`MAX_TOML_DEPTH` (brackets outside strings)."""
+    depth = 0
+    quote = ""
+    line = 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            if quote in ('"', "'"):
+                quote = ""  # a basic or literal string ends at the line (multi-line strings are rare here)
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            quote = "\n"  # a comment runs to the end of the line
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_TOML_DEPTH:
+                raise UserError(f"{path}: line {line}: nested deeper than {MAX_TOML_DEPTH} levels")
+        elif ch in "]}":
+            depth = max(depth - 1, 0)

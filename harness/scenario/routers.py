@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -29,8 +30,32 @@ def venue_infos(scenario: Any) -> dict[str, VenueInfo]:
     }
 
 
-def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *, source: str) -> BaseModel:
-    """Validate ``[router_params.<name>]`` against the router's ``Params``; errors name the file and field."""
+def apply_router_config(scenario: Any, path: Path, registry: RouterRegistry) -> Any:
+    """The scenario with its ``[router_params]`` tables replaced by those of a router-config TOML file.
+
+    Each table must name a registered router (a misspelt ``[best-prise]`` is an error, not silently ignored) and hold
+    valid parameters for it; errors name the config file, the table and the field.
+    """
+    from harness.scenario.reading import read_toml
+
+    data = read_toml(path, what="router config file")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")
+        if name not in registry:
+            raise UserError(f"{path}: [{name}]: unknown router (known: {', '.join(registry.names())})")
+    updated = scenario.model_copy(update={"router_params": {**scenario.router_params, **data}})
+    for name in data:
+        resolve_router_params(updated, registry, name, source=str(path), prefix="")
+    return updated
+
+
+def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *, source: str,
+                          prefix: str = "router_params.") -> BaseModel:
+    """Validate ``[router_params.<name>]`` against the router's ``Params``; errors name the file and field.
+
+    ``prefix`` starts the field's name in errors (``""`` for a router-config file, whose tables are the routers').
+    """
     cls = registry.get(name)
     raw = scenario.router_params.get(name, {})
     try:
@@ -40,13 +65,13 @@ def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *,
         loc = ".".join(str(p) for p in first["loc"])
         msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         got = f" (got {first['input']!r})" if first["type"] not in {"extra_forbidden", "missing"} else ""
-        raise UserError(f"{source}: router_params.{name}.{loc}: {msg}{got}") from None
+        raise UserError(f"{source}: {prefix}{name}.{loc}: {msg}{got}") from None
     check = getattr(cls, "check_params", None)
     if check is not None:
         try:
             check(params, venues=venue_infos(scenario))
         except ValueError as err:
-            raise UserError(f"{source}: router_params.{name}: {err}") from None
+            raise UserError(f"{source}: {prefix}{name}: {err}") from None
     return params
 
 

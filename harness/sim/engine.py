@@ -22,6 +22,7 @@ from harness.scenario.clock import parse_clock
 from harness.scenario.routers import make_router, venue_infos
 from harness.scenario.schema import Scenario
 from harness.sim.background import FastTrader
+from harness.sim.containment import Containment, contained, failure_message
 from harness.sim.engine_setup import (
     Links,
     build_market,
@@ -111,19 +112,26 @@ def simulate(
 
     if parents is None:
         parents = generate_parents(scenario, seed, values)
-    router, failed = _build_router(registry, router_name, router_params, seed=seed, parents=parents,
-                                   realtime=realtime)
-    if failed is not None:
-        return failed
-    names = list(infos)
-    node = build_router_node(router, kernel=kernel, market=market, infos=infos, symbols=symbols, links=links,
-                             names=names, limits=limits)
-    status, error, tb, paced, extra, sim_wall = _run_router(kernel, node, router, parents=parents, end_ns=end_ns,
-                                                            realtime=realtime)
+    with contained() as containment:  # sys.exit, os._exit, a raised KeyboardInterrupt fail this run only
+        router, failed = _build_router(registry, router_name, router_params, seed=seed, parents=parents,
+                                       realtime=realtime, containment=containment)
+        if failed is not None:
+            return failed
+        names = list(infos)
+        node = build_router_node(router, kernel=kernel, market=market, infos=infos, symbols=symbols, links=links,
+                                 names=names, limits=limits)
+        node.containment = containment
+        status, error, tb, paced, extra, sim_wall = _run_router(kernel, node, router, parents=parents,
+                                                                end_ns=end_ns, realtime=realtime)
+    if containment.exit_attempts and status == "ok":  # e.g. from a thread of the router's that swallowed it
+        status, error = "failed", f"router {router_name!r} failed: {containment.describe_exit()}"
     result = RunResult(router=router_name, seed=seed, status=status, error=error, traceback=tb,
                        partial=status != "ok" and realtime is not None and requires_realtime(type(router)),
                        extra_tables=extra[0], extra_files=extra[1])
     _collect(result, node, market, names, end_ns)
+    overfilled = _overfilled(node)
+    if overfilled and status == "ok":  # failed like a router that raised (its tables are not analysed)
+        result.status, result.error = "failed", f"router {router_name!r} {overfilled}"
     _collect_market(result, market, names, fast)
     result.stats = {
         "messages": market.messages,
@@ -137,9 +145,21 @@ def simulate(
     return result
 
 
+def _overfilled(node: RouterNode) -> str:
+    """Which parents the router's fills exceeded ('' if none): a router that overfills a parent is not ``ok``."""
+    filled: dict[int, int] = {}
+    for f in node.fills:
+        filled[f[0]] = filled.get(f[0], 0) + f[6]
+    over = [(pid, q, node.parents[pid].qty) for pid, q in sorted(filled.items()) if q > node.parents[pid].qty]
+    if not over:
+        return ""
+    pid, q, qty = over[0]
+    return f"overfilled {len(over)} parent order(s), e.g. parent {pid}: {q} shares filled of {qty} ({q / qty:.0%})"
+
+
 def _build_router(
     registry: RouterRegistry, router_name: str, router_params: BaseModel, *, seed: int, parents: list[ParentOrder],
-    realtime: RealtimeSettings | None,
+    realtime: RealtimeSettings | None, containment: Containment,
 ) -> tuple[Any, RunResult | None]:
     """The router, or None and the failed result of a router that is real-time only or that cannot be built."""
     if realtime is None and router_name in registry and requires_realtime(registry.get(router_name)):
@@ -149,10 +169,13 @@ def _build_router(
         )
     try:
         router = make_router(registry, router_name, router_params)
-    except Exception as exc:  # a router that cannot even be built fails alone, like one that raises later
+    except BaseException as exc:  # a router that cannot even be built fails alone, like one that raises later
+        message = failure_message(exc, containment)
+        if message is None:
+            raise  # the user pressed Ctrl-C
         return None, RunResult(
             router=router_name, seed=seed, status="failed",
-            error=f"router {router_name!r} failed in __init__: {type(exc).__name__}: {exc}",
+            error=f"router {router_name!r} failed in __init__: {message}",
             traceback=traceback.format_exc(), stats={"parents": len(parents)},
         )
     return router, None

@@ -6,7 +6,8 @@ lifecycle calls or venue-side callbacks). Child orders travel to venues over the
 router's order-entry links; acks, fills, rejects and cancels travel back over its response links (everything a
 venue reports from one request travels as one message, in order); its market-data views are read from the venues'
 quote histories as of ``now`` minus its market-data links' latency. Every router callback runs inside a guard: an
-exception ends the run as failed (with its traceback) instead of taking the process down.
+exception ends the run as failed (with its traceback) instead of taking the process down, and so do ``sys.exit``, a
+raised ``KeyboardInterrupt`` and ``os._exit`` (:mod:`harness.sim.containment`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from adapters.contract import (
     ChildReject,
     ParentOrder,
     Router,
+    child_order_problem,
 )
+from harness.sim.containment import Containment, failure_message
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
 from harness.sim.market import Market, consolidate
@@ -132,6 +135,11 @@ class ChildRecord:
         self.min_qty = min_qty
 
 
+def _int64(v: int | None) -> int | None:
+    """``v`` clamped to 0..2^63-1, the run folder's columns (only a refused child's numbers can be outside it)."""
+    return None if v is None else min(max(v, 0), 2**63 - 1)
+
+
 class RouterNode:
     """Hosts one router in one simulation (implements :class:`adapters.contract.RouterContext`)."""
 
@@ -163,6 +171,8 @@ class RouterNode:
         self._measured = d == "measured"
         self._fixed_charge_ns = d if isinstance(d, int) else 0
         self._cb_start_ns = 0
+        self.containment: Containment | None = None
+        """What the router tried to do to the process (set by the engine while it simulates)."""
         self.kernel = kernel
         self.market = market
         self._venue_infos = dict(venue_infos)
@@ -177,6 +187,8 @@ class RouterNode:
         self.owner = market.register_owner(self, tracked=True)
         self.children: dict[int, ChildRecord] = {}
         self.parents: dict[int, ParentOrder] = {}
+        self._parent_filled: dict[int, int] = {}
+        """Shares filled so far per parent, at the venues (a child may not ask for more than the rest)."""
         self.fills: list[tuple[Any, ...]] = []
         """(parent_id, child_id, venue, symbol, side, exec_ts_ns, qty, price, liquidity, fee_micros, rebate_micros,
         pfof_micros): the fee charged, the rebate received and the PFOF paid to the broker, each >= 0."""
@@ -225,10 +237,11 @@ class RouterNode:
                 self.router.name, where, traceback.format_exc(),
                 f"callback ran longer than the {timeout:g} s limit and was stopped",
             ) from None
-        except Exception as exc:
-            raise RouterFailure(
-                self.router.name, where, traceback.format_exc(), f"{type(exc).__name__}: {exc}"
-            ) from exc
+        except BaseException as exc:  # sys.exit, a raised KeyboardInterrupt, os._exit (harness.sim.containment)
+            message = failure_message(exc, self.containment)
+            if message is None:
+                raise  # the user pressed Ctrl-C
+            raise RouterFailure(self.router.name, where, traceback.format_exc(), message) from exc
         finally:
             if timeout is not None:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -318,6 +331,15 @@ class RouterNode:
             display_qty=None if display_qty is None else int(display_qty), min_qty=int(min_qty),
         )
         self.children[child_id] = rec
+        problem = child_order_problem(  # the contract boundary: no venue sees an impossible or oversized order
+            rec.qty, rec.price, tick=self._symbol_infos[parent.symbol].tick, display_qty=rec.display_qty,
+            min_qty=rec.min_qty, open_qty=parent.qty - self._parent_filled.get(parent_id, 0))
+        if problem is not None:
+            rec.reject_reason = problem.value
+            rec.qty, rec.display_qty, rec.min_qty = _int64(rec.qty), _int64(rec.display_qty), _int64(rec.min_qty)
+            rec.price = _int64(rec.price)  # recorded as sent, clamped to the columns' range
+            self._send_back(vi, [ChildReject(child_id, parent_id, venue, problem, now, 0)], at=now)
+            return child_id
         self.kernel.at(self._entry[vi].deliver_at(now + self._charge_ns()), self._arrive_new, rec)
         return child_id
 
@@ -336,8 +358,16 @@ class RouterNode:
     def replace(self, child_id: int, *, qty: int, price: int) -> None:
         """Request a cancel/replace; it reaches the venue after the order-entry latency."""
         rec = self._child(child_id)
-        arrival = self._entry[rec.venue_idx].deliver_at(self.kernel.env._now + self._charge_ns())
-        self.kernel.at(arrival, self._arrive_replace, (rec, int(qty), int(price)))
+        qty, price, now = int(qty), int(price), self.kernel.env._now
+        problem = None if qty == 0 else child_order_problem(  # to zero: a cancel
+            qty, price, tick=self._symbol_infos[rec.symbol].tick,
+            open_qty=self.parents[rec.parent_id].qty - self._parent_filled.get(rec.parent_id, 0))
+        if problem is not None:
+            reject = ChildReject(child_id, rec.parent_id, self._venue_names[rec.venue_idx], problem, now, 0)
+            self._send_back(rec.venue_idx, [reject], at=now)
+            return
+        arrival = self._entry[rec.venue_idx].deliver_at(now + self._charge_ns())
+        self.kernel.at(arrival, self._arrive_replace, (rec, qty, price))
 
     def set_timer(self, delay_ns: int, token: object = None) -> None:
         """Call the router's ``on_timer(token)`` after ``delay_ns``."""
@@ -404,9 +434,11 @@ class RouterNode:
             rec.qty = done_before + qty
         self._send_back(rec.venue_idx, outbox)
 
-    def _send_back(self, vi: int, msgs: list[object]) -> None:
+    def _send_back(self, vi: int, msgs: list[object], at: int | None = None) -> None:
+        """Deliver ``msgs`` over venue ``vi``'s response link (``at``: the simulator's own answer, at that time)."""
         if msgs:
-            self.kernel.at(self._response[vi].deliver_at(self.kernel.env._now), self._deliver, msgs)
+            when = self._response[vi].deliver_at(self.kernel.env._now) if at is None else at
+            self.kernel.at(when, self._deliver, msgs)
 
     def _emit(self, vi: int, msg: object) -> None:
         if self._outbox is not None:
@@ -423,6 +455,7 @@ class RouterNode:
             child_id, leaves, liq = fill.taker_order_id, fill.taker_leaves, _REMOVED
         rec = self.children[child_id]
         rec.filled_qty += fill.qty
+        self._parent_filled[rec.parent_id] = self._parent_filled.get(rec.parent_id, 0) + fill.qty
         fee, rebate, pfof = self._fees[venue_idx].split(liq, fill.qty)
         self.fills.append(
             (rec.parent_id, child_id, venue_idx, symbol, rec.side.value, fill.ts_ns, fill.qty, fill.price,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -245,7 +246,8 @@ def _write_failures(folder: Path, results: list[RunResult]) -> None:
         fdir = folder / "failures"
         fdir.mkdir()
         for r in failed:
-            (fdir / f"{r.router}-seed{r.seed}.txt").write_text(f"{r.error}\n\n{r.traceback}", encoding="utf-8")
+            safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", r.router).lstrip(".") or "_"  # never a path out of the folder
+            (fdir / f"{safe}-seed{r.seed}.txt").write_text(f"{r.error}\n\n{r.traceback}", encoding="utf-8")
 
 
 def _write_market_stats(

@@ -132,6 +132,9 @@ def incentive_test(
         pay = {v.name: channel_payment_usd(v, channel) for v in twin.venues}
         for res in results:
             if res.status != "ok":
+                if twin_id:  # the baseline's failures are the run's own; a twin's are listed on the twin
+                    described[twin_id].setdefault("failed_runs", []).append(f"{res.router} seed {res.seed}: "
+                                                                            f"{res.error or 'failed'}")
                 continue
             for venue, q in _count(res, channel, names).items():
                 for k, v in (("router", res.router), ("channel", channel), ("twin", twin_id), ("rotation", rot),

@@ -20,11 +20,12 @@ import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from adapters.contract import ParentOrder
+from adapters.loader import source_sha256
 from adapters.registry import RouterRegistry, builtin_registry
 from harness.errors import UserError
 from harness.paths import REPO_ROOT
@@ -55,6 +56,13 @@ class RunOutcome:
     out_dir: Path
     results: list[RunResult]
     summary: Any
+    failures: list[str] = field(default_factory=list)
+    """One line per failure (a (router, seed) simulation, the analytics, the report); empty: the run is complete."""
+
+    @property
+    def partial(self) -> bool:
+        """Some simulation, the analytics or the report failed (the folder holds the rest; ``manifest.partial``)."""
+        return bool(self.failures)
 
 
 def run_scenario(
@@ -123,8 +131,12 @@ def run_scenario(
             results=results, command=command,
         )
         manifest["common_market"] = common_manifest(common)
-        _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report,
-                 review_policy=review_policy, regulatory=regulatory)
+        twin_failures = [f"incentive twin {t['twin']} ({t['label']}): {line}" for t in twins
+                         for line in t.get("failed_runs", ())]
+        if twin_failures:
+            manifest["incentive_failures"] = twin_failures
+        failures = _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report,
+                            review_policy=review_policy, regulatory=regulatory)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"{out_dir}: cannot write the run folder: {err.strerror or err}") from None
@@ -132,7 +144,7 @@ def run_scenario(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _drop_tables(results)
-    return RunOutcome(out_dir=out_dir, results=results, summary=summary)
+    return RunOutcome(out_dir=out_dir, results=results, summary=summary, failures=failures)
 
 
 def _simulate(
@@ -204,7 +216,8 @@ def _manifest(
         "orders_file_sha256": sha256_file(orders_file) if orders_file else None,
         "seeds": list(seeds),
         "routers": [
-            {"name": r, "origin": registry.origin(r), "params": params[r].model_dump(mode="json")} for r in routers
+            {"name": r, "origin": registry.origin(r), "source_sha256": source_sha256(registry.get(r)),
+             "params": params[r].model_dump(mode="json")} for r in routers
         ],
         "jobs": jobs,
         "router_limits": {
@@ -229,8 +242,11 @@ def _manifest(
 def _publish(
     tmp: Path, out_dir: Path, *, manifest: dict[str, Any], analyze_tables: bool, report: bool, review_policy: Any,
     regulatory: Any,
-) -> None:
-    """Analyse and report the written folder, hash its files into the manifest and rename it to ``out_dir``."""
+) -> list[str]:
+    """Analyse and report the written folder, hash its files into the manifest and rename it to ``out_dir``.
+
+    Returns the run's failures (:func:`run_failures`), which the manifest also records (``partial``, ``failures``).
+    """
     manifest_path = tmp / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the analytics read it
     manifest["analysis"] = _analyze(tmp, review_policy, regulatory) if analyze_tables else "skipped"
@@ -239,6 +255,9 @@ def _publish(
         manifest["report"] = _report(tmp, out_dir)
     else:
         manifest["report"] = "skipped"
+    failures = run_failures(manifest)
+    manifest["partial"] = bool(failures)
+    manifest["failures"] = failures
     manifest["finished_utc"] = utc_now().isoformat()
     manifest["files"] = {
         str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
@@ -246,6 +265,21 @@ def _publish(
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, out_dir)
+    return failures
+
+
+def run_failures(manifest: dict[str, Any]) -> list[str]:
+    """One line per failure a manifest records: each failed (router, seed) simulation, the analytics, the report."""
+    lines = [f"{r['router']} seed {r['seed']}: {r.get('error') or 'failed'}"
+             for r in manifest.get("runs", []) if r.get("status") != "ok"]
+    lines += [f"common market seed {r['seed']}: {r.get('error') or 'failed'}"
+              for r in (manifest.get("common_market") or {}).get("runs", []) if r.get("status") != "ok"]
+    lines += list(manifest.get("incentive_failures") or ())
+    for step, name, file in (("analysis", "analytics", "analysis"), ("report", "report", "report")):
+        value = str(manifest.get(step, ""))
+        if value.startswith("failed"):
+            lines.append(f"{name} {value} (traceback: failures/{file}.txt)")
+    return lines
 
 
 def _drop_tables(results: list[RunResult]) -> None:

@@ -37,6 +37,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from harness.errors import UserError
 from harness.scenario.reading import _format_validation_error, read_toml
+from harness.scenario.routers import apply_router_config, resolve_router_params
 from harness.scenario.schema import Scenario, load_scenario
 from harness.scenario.strict import _NAME_RE, _FieldError, _Strict
 from harness.workflows.provenance import sha256_file, utc_now, versions
@@ -180,11 +181,6 @@ def load_suite(path: Path | str, *, registry: Any = None) -> SuitePlan:
         if not sc_path.is_file():
             raise UserError(f"{where}.scenario: {entry.scenario!r} not found (looked for {sc_path})")
         sc, resolved = load_scenario(sc_path, registry=registry)
-        if entry.router_config is not None:
-            cfg = base / entry.router_config
-            if not cfg.is_file():
-                raise UserError(f"{where}.router_config: {entry.router_config!r} not found (looked for {cfg})")
-            sc = _apply_router_config(sc, cfg)
         routers = list(entry.routers) if entry.routers is not None else list(sc.routers)
         for j, name in enumerate(routers):
             if is_spec(name):  # module:Class, or file.py:Class relative to the suite file
@@ -196,11 +192,15 @@ def load_suite(path: Path | str, *, registry: Any = None) -> SuitePlan:
                     raise UserError(f"{where}.routers[{j}]: {err}") from None
             if name not in registry:
                 raise UserError(f"{where}.routers[{j}]: unknown router {name!r} (known: {', '.join(registry.names())})")
+        if entry.router_config is not None:  # after the routers: a spec's router must be registered to be named
+            cfg = base / entry.router_config
+            if not cfg.is_file():
+                raise UserError(f"{where}.router_config: {entry.router_config!r} not found (looked for {cfg})")
+            sc = apply_router_config(sc, cfg, registry)
         sc = sc.model_copy(update={
             "routers": routers, "router_params": {k: v for k, v in sc.router_params.items() if k in routers},
         })
         try:
-            from harness.scenario.routers import resolve_router_params
 
             for name in routers:
                 resolve_router_params(sc, registry, name, source=str(sc_path))
@@ -217,15 +217,6 @@ def load_suite(path: Path | str, *, registry: Any = None) -> SuitePlan:
         ))
     return SuitePlan(path=path, text=text, sha256=sha256_file(path), suite=suite,
                      runs=planned, registry=registry)
-
-
-def _apply_router_config(sc: Scenario, path: Path) -> Scenario:
-    """The scenario with ``[router_params]`` tables replaced by those of a router-config TOML file."""
-    data = read_toml(path, what="router config file")
-    for name, table in data.items():
-        if not isinstance(table, dict):
-            raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")
-    return sc.model_copy(update={"router_params": {**sc.router_params, **data}})
 
 
 def default_bundle(plan: SuitePlan, results_root: Path, started: dt.datetime) -> Path:
@@ -293,7 +284,8 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
                 failed_runs = [f"{r['router']} seed {r['seed']}" for r in manifest.get("runs", [])
                                if r.get("status") != "ok"]
                 record.update(status="ok", error=None, manifest_sha256=sha256_file(outcome.out_dir / "manifest.json"),
-                              analysis=manifest.get("analysis"), failed_router_runs=failed_runs)
+                              analysis=manifest.get("analysis"), failed_router_runs=failed_runs,
+                              failures=outcome.failures)
             record["wall_seconds"] = round((utc_now() - t0).total_seconds(), 3)
             records.append(record)
         summary = suite_summary(tmp, plan, records)

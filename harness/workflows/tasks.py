@@ -102,7 +102,7 @@ def simulate_all(
                 done[i] = fut.result()
             except BrokenProcessPool:
                 broken.append(i)  # some worker died; which task killed it is not known yet
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 done[i] = _failed(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
             if i in done and on_done:
                 on_done(done[i])

@@ -5,10 +5,15 @@ Two checks, in order:
 1. **Integrity.** Every file listed in ``manifest.json`` is present with the recorded sha256, and no file was added
    (a run folder edited after the fact fails here).
 2. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
-   the seeds, the routers by name and origin, the router limits, the incentive twins and, if one was used, the
+   the seeds, the routers by name, the router limits, the incentive twins and, if one was used, the
    parent-order file, whose hash must match) into a temporary folder, and every result file's hash is compared with
    the recorded one. A difference names the file. Runs that charged *measured* decision latency depend on the
    machine's speed and cannot be reproduced byte for byte; verify says so instead of failing them.
+
+Verify never executes code that came with the folder: the re-run uses sorbench's built-in routers and the plug-ins
+the user names with ``--router`` (matched by the sha256 of their source recorded in the manifest), never a
+``routers[].origin`` and never an installed entry point. A run with any other router is checked for integrity only,
+and verify says which router it could not re-run and why.
 
 A different sorbench version or git commit than the run's is reported (code changes may legitimately change
 results); the comparison is still made.
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,9 @@ class VerifyReport:
     ``not compared`` (``report.pdf``, whose bytes carry the time it was printed)."""
     notes: list[str] = field(default_factory=list)
     reproduced: bool = False
+    not_rerun: list[str] = field(default_factory=list)
+    """Why the run could not be re-run here (a router that is neither built in nor named, by matching source, on
+    the command line); empty when it was re-run or the re-run was not asked for."""
 
     @property
     def problems(self) -> list[str]:
@@ -72,10 +81,43 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise UserError(f"{path}: not valid JSON: {err}") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: expected a JSON object at the top level")
     for key in ("scenario", "seeds", "routers", "files"):
         if key not in manifest:
             raise UserError(f"{path}: {key}: required field is missing")
-    return manifest  # type: ignore[no-any-return]
+    _check_types(manifest, path)
+    return manifest
+
+
+def _check_types(manifest: dict[str, Any], path: Path) -> None:
+    """One-line errors for manifest fields of the wrong type (a hand-edited or hostile manifest)."""
+    def bad(where: str, want: str, value: Any) -> UserError:
+        shown = repr(value)
+        return UserError(f"{path}: {where}: expected {want}, got {shown[:60]}{'...' if len(shown) > 60 else ''}")
+
+    if not isinstance(manifest["scenario"], dict):
+        raise bad("scenario", "an object", manifest["scenario"])
+    seeds = manifest["seeds"]
+    if not isinstance(seeds, list) or not all(type(x) is int and 0 <= x < 2**63 for x in seeds):
+        raise bad("seeds", "a list of integers 0..2^63-1", seeds)
+    files = manifest["files"]
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise bad("files", "an object of file names to sha256 strings", files)
+    for rel in files:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise bad("files", "paths inside the run folder", rel)
+    routers = manifest["routers"]
+    if not isinstance(routers, list):
+        raise bad("routers", "a list", routers)
+    for i, r in enumerate(routers):
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+            raise bad(f"routers[{i}]", "an object with a string name", r)
+        for key in ("origin", "source_sha256"):
+            if r.get(key) is not None and not isinstance(r[key], str):
+                raise bad(f"routers[{i}].{key}", "a string", r[key])
+        if not isinstance(r.get("params", {}), dict):
+            raise bad(f"routers[{i}].params", "an object", r["params"])
 
 
 def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
@@ -92,10 +134,48 @@ def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str], list[str]]:
-    """Run again from the manifest into a temporary folder; returns the new files' hashes and notes."""
-    from adapters.loader import full_registry
+def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tuple[Any, list[str]]:
+    """The routers a re-run may use, and one line per router of the run that it cannot re-run.
+
+    Only sorbench's built-in routers and the plug-ins the user names (``--router MODULE:CLASS`` or
+    ``FILE.py:CLASS``, loaded here because the user asked) are ever loaded: never an origin the manifest names,
+    never an installed entry point, so verifying a folder cannot run code that came with it. A named plug-in
+    stands in for the run's router of the same name only if the sha256 of its source file is the one recorded.
+    """
+    from adapters.loader import full_registry, source_sha256
     from adapters.registry import RegistryError
+
+    registry = full_registry(entry_point_group=None)
+    named: dict[str, str] = {}
+    try:
+        for spec in plugins:
+            named[registry.add_spec(spec)] = spec
+    except RegistryError as err:
+        raise UserError(f"--router: {err}") from None
+    missing: list[str] = []
+    for r in manifest["routers"]:
+        name, origin, want = r["name"], r.get("origin") or "built-in", r.get("source_sha256")
+        if name not in named and name in registry and registry.origin(name) == "built-in":
+            continue
+        if name not in named:
+            missing.append(f"router {name!r} ({origin[:80]}) is not built in; name its source with --router "
+                           f"MODULE:CLASS or FILE.py:CLASS to re-run it (the folder's own code is never run)")
+            continue
+        got = source_sha256(registry.get(name))
+        if not want:
+            missing.append(f"router {name!r}: the manifest records no source sha256, so {named[name]} cannot be "
+                           "matched with the run's code")
+        elif got != want:
+            missing.append(f"router {name!r}: {named[name]} has source sha256 {str(got)[:12]}, the run's had "
+                           f"{want[:12]}")
+    return registry, missing
+
+
+def reproduce(manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None) -> tuple[dict[str, str], list[str]]:
+    """Run again from the manifest into a temporary folder; returns the new files' hashes and notes.
+
+    ``registry`` comes from :func:`rerun_registry` (default: built-in routers only).
+    """
     from harness.analytics.regulatory_settings import regulatory_from_manifest
     from harness.analytics.review_policy import ReviewPolicy
     from harness.io.orders import load_parents
@@ -105,17 +185,16 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     from harness.workflows.run import run_scenario
 
     notes: list[str] = []
-    scenario = Scenario.model_validate(manifest["scenario"])
     try:
-        registry = full_registry()
-        for r in manifest["routers"]:
-            origin = r.get("origin", "built-in")
-            if r["name"] not in registry and ":" in origin:
-                registry.add_spec(origin)
-            if r["name"] not in registry:
-                raise UserError(f"router {r['name']!r} ({origin}) is not available here: install it to verify")
-    except RegistryError as err:
-        raise UserError(f"cannot load the run's routers: {err}") from None
+        scenario = Scenario.model_validate(manifest["scenario"])
+    except ValueError as err:
+        first = str(err).splitlines()
+        raise UserError(f"manifest.json: scenario: not a valid scenario ({first[1] if len(first) > 1 else err})") \
+            from None
+    if registry is None:
+        registry, missing = rerun_registry(manifest)
+        if missing:
+            raise UserError(missing[0])
     parents = None
     orders_file = manifest.get("orders_file")
     if orders_file:
@@ -162,8 +241,12 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1) -> tuple[dict[str, str
     return again, notes
 
 
-def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1) -> VerifyReport:
-    """Integrity and (with ``rerun``) reproduction checks of a run folder."""
+def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequence[str] = ()) -> VerifyReport:
+    """Integrity and (with ``rerun``) reproduction checks of a run folder.
+
+    ``plugins`` are the ``--router`` specs the user trusts for the re-run (:func:`rerun_registry`); a run with a
+    router that is neither built in nor among them is checked for integrity only, and the report says why.
+    """
     folder = folder.resolve()
     manifest = read_manifest(folder)
     report = VerifyReport(folder=folder, integrity=check_integrity(folder, manifest))
@@ -179,7 +262,12 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1) -> VerifyRepo
         report.notes.append("the run charged measured decision latency: results depend on machine speed and are "
                             "not reproducible byte for byte; re-run skipped")
         return report
-    again, notes = reproduce(manifest, jobs=jobs)
+    registry, missing = rerun_registry(manifest, plugins)
+    if missing:
+        report.not_rerun = missing
+        report.notes += [*missing, "re-run skipped: only integrity was checked"]
+        return report
+    again, notes = reproduce(manifest, jobs=jobs, registry=registry)
     report.notes += notes
     report.reproduced = True
     recorded: dict[str, str] = dict(manifest["files"])

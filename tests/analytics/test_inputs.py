@@ -139,3 +139,24 @@ def test_run_folder_errors_name_the_parquet_file_and_row(tmp_path):
     b.write_run(tmp_path, {**tables, "fills": bad})
     with pytest.raises(UserError, match=r"fills.parquet: row 3, column 'liquidity': 'both' is not one of"):
         load_run_folder(tmp_path)
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"orders": ORDERS_CSV.replace(",300,", f",{2**63},")},
+     "orders.csv: row 1 (line 2), column 'qty': '9223372036854775808' is beyond the 64-bit integer range"),
+    ({"orders": ORDERS_CSV.replace(",300,", ",1e20,")},
+     "orders.csv: row 1 (line 2), column 'qty': '1e20' is not a whole number"),
+    ({"orders": ORDERS_CSV.replace(",300,", ",100000001,")},
+     "orders.csv: row 1 (line 2), column 'qty': '100000001' is more than the largest allowed, 100,000,000"),
+    ({"orders": ORDERS_CSV.replace("limit,500,10.00", "limit,500,1e305")},
+     "orders.csv: row 2 (line 3), column 'limit_price': '1e305' is more than the largest allowed, 1,000,000"),
+    ({"fills": FILLS_CSV.replace("1,V1,600000000,100", "1,V1,600000000," + "9" * 400)},
+     "fills.csv: row 1 (line 2), column 'qty': '9999999999999999999...(402 characters) is beyond the 64-bit"),
+    ({"fills": FILLS_CSV.replace(",10.05,", ",1e305,")},
+     "fills.csv: row 1 (line 2), column 'price': '1e305' is more than the largest allowed"),
+])
+def test_numbers_no_order_can_have_are_one_line_errors_naming_file_row_and_column(tmp_path, files, expected):
+    """qty >= 2^63, 1e20 and 400 digits, limit_price 1e305: refused with the file, row, column and value."""
+    message = error_of(tmp_path, **files)
+    assert expected in message, message
+    assert len(message) < 300

@@ -28,7 +28,9 @@ _DEFAULT_DATA = tomllib.loads(DEFAULT.read_text(encoding="utf-8"))
 
 def sorbench(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a fresh interpreter; a narrow terminal so that a wrapped error line would show."""
-    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    # PYTHONPATH: this checkout's code, whatever an installed sorbench points at
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
         timeout=120,
@@ -250,7 +252,7 @@ def test_console_summary_gives_pi_and_eq_of_marketable_orders_only(tmp_path):
 
     scenario = write_toml(tmp_path / "tiny.toml", tiny_dict())
     out = tmp_path / "run"
-    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1"}
+    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(scenario), "--out", str(out)], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -35,6 +35,11 @@ F = "8=FIX.4.4|35=8|11=O1|17=E1|150=F|39=2|55=AAA|54=1|32=100|31=10.00|30=XNAS|6
     ([D.replace("|35=D", "|35=D|x=1")], "1: field 'x=1' is not tag=value"),
     (["hello"], "1: no FIX message on this line (expected 8=FIX...)"),
     (["8=FIX.4.4|35=0|"], "no orders found"),
+    # numbers no order can have (were an OverflowError traceback)
+    ([D.replace("38=100", "38=" + "9" * 400)],
+     "1: tag 38 (OrderQty) is not a whole number of shares 1..100000000: '99999999999999999999999999999999..."),
+    ([D.replace("38=100", "38=100000000000000000000")], "1: tag 38 (OrderQty) is not a whole number of shares"),
+    ([D.replace("44=10.00", "44=" + "9" * 400)], "1: tag 44 (Price) is not a positive price up to 1000000:"),
 ])
 def test_bad_logs_name_the_line_and_the_problem(tmp_path, lines, message):
     path = tmp_path / "fix.log"

@@ -132,6 +132,16 @@ BAD_ROWS: list[tuple[str, list[list[Any]], int, str]] = [
     ("arrival at the window end", _row2("arrival_ts_ns", END), 2, f"arrival_ts_ns: {END}"),
     ("arrival not an integer", _row2("arrival_ts_ns", "9:30"), 2, "arrival_ts_ns: '9:30'"),
     ("too few cells", [good_rows()[0], [4, "AAA", "buy", "market", 100]], 2, "has 5 cells, the header has 7"),
+    # numbers no order can have: refused here instead of overflowing the run folder's int64 columns later
+    ("qty 2^63", _row2("qty", 2**63), 2, f"qty: {2**63} is more than the largest order, 100,000,000 shares"),
+    ("qty one over the maximum", _row2("qty", 100_000_001), 2, "qty: 100000001 is more than the largest order"),
+    ("qty 1e20", _row2("qty", "1e20"), 2, "qty: '1e20' is not an integer"),
+    ("qty of 400 digits", _row2("qty", "9" * 400), 2, "qty: 99999999999999999999...(400 characters) is more than"),
+    ("parent_id 2^63", _row2("parent_id", 2**63), 2, f"parent_id: {2**63} is larger than 2^63 - 1"),
+    ("limit price 1e305", [good_rows()[0], [4, "AAA", "buy", "limit", 100, "1e305", START]], 2,
+     "limit_price: '1e305' is above the largest price, $1,000,000"),
+    ("limit price 1e400 (inf)", [good_rows()[0], [4, "AAA", "buy", "limit", 100, "1e400", START]], 2,
+     "limit_price: '1e400' is not a positive price"),
 ]
 
 
@@ -229,7 +239,7 @@ def test_missing_order_file_is_named(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- the CLI with files
 def _sorbench(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
         timeout=120,
@@ -275,3 +285,25 @@ def test_run_replays_the_order_file_to_every_router(tmp_path):
     for router in ("best-price", "single-venue"):
         assert {c["parent_id"] for c in children if c["router"] == router} <= {p.parent_id for p in expected}
         assert any(c["router"] == router for c in children)
+
+
+def test_a_csv_cell_over_128_kib_is_a_one_line_error(tmp_path):
+    """The csv module's field limit is an error naming the file and the row, not a traceback."""
+    rows = good_rows()
+    rows[1][FLOW_COLUMNS.index("symbol")] = "A" * 200_000
+    path = write_csv(tmp_path / "orders.csv", rows)
+    with pytest.raises(UserError) as excinfo:
+        load_parents(path, tiny())
+    assert str(excinfo.value).startswith(f"{path}: row 2: not readable as CSV: field larger than field limit")
+    assert "\n" not in str(excinfo.value)
+
+
+def test_a_parquet_qty_of_1e20_is_refused_with_its_row(tmp_path):
+    cols = {name: pa.array([r[j] for r in good_rows()]) for j, name in enumerate(FLOW_COLUMNS) if name != "qty"}
+    cols["limit_price"] = pa.array([float(v) if v else None for v in (r[5] for r in good_rows())])
+    cols["qty"] = pa.array([300.0, 1e20, 100.0])
+    path = tmp_path / "orders.parquet"
+    pq.write_table(pa.table(cols), path)
+    with pytest.raises(UserError) as excinfo:
+        load_parents(path, tiny())
+    assert str(excinfo.value).startswith(f"{path}: row 2: qty: 100000000000000000000 is more than the largest order")

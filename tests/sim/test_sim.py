@@ -37,7 +37,7 @@ from tests.sim.helpers import (
     small_scenario,
 )
 from venues.book import OrderBook
-from venues.types import Quote, Side, TimeInForce
+from venues.types import Quote, RejectReason, Side, TimeInForce
 from venues.venue import LitVenue
 
 MS = 1_000_000
@@ -381,6 +381,7 @@ class LifecycleRouter(Router):
     def on_start(self, ctx: RouterContext) -> None:
         super().on_start(ctx)
         self.messages: list[object] = []
+        self.refused: list[ChildReject] = []
         self.replaced: set[int] = set()
         self.names = list(ctx.venues)
         self._child: dict[int, tuple[str, ParentOrder]] = {}
@@ -443,6 +444,9 @@ class LifecycleRouter(Router):
         self.messages.append(cancelled)
 
     def on_reject(self, reject: ChildReject) -> None:
+        if reject.reason is RejectReason.EXCEEDS_PARENT:  # the simulator's own refusal, at once: no venue event
+            self.refused.append(reject)
+            return
         self.messages.append(reject)
 
 
@@ -456,7 +460,8 @@ def lifecycle_run():
     }
     sc = small_scenario(d)
     result, market, node = simulate_keeping_market(sc, LifecycleRouter)
-    assert result.status == "ok", result.error
+    # it sends more than each parent's quantity on purpose (every kind of child at once), so its run is an overfill
+    assert result.status == "ok" or result.error.startswith("router 'lifecycle' overfilled"), result.error
     router = node.router
     assert isinstance(router, LifecycleRouter)
     return sc, result, market, router
@@ -499,6 +504,8 @@ def test_child_orders_reach_the_venue_one_order_entry_latency_after_sending(life
     sc, result, _market, _router = lifecycle_run
     ch = result.child_orders
     for sent, at_venue, status in zip(ch["sent_ts_ns"], ch["venue_ts_ns"], ch["status"], strict=True):
+        if at_venue is None and status == "rejected":  # more than its parent's open quantity: no venue saw it
+            continue
         if at_venue is None:
             assert status == "in_flight" and sent + ENTRY_NS >= sc.session.end_ns
         else:

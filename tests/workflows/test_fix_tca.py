@@ -112,7 +112,7 @@ def test_a_malformed_value_is_one_line_naming_the_line_and_nothing_is_written(lo
     res = tca("--fix-log", logs / "known.log", "--quotes", logs / "known_quotes.csv", "--out", logs / "out")
     assert res.exit_code == 2
     assert res.stderr.strip().splitlines() == [
-        f"error: {logs / 'known.log'}:{line}: tag 38 (OrderQty) is not a positive integer: 'abc'"]
+        f"error: {logs / 'known.log'}:{line}: tag 38 (OrderQty) is not a whole number of shares 1..100000000: 'abc'"]
     assert not (logs / "out").exists()
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def test_the_example_sor_routes_the_parent_flow_over_fix_into_a_complete_run_fol
              "--router", "fix", "--router", "best-price", "--router-config", str(router_cfg), "--realtime",
              "--window", "09:30:00-09:30:06", "--out", str(tmp_path / "run"), "--quiet"],
             capture_output=True, text=True, cwd=tmp_path, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout, whatever an installed sorbench points at
         )
     finally:
         sor.send_signal(signal.SIGTERM)

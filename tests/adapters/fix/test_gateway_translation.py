@@ -170,3 +170,24 @@ def test_market_data_snapshot_then_incrementals_only_when_the_top_of_book_change
     assert out[-1][2][-1] == [[(279, "2"), (269, "1"), (55, "AAA"), (275, "NSDQ")]]
     gw.on_message(NSDQ, "V", [(262, "n"), (263, "1"), (264, "1"), (146, "1"), (55, "ZZZ")])
     assert out[-1][1] == "Y" and out[-1][2][281] == "0"
+
+
+def test_a_snapshot_of_an_empty_book_carries_no_md_entries_zero():
+    """MarketDataSnapshotFullRefresh requires NoMDEntries (268): an empty book is 268=0, not a missing field."""
+    ctx = RecordingContext(top=Quote(ts_ns=0, bid=None, bid_size=0, ask=None, ask_size=0))
+    gw, out = _gateway(ctx)
+    gw.on_message(NSDQ, "V", [(262, "e"), (263, "1"), (264, "1"), (267, "2"), (269, "0"), (269, "1"), (146, "1"),
+                              (55, "AAA")])
+    (_s, t, snap), = out
+    assert t == "W" and snap[268] == "0" and -1 not in snap
+
+
+@pytest.mark.parametrize("qty", ["100000000000000000000", "9" * 400, "nan", "inf", "-100"])
+def test_an_order_qty_out_of_range_is_a_business_reject_quoting_it_briefly(qty):
+    """OrdRejReason 13 (incorrect quantity); the Text quotes at most 32 characters of the value; nothing is sent."""
+    ctx = RecordingContext()
+    gw, out = _gateway(ctx)
+    gw.on_message(NSDQ, "D", _d("q", t38=qty))
+    assert ctx.sent == []
+    (_s, _t, f), = out
+    assert f[150] == "8" and f[103] == "13" and len(f[58]) < 120 and f[38] == "0"
