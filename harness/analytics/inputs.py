@@ -176,9 +176,9 @@ def _parse_int(raw: pd.Series, source: Source, col: Column) -> pd.Series:
     text = _text(raw)
     digits = text.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy(dtype=bool)
     long = digits & (text.str.len().fillna(0).to_numpy() > 18)
-    for i in np.flatnonzero(long):  # only these can be beyond int64 (Python's int reads them exactly)
-        if len(text.iloc[i]) > 40 or not -(2**63) <= int(text.iloc[i]) < 2**63:
-            raise _bad(source, int(i), col.name, f"{_show(raw.iloc[i])} is beyond the 64-bit integer range")
+    for k in np.flatnonzero(long):  # only these can be beyond int64 (Python's int reads them exactly)
+        if len(text.iloc[k]) > 40 or not -(2**63) <= int(text.iloc[k]) < 2**63:
+            raise _bad(source, int(k), col.name, f"{_show(raw.iloc[k])} is beyond the 64-bit integer range")
     other = present & ~digits  # e.g. "100.0" from a spreadsheet: a float that must be whole and exact
     as_float = pd.to_numeric(text.where(other), errors="coerce").to_numpy(np.float64, na_value=np.nan)
     whole = np.isfinite(as_float) & (np.floor(as_float) == as_float) & (np.abs(as_float) < 2**53)

@@ -8,8 +8,8 @@ Each line gives the router's overall outcome against the named benchmark router 
 
 Reasons name at most three review rules it failed (then those in review) in words, by the figure and the orders the
 rule covers (``price improvement, marketable orders [pi-marketable] (in AAA)``, the rule's id as a secondary label),
-counting the rest, and the conflict finding (its reason's first clause). Rule names come from the run's review policy (``tca/meta.json``) so that a firm's own
-rules read as well as the defaults.
+counting the rest, and the conflict finding (its reason's first clause). Rule names come from the run's review policy
+(``tca/meta.json``) so that a firm's own rules read as well as the defaults.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -109,7 +109,8 @@ def sip_extra_lag_ns(latency: LatencySection, venues: list[str]) -> int:
     """
     if not venues:
         return 0
-    links = {(ln.participant, ln.venue, ln.direction): ln.model for ln in latency.links}
+    links: dict[tuple[str, str, str], Any] = {(ln.participant, ln.venue, ln.direction): ln.model
+                                             for ln in latency.links}
 
     def link(participant: str, venue: str) -> float:
         return typical_ns(links.get((participant, venue, "market_data")) or latency.defaults.market_data)

@@ -74,12 +74,12 @@ def contained() -> Iterator[Containment]:
     previous = signal.signal(signal.SIGINT, _on_sigint) if in_main else None
     os._exit = _exit  # type: ignore[assignment]
     if posix is not None and getattr(posix, "_exit", None) is real_exit:
-        posix._exit = _exit
+        setattr(posix, "_exit", _exit)  # noqa: B010 (posix is typed without _exit)
     try:
         yield state
     finally:
         os._exit = real_exit
         if posix is not None and getattr(posix, "_exit", None) is _exit:
-            posix._exit = real_exit
+            setattr(posix, "_exit", real_exit)  # noqa: B010
         if in_main:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)

@@ -135,9 +135,9 @@ class ChildRecord:
         self.min_qty = min_qty
 
 
-def _int64(v: int | None) -> int | None:
+def _int64(v: int) -> int:
     """``v`` clamped to 0..2^63-1, the run folder's columns (only a refused child's numbers can be outside it)."""
-    return None if v is None else min(max(v, 0), 2**63 - 1)
+    return min(max(v, 0), 2**63 - 1)
 
 
 class RouterNode:
@@ -336,8 +336,9 @@ class RouterNode:
             min_qty=rec.min_qty, open_qty=parent.qty - self._parent_filled.get(parent_id, 0))
         if problem is not None:
             rec.reject_reason = problem.value
-            rec.qty, rec.display_qty, rec.min_qty = _int64(rec.qty), _int64(rec.display_qty), _int64(rec.min_qty)
-            rec.price = _int64(rec.price)  # recorded as sent, clamped to the columns' range
+            rec.qty, rec.min_qty = _int64(rec.qty), _int64(rec.min_qty)
+            rec.display_qty = None if rec.display_qty is None else _int64(rec.display_qty)
+            rec.price = None if rec.price is None else _int64(rec.price)  # as sent, clamped to the columns' range
             self._send_back(vi, [ChildReject(child_id, parent_id, venue, problem, now, 0)], at=now)
             return child_id
         self.kernel.at(self._entry[vi].deliver_at(now + self._charge_ns()), self._arrive_new, rec)

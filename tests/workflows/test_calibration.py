@@ -27,7 +27,7 @@ from pydantic import Field
 from adapters.reference.best_price import BestPriceRouter
 from harness.analytics.inputs import expand_parents, normalize_fills
 from harness.analytics.orders import orders_tca
-from harness.analytics.paired import ALL, paired_table
+from harness.analytics.paired import ALL, PAIRED_FIGURES, STRATA, _cells, pair_frame, paired_table, seed_values
 from harness.sim.engine import build_parents, simulate
 from harness.workflows.folder import fills_table, nbbo_table, parents_table
 from tests.sim.helpers import registry_with, small_scenario
@@ -172,19 +172,46 @@ def test_a_500ms_delay_is_detected_as_slower_with_the_right_sign_and_size(effect
     assert hits >= 9, estimates
 
 
+def _per_seed_all(orders: pd.DataFrame, figure: str) -> pd.Series:
+    """The "all" row's per-seed paired differences, strata weighted by their share over every seed of ``orders``."""
+    a, b = sorted(orders["router"].unique())
+    pair = pair_frame(orders[orders["router"] == a], orders[orders["router"] == b])
+    seed_code, seeds = pd.factorize(pair["seed"], sort=True)
+    cell_code, uniques = pd.factorize(pd.MultiIndex.from_frame(pair[list(STRATA)].astype(str)), sort=True)
+    keys = [(str(k[0]), str(k[1]), str(k[2])) for k in uniques]
+    fig = next(f for f in PAIRED_FIGURES if f.name == figure)
+    cells = _cells(pair, fig, np.asarray(seed_code, np.int64), len(seeds), np.asarray(cell_code, np.int64), keys)
+    per_cell = cells.n.sum(axis=0)
+    values = seed_values(cells, per_cell / per_cell.sum(), np.ones(len(keys), dtype=bool))
+    return pd.Series(values["d"], index=np.asarray(seeds)[cells.n.sum(axis=1) > 0])
+
+
 def test_standard_error_halves_from_5_to_20_seeds(aa_orders):
-    # se = sd / sqrt(seeds): 4x the seeds -> half the se. The mean se of the four disjoint 5-seed blocks of the
-    # first 20 seeds against the se of those 20 seeds: expected about 2 x c4(5) = 2 x 0.940 = 1.88 (sd of 5 values
-    # underestimates sigma on average); tolerance [1.4, 2.8]. Interval widths add the t quantiles: the expected width
-    # ratio is 1.88 x (2.7764 / 2.0930) = 2.49.
+    # se = sd / sqrt(seeds): 4x the seeds -> half the se, for a fixed estimand. The "all" row's per-seed values of
+    # the first 20 seeds (strata weighted as over those 20 seeds) are split into four disjoint 5-seed blocks; their
+    # pooled variance (the root mean square of the block sds: the sample variance is unbiased whatever the
+    # distribution) against the sd of the 20 values: se5 / se20 = 2 x rms(sd5) / sd20, expected about 2; tolerance
+    # [1.4, 2.8]. Interval widths add the t quantiles: the expected width ratio is 2 x (2.7764 / 2.0930) = 2.65.
+    # paired.csv re-estimates the stratum weights from the seeds at hand, so a 5-seed block's "all" row is a slightly
+    # different weighted mean; where one rare stratum dominates (shortfall: one non-marketable parent that fills in
+    # one twin and not in the other) the blocks' rows and the 20-seed row then move differently (measured with the
+    # routed background, seeds 1-20: 0.93 for shortfall on paired.csv's own rows against 2.6, 2.6, 2.1 for PI,
+    # effective spread and markout); those three are also checked on paired.csv's rows as a user reads them.
     seeds = sorted(aa_orders["seed"].unique())[:20]
-    twenty = paired_table(aa_orders[aa_orders["seed"].isin(seeds)])
-    blocks = [paired_table(aa_orders[aa_orders["seed"].isin(seeds[i:i + 5])]) for i in range(0, 20, 5)]
+    twenty = aa_orders[aa_orders["seed"].isin(seeds)]
     ratios = {}
     for f in ("pi_per_share", "effective_spread", "shortfall_per_share", "markout_1s"):
-        se20 = all_row(twenty, f)["sd_seed"] / np.sqrt(20)
-        se5 = np.mean([all_row(b, f)["sd_seed"] / np.sqrt(5) for b in blocks])
-        ratios[f] = float(se5 / se20)
-    print(f"\nse(5 seeds) / se(20 seeds): {ratios}")
+        d = _per_seed_all(twenty, f).reindex(seeds)
+        assert d.notna().all(), f
+        blocks = [d.iloc[i:i + 5].std(ddof=1) for i in range(0, 20, 5)]
+        ratios[f] = float(2 * np.sqrt(np.mean(np.square(blocks))) / d.std(ddof=1))
+    table = paired_table(twenty)
+    as_read = {}
+    for f in ("pi_per_share", "effective_spread", "markout_1s"):
+        per_block = [all_row(paired_table(twenty[twenty["seed"].isin(seeds[i:i + 5])]), f)["sd_seed"] ** 2
+                     for i in range(0, 20, 5)]
+        as_read[f] = float(2 * np.sqrt(np.mean(per_block)) / all_row(table, f)["sd_seed"])
+    print(f"\nse(5 seeds) / se(20 seeds), fixed weights: {ratios}; paired.csv rows: {as_read}")
     assert all(1.4 <= r <= 2.8 for r in ratios.values()), ratios
     assert 1.6 <= float(np.mean(list(ratios.values()))) <= 2.4, ratios
+    assert all(1.4 <= r <= 2.8 for r in as_read.values()), as_read
