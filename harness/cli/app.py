@@ -23,6 +23,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    """``--version``: sorbench's version, and the git commit of a checkout."""
+    if value:
+        from harness.paths import REPO_ROOT
+        from harness.workflows.provenance import git_commit, sorbench_version
+
+        commit = git_commit(REPO_ROOT) if (REPO_ROOT / ".git").exists() else None
+        typer.echo(f"sorbench {sorbench_version()}" + (f" (git {commit})" if commit else ""))
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print sorbench's version (and git commit) and exit.")) -> None:
+    """Simulate a fragmented US equity market and benchmark smart order routers on identical order flows."""
 app.command()(run)
 app.command()(routers)
 app.command()(validate)

@@ -69,6 +69,9 @@ QuietOption = Annotated[bool, typer.Option(help="No progress bar.")]
 SuiteOption = Annotated[
     Path | None, typer.Option(help="Run every scenario of a suite TOML file into one bundle with one report.")
 ]
+NoReportOption = Annotated[bool, typer.Option("--no-report", help="Write no report.html / report.pdf (the "
+                                                                   "analytics still run; sorbench report adds it).")]
+NoPdfOption = Annotated[bool, typer.Option("--no-pdf", help="Write report.html but no report.pdf.")]
 BaselineOption = Annotated[
     Path | None,
     typer.Option(help="A run folder to compare this run with (sorbench compare BASELINE NEW); default seeds: its."),
@@ -112,6 +115,8 @@ def run(
     quiet: QuietOption = False,
     suite: SuiteOption = None,
     baseline: BaselineOption = None,
+    no_report: NoReportOption = False,
+    no_pdf: NoPdfOption = False,
 ) -> None:
     """Run routers x seeds on a scenario and write a run folder.
 
@@ -139,7 +144,7 @@ def run(
             incentive_twins=incentive_twins, policy=policy, broker=broker, period=period, realtime=realtime,
             time_factor=time_factor, window=window, baseline=baseline,
         )
-        outcome = _simulate(plan, out=out, jobs=jobs, quiet=quiet)
+        outcome = _simulate(plan, out=out, jobs=jobs, quiet=quiet, report=not no_report, pdf=not no_pdf)
     except UserError as err:
         fail(str(err))
         return
@@ -253,7 +258,8 @@ def _with_routers(sc: Any, router: list[str] | None, *, specs: dict[str, Any], r
     return sc, routers
 
 
-def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool) -> Any:
+def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool, report: bool = True,
+              pdf: bool = True) -> Any:
     """Run the plan into its run folder behind a progress bar; the run's outcome."""
     from harness.workflows.run import run_scenario
 
@@ -267,7 +273,7 @@ def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool) -> Any
             results_root=Path("results"), jobs=jobs, parents=plan.parents, orders_file=plan.orders_file,
             registry=plan.registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=plan.limits,
             incentive_twins=plan.twins,
-            review_policy=plan.review, regulatory=plan.regulatory, realtime=plan.realtime,
+            review_policy=plan.review, regulatory=plan.regulatory, realtime=plan.realtime, report=report, pdf=pdf,
         )
 
 

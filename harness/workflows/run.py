@@ -86,6 +86,7 @@ def run_scenario(
     regulatory: Any = None,
     realtime: RealtimeSettings | None = None,
     report: bool = True,
+    pdf: bool = True,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
@@ -98,8 +99,8 @@ def run_scenario(
     ``regulatory`` (a :class:`~harness.analytics.regulatory.RegulatoryConfig`: broker, customer, period); both are
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
-    (with ``analyze_tables``) writes ``report.html`` and ``report.pdf`` (:mod:`harness.report`) before the files are
-    hashed.
+    (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
+    the files are hashed.
     """
     registry, limits, review_policy, regulatory = _with_defaults(
         registry, limits, review_policy=review_policy, regulatory=regulatory)
@@ -135,7 +136,7 @@ def run_scenario(
                          for line in t.get("failed_runs", ())]
         if twin_failures:
             manifest["incentive_failures"] = twin_failures
-        failures = _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report,
+        failures = _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report, pdf=pdf,
                             review_policy=review_policy, regulatory=regulatory)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -240,8 +241,8 @@ def _manifest(
 
 
 def _publish(
-    tmp: Path, out_dir: Path, *, manifest: dict[str, Any], analyze_tables: bool, report: bool, review_policy: Any,
-    regulatory: Any,
+    tmp: Path, out_dir: Path, *, manifest: dict[str, Any], analyze_tables: bool, report: bool, pdf: bool = True,
+    review_policy: Any, regulatory: Any,
 ) -> list[str]:
     """Analyse and report the written folder, hash its files into the manifest and rename it to ``out_dir``.
 
@@ -252,7 +253,7 @@ def _publish(
     manifest["analysis"] = _analyze(tmp, review_policy, regulatory) if analyze_tables else "skipped"
     if analyze_tables and report:
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the report reads it
-        manifest["report"] = _report(tmp, out_dir)
+        manifest["report"] = _report(tmp, out_dir, pdf=pdf)
     else:
         manifest["report"] = "skipped"
     failures = run_failures(manifest)
@@ -304,12 +305,15 @@ def _analyze(folder: Path, policy: Any = None, regulatory: Any = None) -> str:
     return "ok"
 
 
-def _report(folder: Path, run_path: Path) -> str:
-    """Write the run's report into its finished folder; a report failure is recorded, never loses the simulations."""
+def _report(folder: Path, run_path: Path, *, pdf: bool = True) -> str:
+    """Write the run's report (``report.pdf`` too with ``pdf``) into its finished folder.
+
+    A report failure is recorded, never loses the simulations.
+    """
     try:
         from harness.report import build_report, report_status
 
-        return str(report_status(build_report(folder, run_path=run_path)))
+        return str(report_status(build_report(folder, run_path=run_path, pdf=pdf)))
     except Exception as exc:
         (folder / "failures").mkdir(exist_ok=True)
         (folder / "failures" / "report.txt").write_text(traceback.format_exc(), encoding="utf-8")

@@ -230,6 +230,7 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None) 
             if manifest.get("review_policy") else None,
             regulatory=regulatory_from_manifest(manifest.get("regulatory")),
             report=manifest.get("report", "skipped") != "skipped",
+            pdf="html only" not in str(manifest.get("report", "")),
         )
         again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
         if (out / REPORT_HTML).is_file():

@@ -271,3 +271,27 @@ def test_console_summary_gives_pi_and_eq_of_marketable_orders_only(tmp_path):
         assert cells[4] == f"{pi:+.4f}" and cells[5] == f"{eq:.3f}", (router, cells, pi, eq)
         checked += 1
     assert checked == 2
+
+
+def test_version_prints_the_installed_version_and_exits_0(tmp_path):
+    from harness.workflows.provenance import sorbench_version
+
+    res = sorbench("--version", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    (line,) = res.stdout.splitlines()
+    assert line.startswith(f"sorbench {sorbench_version()}")
+    assert sorbench("routers", "--version", cwd=tmp_path).returncode == 2  # an option of sorbench, not of commands
+
+
+@pytest.mark.parametrize(("flag", "report", "files"), [
+    ("--no-report", "skipped", set()),
+    ("--no-pdf", "ok (html only)", {"report.html"}),
+])
+def test_run_without_the_report_or_its_pdf(tmp_path, flag, report, files):
+    scenario = write_toml(tmp_path / "tiny.toml", tiny_dict())
+    out = tmp_path / "run"
+    proc = sorbench("run", scenario, "--out", out, "--quiet", flag, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["report"] == report and manifest["analysis"] == "ok"  # the analytics run either way
+    assert {p.name for p in out.iterdir() if p.name.startswith("report.")} == files
