@@ -315,6 +315,9 @@ def print_summary(outcome: Any) -> None:
         else:
             out_console.print(f"conflict of interest: {too_few_seeds(seeds)} (--seeds {MIN_SEEDS}; "
                               "conflict/summary.csv gives the figures)")
+    if outcome.stale:
+        out_console.print(f"note: {len(outcome.stale)} folder(s) beside it were left by runs killed while writing "
+                          f"(delete them when no run on another machine is writing there): {', '.join(outcome.stale)}")
     out_console.print(f"results: {outcome.out_dir}")
     if (outcome.out_dir / "report.html").is_file():
         out_console.print(f"report: {outcome.out_dir / 'report.html'}")

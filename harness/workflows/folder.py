@@ -26,6 +26,38 @@ from venues.types import FEE_SCALE, PRICE_SCALE
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
 
 
+_PARTIAL_NAME = re.compile(r"^\.(?P<name>.+)\.partial-(?P<pid>\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
+def stale_partial_folders(parent: Path) -> list[str]:
+    """Hidden ``.NAME.partial-PID`` folders in ``parent`` whose process is gone: runs killed while writing.
+
+    They are reported, not deleted: on a folder shared between machines the PID may belong to another host, and a
+    half-written folder is the only trace of what a killed run did. Sorted by name.
+    """
+    try:
+        entries = sorted(parent.iterdir())
+    except OSError:
+        return []
+    out = []
+    for p in entries:
+        m = _PARTIAL_NAME.match(p.name)
+        if m and p.is_dir() and int(m.group("pid")) != os.getpid() and not _alive(int(m.group("pid"))):
+            out.append(p.name)
+    return out
+
+
 def partial_folder(out_dir: Path) -> Path:
     """Create (afresh) the hidden temporary folder beside ``out_dir`` that the run is written into."""
     tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"

@@ -35,7 +35,13 @@ from harness.sim.engine import RunResult, build_parents
 from harness.sim.realtime import RealtimeSettings
 from harness.sim.router_node import RouterLimits
 from harness.workflows.common import COMMON_ROUTER, common_manifest
-from harness.workflows.folder import partial_folder, write_common_market, write_incentive, write_run_tables
+from harness.workflows.folder import (
+    partial_folder,
+    stale_partial_folders,
+    write_common_market,
+    write_incentive,
+    write_run_tables,
+)
 from harness.workflows.incentive import incentive_test, payment_twins, venue_payment_usd
 from harness.workflows.provenance import RESULT_PACKAGES, git_commit, package_versions, sha256_file, utc_now
 from harness.workflows.provenance import sorbench_version as _version
@@ -58,6 +64,8 @@ class RunOutcome:
     summary: Any
     failures: list[str] = field(default_factory=list)
     """One line per failure (a (router, seed) simulation, the analytics, the report); empty: the run is complete."""
+    stale: list[str] = field(default_factory=list)
+    """Hidden partial folders beside the run left by killed runs (:func:`stale_partial_folders`), to report."""
 
     @property
     def partial(self) -> bool:
@@ -145,7 +153,8 @@ def run_scenario(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _drop_tables(results)
-    return RunOutcome(out_dir=out_dir, results=results, summary=summary, failures=failures)
+    return RunOutcome(out_dir=out_dir, results=results, summary=summary, failures=failures,
+                      stale=stale_partial_folders(out_dir.parent))
 
 
 def _simulate(

@@ -295,3 +295,19 @@ def test_run_without_the_report_or_its_pdf(tmp_path, flag, report, files):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["report"] == report and manifest["analysis"] == "ok"  # the analytics run either way
     assert {p.name for p in out.iterdir() if p.name.startswith("report.")} == files
+
+
+def test_a_folder_left_by_a_killed_run_is_reported_and_kept(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(done.stdout)  # that process has exited: its partial folder is stale
+    results = tmp_path / "results"
+    stale = results / f".old-run.partial-{dead}"
+    (stale / "tca").mkdir(parents=True)
+    live = results / f".other.partial-{os.getpid()}"  # this test's own process is alive: not reported
+    live.mkdir()
+    scenario = write_toml(tmp_path / "tiny.toml", tiny_dict())
+    proc = sorbench("run", scenario, "--out", results / "run", "--quiet", "--no-report", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "left by runs killed while writing" in proc.stdout and stale.name in proc.stdout
+    assert live.name not in proc.stdout
+    assert stale.is_dir() and live.is_dir()  # reported, never deleted
