@@ -277,6 +277,25 @@ def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool, report
         )
 
 
+def print_headlines(folder: Path) -> None:
+    """The report's one line per router (outcome against the benchmark, reasons in words), when analysed."""
+    if not (folder / "tca" / "review.csv").is_file():
+        return
+    from harness.report.context import run_headlines
+    from harness.report.data import load_run_data
+
+    try:
+        lines = run_headlines(load_run_data(folder))
+    except UserError as err:
+        out_console.print(f"note: no verdict lines: {escape(str(err))}")
+        return
+    style = {"pass": "green", "review": "yellow", "fail": "red", "flagged": "red", "failed": "red"}
+    for h in lines:
+        colour = style.get(h.outcome, "white")
+        name = h.router + (" (benchmark)" if h.benchmark else "")
+        out_console.print(f"[{colour}]{h.outcome.upper()}[/] {escape(name)}: " + escape("; ".join(h.reasons) or "-"))
+
+
 def print_summary(outcome: Any) -> None:
     """The run's per-router table, failures, simulation size, conflict flags and where its files are."""
     table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left",
@@ -315,6 +334,7 @@ def print_summary(outcome: Any) -> None:
         else:
             out_console.print(f"conflict of interest: {too_few_seeds(seeds)} (--seeds {MIN_SEEDS}; "
                               "conflict/summary.csv gives the figures)")
+    print_headlines(outcome.out_dir)
     if outcome.stale:
         out_console.print(f"note: {len(outcome.stale)} folder(s) beside it were left by runs killed while writing "
                           f"(delete them when no run on another machine is writing there): {', '.join(outcome.stale)}")

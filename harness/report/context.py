@@ -15,7 +15,7 @@ import pandas as pd
 
 from harness.report import fmt
 from harness.report.data import RunData
-from harness.report.headline import headlines
+from harness.report.headline import Headline, headlines
 from harness.report.tables import Cell, Table, status_cell
 
 STATUS_RANK = {"pass": 0, "review": 1, "fail": 2}
@@ -234,8 +234,14 @@ def summary_section(data: RunData) -> dict[str, Any]:
     failures = [{"router": v.router, "status": v.run_status, "errors": v.errors} for v in verdicts if v.errors]
     lines = [{"router": h.router + (" (benchmark)" if h.benchmark else ""), "badge": status_cell(h.outcome),
               "reasons": h.reasons} for h in headlines(verdicts, _policy_rules(data), benchmark_router(data))]
+    # the console prints the same lines (harness.cli.run.print_headlines, from run_headlines)
     return {"table": t, "verdicts": verdicts, "findings": findings, "failures": failures,
             "benchmark": benchmark_router(data), "headlines": lines}
+
+
+def run_headlines(data: RunData) -> list[Headline]:
+    """The report's one line per router (:mod:`harness.report.headline`), for the console."""
+    return headlines(router_verdicts(data), _policy_rules(data), benchmark_router(data))
 
 
 def _policy_rules(data: RunData) -> dict[str, dict[str, Any]]:

@@ -93,16 +93,14 @@ def run_scenario(
     review_policy: Any = None,
     regulatory: Any = None,
     realtime: RealtimeSettings | None = None,
-    report: bool = True,
-    pdf: bool = True,
+    report: bool = True, pdf: bool = True,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
     ``incentive_twins`` > 0 also runs every router x seed on that many twins per payment channel (PFOF, maker
     rebates, take fees) whose venues' payments on that channel are permuted while nothing else changes
     (:func:`payment_twins`), and writes each router's venue shares per twin to ``incentive/`` for the conflict
-    analytics. ``analyze_tables`` runs the
-    analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder before it is published, with
+    analytics. ``analyze_tables`` runs the analytics (``tca/``, ``regulatory/``, ``conflict/``) on the folder, with
     ``review_policy`` (a :class:`~harness.analytics.review.ReviewPolicy`; None: the default policy file) and
     ``regulatory`` (a :class:`~harness.analytics.regulatory.RegulatoryConfig`: broker, customer, period); both are
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every

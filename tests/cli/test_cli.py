@@ -294,6 +294,8 @@ def test_run_without_the_report_or_its_pdf(tmp_path, flag, report, files):
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["report"] == report and manifest["analysis"] == "ok"  # the analytics run either way
+    # the report's one line per router is printed on the console, report or not
+    assert "best-price (benchmark): the benchmark router" in proc.stdout and "single-venue: " in proc.stdout
     assert {p.name for p in out.iterdir() if p.name.startswith("report.")} == files
 
 
