@@ -97,6 +97,12 @@ class TakerRoutingSpec(_Strict):
     retail_wholesaler_share: float = Field(
         0.9, ge=0, le=1, description="Share of retail market orders sent to a wholesaler first (0 to 1)."
     )
+    fee_view_usd: list[float] | None = Field(
+        None, description="Take fees (USD per share, one per venue in scenario order) the background routes and "
+                          "breaks ties by; default (unset) the venues' own. The incentive test's payment twins set "
+                          "it to the unchanged scenario's, so that a twin changes what the router is paid or "
+                          "charged and nothing the rest of the market does.",
+    )
 
 
 class BackgroundSpec(_Strict):

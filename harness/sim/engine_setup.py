@@ -29,6 +29,7 @@ from harness.sim.latency import Link, model_from_spec
 from harness.sim.market import Market
 from harness.sim.router_node import RouterLimits, RouterNode
 from harness.sim.streams import stream
+from venues.types import FEE_SCALE
 from venues.venue import DarkPool, LitVenue, SymbolInfo, VenueKind, Wholesaler
 
 
@@ -142,14 +143,29 @@ def build_market(scenario: Scenario, seed: int, *, kernel: Kernel, symbols: dict
     return market
 
 
+def background_take_fees(scenario: Scenario) -> list[float]:
+    """The take fees (USD per share, per venue) the background routes by.
+
+    ``background.routing.fee_view_usd`` when set (the incentive test's payment twins: the unchanged scenario's), else
+    the venues' own.
+    """
+    view = scenario.background.routing.fee_view_usd
+    if view is None:
+        return [v.fees.take_usd for v in scenario.venues]
+    if len(view) != len(scenario.venues):
+        raise ValueError(f"background.routing.fee_view_usd: {len(view)} fees for {len(scenario.venues)} venues")
+    return [float(x) for x in view]
+
+
 def lit_venues_by_fee(scenario: Scenario, info_list: list[Any]) -> dict[str, list[int]]:
     """Per symbol, the lit venues that trade it (indices), cheapest take fee first, then in scenario order.
 
-    Fee-aware takers break price ties that way.
+    Fee-aware takers break price ties that way (by :func:`background_take_fees`).
     """
+    fees = background_take_fees(scenario)
     by_fee = sorted(
         (i for i, info in enumerate(info_list) if info.kind is VenueKind.LIT),
-        key=lambda i: (info_list[i].fees.take_fee_micros, i),
+        key=lambda i: (round(fees[i] * FEE_SCALE), i),
     )
     lit: dict[str, list[int]] = {
         sym.name: [vi for vi in by_fee if sym.name in info_list[vi].symbols] for sym in scenario.symbols
@@ -196,7 +212,7 @@ def taker_router(scenario: Scenario, sym: Any, *, market: Market, info_list: lis
     routing = scenario.background.routing
     return TakerRouter(
         market=market, symbol=sym.name, lit_venues=lit, taker_weights=[v.taker_weight for v in scenario.venues],
-        take_fees_usd=[v.fees.take_usd for v in scenario.venues], fee_scale_usd=routing.fee_scale_usd,
+        take_fees_usd=background_take_fees(scenario), fee_scale_usd=routing.fee_scale_usd,
         sweep_limit_ticks=routing.sweep_limit_ticks, tick=sym.tick,
         wholesalers=[i for i, info in enumerate(info_list)
                      if info.kind is VenueKind.WHOLESALER and sym.name in info.symbols],

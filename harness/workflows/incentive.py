@@ -71,6 +71,11 @@ def payment_twins(scenario: Scenario, n: int) -> list[tuple[str, str, int, Scena
     """
     out: list[tuple[str, str, int, Scenario]] = []
     venues = scenario.venues
+    # the background keeps routing by the unchanged scenario's take fees: a twin changes what the router is paid or
+    # charged, never what the rest of the market does (its execution behaviour is untouched)
+    routing = scenario.background.routing
+    frozen = scenario.background.model_copy(update={"routing": routing.model_copy(update={
+        "fee_view_usd": routing.fee_view_usd or [v.fees.take_usd for v in venues]})})
     for channel in CHANNELS:
         idx = permuted_venues(scenario, channel)
         if len(idx) < 2:
@@ -82,7 +87,7 @@ def payment_twins(scenario: Scenario, n: int) -> list[tuple[str, str, int, Scena
             new_venues = [v.model_copy(update={"fees": v.fees.model_copy(update={name: values[i]})})
                           if i in values else v for i, v in enumerate(venues)]
             out.append((channel, f"{channel} rotated by {r}", r,
-                        scenario.model_copy(update={"venues": new_venues})))
+                        scenario.model_copy(update={"venues": new_venues, "background": frozen})))
     return out
 
 

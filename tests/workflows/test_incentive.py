@@ -23,7 +23,8 @@ def test_twins_permute_one_channel_each_so_that_every_venue_holds_every_payment(
     Two venues (PFOF, maker rebates) have one non-trivial rotation: both twins swap them. Three (take fees) have two:
     rotation 1 gives NSDQ EDGX's 0.0030, EDGX DARK1's 0.0010, DARK1 NSDQ's 0.0030; rotation 2 NSDQ 0.0010, EDGX
     0.0030, DARK1 0.0030. With the baseline, each take-fee payer holds each payment (the multiset 3, 3, 1) once.
-    Everything but the channel's own field is the scenario itself.
+    Everything but the channel's own field is the scenario itself, except that the background keeps routing by the
+    baseline's take fees (``background.routing.fee_view_usd``, the next test).
     """
     sc = small_scenario()
     twins = payment_twins(sc, 2)
@@ -42,6 +43,8 @@ def test_twins_permute_one_channel_each_so_that_every_venue_holds_every_payment(
         a, b = sc.model_dump(mode="json"), twin.model_dump(mode="json")
         for va, vb in zip(a["venues"], b["venues"], strict=True):
             va["fees"].pop(field[channel]), vb["fees"].pop(field[channel])
+        assert b["background"]["routing"].pop("fee_view_usd") == [v.fees.take_usd for v in sc.venues]
+        a["background"]["routing"].pop("fee_view_usd")
         assert a == b
     # Each channel's payment to the broker: PFOF, the maker rebate, minus the take fee (a taker rebate is positive)
     byx = next(v for v in sc.venues if v.name == "BYX")
@@ -77,3 +80,20 @@ def test_run_with_incentive_twins_writes_venue_shares_per_router_channel_twin_se
     assert manifest["review_policy"]["broker"] == {"rebates": "retained"}
     el = pd.read_csv(out / "conflict" / "elasticity.csv")
     assert set(el.channel) == set(CHANNELS) and (el.note.str.contains("too few seeds for a verdict")).any()
+
+
+def test_twins_leave_the_background_routing_by_the_unchanged_scenarios_take_fees():
+    # The routed background prefers cheap venues (weight exp(-take / fee_scale)); if a take-fee twin moved it, a
+    # fee-blind router that follows displayed liquidity would move with the fees too. Every twin therefore pins
+    # background.routing.fee_view_usd to the baseline's take fees, and the engine routes the background by them.
+    from harness.sim.engine_setup import background_take_fees
+
+    sc = small_scenario()
+    base = [v.fees.take_usd for v in sc.venues]
+    assert sc.background.routing.fee_view_usd is None and background_take_fees(sc) == base
+    twins = payment_twins(sc, 2)
+    take = [t for t in twins if t[0] == "take_fee"]
+    assert take and any([v.fees.take_usd for v in t[3].venues] != base for t in take)  # the router's fees move
+    for _channel, _label, _rotation, twin in twins:
+        assert twin.background.routing.fee_view_usd == base
+        assert background_take_fees(twin) == base  # the background's do not
