@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.analytics.market_stats import each_run
+
 ALL_VENUES = "ALL"
 
 COMPLIANCE_COLUMNS = (
@@ -186,22 +188,6 @@ def compliance_by_run(
     sip_lag_ns: int = 0, child_orders: pd.DataFrame | None = None, keys: Sequence[str] = ("router", "seed"),
 ) -> pd.DataFrame:
     """:func:`compliance` of every run (each (router, seed) is its own market), with the ``keys`` columns in front."""
-    keys = list(keys)
-    runs = sorted({tuple(k) for f in (trades, nbbo) for k in f[keys].drop_duplicates().itertuples(
-        index=False, name=None)})
-    parts = []
-    for run in runs:
-        def pick(frame: pd.DataFrame, run: tuple[Any, ...] = run) -> pd.DataFrame:
-            mask = np.ones(len(frame), dtype=bool)
-            for k, v in zip(keys, run, strict=True):
-                mask &= (frame[k] == v).to_numpy()
-            return frame[mask]
-
-        part = compliance(trades=pick(trades), nbbo=pick(nbbo), ticks=ticks, window=window, sip_lag_ns=sip_lag_ns,
-                          child_orders=None if child_orders is None else pick(child_orders))
-        for i, (k, v) in enumerate(zip(keys, run, strict=True)):
-            part.insert(i, k, v)
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame(columns=[*keys, "symbol", "venue", *COMPLIANCE_COLUMNS])
-    return pd.concat(parts, ignore_index=True)
+    return each_run({"trades": trades, "nbbo": nbbo}, keys,
+                    lambda **t: compliance(**t, ticks=ticks, window=window, sip_lag_ns=sip_lag_ns),
+                    columns=["symbol", "venue", *COMPLIANCE_COLUMNS], extra={"child_orders": child_orders})

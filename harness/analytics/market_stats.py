@@ -37,7 +37,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -319,28 +319,39 @@ def market_stats_by_run(
     Each (router, seed) simulation is its own market (the router's orders change it), so statistics are computed
     per run and never pooled. The runs are those found in any of the three tables, in sorted order.
     """
-    keys = list(keys)
     for frame, name in ((quotes, "quotes"), (trades, "trades"), (activity, "activity")):
-        _require(frame, keys, name)
-    runs = sorted(
-        {tuple(k) for frame in (quotes, trades, activity) for k in frame[keys].drop_duplicates().itertuples(
-            index=False, name=None)}
-    )
+        _require(frame, list(keys), name)
+    return each_run({"quotes": quotes, "trades": trades, "activity": activity}, keys,
+                    lambda **t: market_stats(**t, ticks=ticks, window=window), columns=STATS_COLUMNS)
+
+
+def each_run(tables: Mapping[str, pd.DataFrame], keys: Sequence[str], compute: Callable[..., pd.DataFrame], *,
+             columns: Sequence[str], extra: Mapping[str, pd.DataFrame | None] | None = None) -> pd.DataFrame:
+    """``compute(**tables)`` for every run found in ``tables``, with the ``keys`` columns in front, concatenated.
+
+    Each table (and each of ``extra``, which does not add runs) is narrowed to the run's rows; the runs are sorted.
+    Without any run, an empty frame of ``keys`` + ``columns``.
+    """
+    keys = list(keys)
+    runs = sorted({tuple(k) for f in tables.values() for k in f[keys].drop_duplicates().itertuples(
+        index=False, name=None)})
+
+    def pick(frame: pd.DataFrame, run: tuple[Any, ...]) -> pd.DataFrame:
+        mask = np.ones(len(frame), dtype=bool)
+        for k, v in zip(keys, run, strict=True):
+            mask &= (frame[k] == v).to_numpy()
+        return frame[mask]
+
     parts = []
     for run in runs:
-        def pick(frame: pd.DataFrame, run: tuple[Any, ...] = run) -> pd.DataFrame:
-            mask = np.ones(len(frame), dtype=bool)
-            for k, v in zip(keys, run, strict=True):
-                mask &= (frame[k] == v).to_numpy()
-            return frame[mask]
-
-        part = market_stats(quotes=pick(quotes), trades=pick(trades), activity=pick(activity), ticks=ticks,
-                            window=window)
+        narrowed = {n: pick(f, run) for n, f in tables.items()}
+        narrowed |= {n: None if f is None else pick(f, run) for n, f in (extra or {}).items()}
+        part = compute(**narrowed)
         for i, (k, v) in enumerate(zip(keys, run, strict=True)):
             part.insert(i, k, v)
         parts.append(part)
     if not parts:
-        return pd.DataFrame(columns=[*keys, *STATS_COLUMNS])
+        return pd.DataFrame(columns=[*keys, *columns])
     return pd.concat(parts, ignore_index=True)
 
 

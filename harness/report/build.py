@@ -205,10 +205,14 @@ def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None 
         if pdf:
             pdf_tmp = folder / f".{PDF_NAME}.tmp-{os.getpid()}.pdf"
             pdf_tmp.unlink(missing_ok=True)
-            assumptions = template_env().get_template("_assumptions.html.j2").render(a=ctx["a"])
             assert engine is not None
-            pdf_mod.write_pdf(engine, html_tmp, pdf_tmp, lambda path: pdf_mod.render_fallback_pdf(
-                path, _fallback_sections(ctx, _html_text(assumptions)), list(figures.values())))
+
+            def text_fallback(path: Path) -> None:
+                assumptions = template_env().get_template("_assumptions.html.j2").render(a=ctx["a"])
+                pdf_mod.render_fallback_pdf(path, _fallback_sections(ctx, _html_text(assumptions)),
+                                            list(figures.values()))
+
+            pdf_mod.write_pdf(engine, html_tmp, pdf_tmp, text_fallback)
             os.replace(pdf_tmp, folder / PDF_NAME)
             pdf_tmp = None
         os.replace(html_tmp, folder / HTML_NAME)
