@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from harness.cli.console import fail, out_console
+from harness.cli.console import err_console, fail, out_console
 from harness.errors import UserError
 
 
@@ -97,6 +97,7 @@ def _lobster_tables(messages: list[Path], *, tick: float, window: tuple[int, int
     from harness.workflows.lobster_stats import lobster_stats
 
     samples: dict[str, list[pd.DataFrame]] = {}
+    notes: list[str] = []
     for path in messages:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
@@ -106,16 +107,20 @@ def _lobster_tables(messages: list[Path], *, tick: float, window: tuple[int, int
                 raise UserError(f"{book}: orderbook file not found (expected beside {path.name})")
             info = parse_file_name(path)
             label = f"LOBSTER {info.date}" if info is not None else "LOBSTER"
-            samples.setdefault(label, []).append(lobster_stats(path, book, tick, window=window))
+            samples.setdefault(label, []).append(lobster_stats(path, book, tick, window=window, notes=notes))
         except (ValueError, pd.errors.ParserError) as exc:
             msg = str(exc)
             raise UserError(msg if str(path) in msg else f"{path}: {msg}") from None
+    for note in notes:
+        err_console.print(f"warning: {note}", markup=False, highlight=False, soft_wrap=True)
     return {label: pd.concat(frames, ignore_index=True) for label, frames in samples.items()}
 
 
 def _print_market_stats(wide: Any) -> None:
     """The statistics side by side, one column per source."""
     table = Table(title="Market statistics (ALL rows; LOBSTER level-1 figures: see harness/io/lobster.py for biases)",
+                  caption="mean_depth_shares: bid + ask shares at the top of book (both sides together)",
+                  caption_justify="left",
                   title_justify="left")
     table.add_column("statistic", no_wrap=True)
     for col in wide.columns:

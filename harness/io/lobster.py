@@ -25,7 +25,8 @@ What compares with a simulated run, and what does not
 ------------------------------------------------------
 Level-1 files (AMZN, GOOG samples) only hold events that touch the best quotes.
 
-* Comparable: spread (mean, median, one-tick share; the top of book is exact at every event), top-of-book depth,
+* Comparable: spread (mean, median, one-tick share; the top of book is exact at every event), top-of-book depth
+  (``mean_depth_shares``: bid size + ask size, both sides together, as for a simulated run),
   trades per minute (every execution reaches the top), volume (but it is NASDAQ's volume, not the consolidated
   tape: ``volume_share`` is 1 by construction), 1-minute return volatility, trade-sign autocorrelation, execution
   sizes.
@@ -38,7 +39,8 @@ Level-1 files (AMZN, GOOG samples) only hold events that touch the best quotes.
   GOOG, were high-priced and quoted many ticks wide: compare ``mean_spread_bps`` as well as ticks).
 
 Level-10 files (AAPL sample) have the same first four columns and are read the same way. The AAPL sample covers only
-the first ~50 seconds although its name says 09:30-16:00: pass ``window`` explicitly for such truncated files.
+the first ~50 seconds although its name says 09:30-16:00: the default window of such a truncated file ends at its
+last message (:func:`sample_window`), with a warning (:func:`window_note`).
 """
 
 from __future__ import annotations
@@ -155,14 +157,48 @@ def read_top_of_book(path: str | Path) -> pd.DataFrame:
     })
 
 
+UNCOVERED_TAIL_NS = 60 * NS_PER_SECOND
+"""A file-name window whose end lies more than this after the last message is clipped (the sample is truncated)."""
+
+
 def sample_window(message_path: str | Path, messages: pd.DataFrame) -> tuple[int, int]:
-    """``(start_ns, end_ns)`` of a sample: the window in the file name, else first to last message."""
+    """``(start_ns, end_ns)`` of a sample: the window in the file name, else first to last message.
+
+    A truncated sample (the AAPL file covers ~50 s although its name says 09:30-16:00) would hold its last book state
+    to the name's end and report that state's spread and a zero volatility for the rest of the day: when the last
+    message lies more than :data:`UNCOVERED_TAIL_NS` before the name's end, the window ends just after the last
+    message instead (:func:`window_note` says so).
+    """
     info = parse_file_name(message_path)
-    if info is not None:
-        return info.start_ns, info.end_ns
-    if messages.empty:
+    if info is None and messages.empty:
         raise ValueError(f"{message_path}: no messages and no window in the file name: pass window")
-    return int(messages["ts_ns"].iloc[0]), int(messages["ts_ns"].iloc[-1]) + 1
+    if messages.empty:
+        return info.start_ns, info.end_ns  # type: ignore[union-attr]
+    last = int(messages["ts_ns"].iloc[-1]) + 1
+    if info is None:
+        return int(messages["ts_ns"].iloc[0]), last
+    end = last if info.end_ns - last > UNCOVERED_TAIL_NS else info.end_ns
+    return info.start_ns, max(end, info.start_ns + 1)
+
+
+def window_note(message_path: str | Path, messages: pd.DataFrame) -> str | None:
+    """A one-line warning when :func:`sample_window` clipped the file name's window, else None."""
+    info = parse_file_name(message_path)
+    if info is None or messages.empty:
+        return None
+    start, end = sample_window(message_path, messages)
+    if end == info.end_ns:
+        return None
+    return (
+        f"{Path(message_path).name}: the messages end at {_clock(end - 1)}, long before the file name's "
+        f"{_clock(info.end_ns)}: the window is clipped to {_clock(start)}-{_clock(end)} (pass --start/--end to choose)"
+    )
+
+
+def _clock(ns: int) -> str:
+    """HH:MM:SS.mmm of ns after midnight."""
+    s, ms = divmod(ns // 1_000_000, 1000)
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{ms:03d}"
 
 
 def sample_symbol(message_path: str | Path, symbol: str | None) -> str:

@@ -20,6 +20,7 @@ from harness.io.lobster import (
     sample_symbol,
     sample_window,
     tables_from_messages,
+    window_note,
 )
 
 
@@ -30,6 +31,7 @@ def lobster_stats(
     *,
     window: tuple[int, int] | None = None,
     symbol: str | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`~harness.analytics.market_stats.market_stats` of a LOBSTER sample: a ``NASDAQ`` and an equal ``ALL`` row.
 
@@ -45,6 +47,8 @@ def lobster_stats(
         ``(start_ns, end_ns)``; default: the window in the file name, else first to last message.
     symbol : str, optional
         Symbol (default: the ticker in the file name).
+    notes : list of str, optional
+        Receives a warning line when the default window had to be clipped to a truncated sample.
 
     Returns
     -------
@@ -55,6 +59,9 @@ def lobster_stats(
     orderbook_path = orderbook_path if orderbook_path is not None else orderbook_path_for(message_path)
     messages = read_messages(message_path)
     win = window if window is not None else sample_window(message_path, messages)
+    note = window_note(message_path, messages) if window is None else None
+    if note is not None and notes is not None:
+        notes.append(note)
     top = read_top_of_book(orderbook_path)
     if len(messages) != len(top):
         raise ValueError(

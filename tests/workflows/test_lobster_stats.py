@@ -49,6 +49,25 @@ def test_a_narrower_window_limits_trades_and_activity():
     assert r["passive_fill_prob"] == 0.5
 
 
+def test_a_truncated_sample_is_clipped_to_its_messages_with_a_warning(tmp_path):
+    # The tiny sample renamed to claim 09:30-16:00 (57,600,000 ms): its last message is at 34315 s, 6.5 hours before
+    # that end, so the default window is [34200 s, 34315 s + 1 ns), not the name's day. Holding the last state to
+    # 16:00 would weigh the final 3-tick state by hours; clipped, the figures equal an explicit window's.
+    import shutil
+
+    for kind in ("message", "orderbook"):
+        src = TINY_MSG.parent / f"TINY_2012-06-21_34200000_34320000_{kind}_1.csv"
+        shutil.copy(src, tmp_path / f"TINY_2012-06-21_34200000_57600000_{kind}_1.csv")
+    notes: list[str] = []
+    st = lobster_stats(tmp_path / "TINY_2012-06-21_34200000_57600000_message_1.csv", notes=notes)
+    explicit = lobster_stats(TINY_MSG, window=(34200 * S, 34315 * S + 1))
+    pd.testing.assert_frame_equal(st, explicit)
+    assert len(notes) == 1 and "09:31:55.000" in notes[0] and "16:00:00.000" in notes[0]
+    untouched: list[str] = []
+    lobster_stats(TINY_MSG, notes=untouched)  # ends 5 s before its name's 34320 s: not a truncated sample
+    assert untouched == []
+
+
 def test_order_sizes_of_the_tiny_sample():
     # New orders 100, 200, 50, 100: round lots 3/4, median 100. Executions 100, 30, 30, 100: 1/2, median 65.
     sizes = lobster_order_sizes(TINY_MSG).set_index("kind")
@@ -87,4 +106,10 @@ def test_real_level10_sample_over_the_span_of_its_messages():
     window = (int(q["ts_ns"].iloc[0]), int(q["ts_ns"].iloc[-1]) + 1)  # the file covers ~50 s, not its name's day
     st = lobster_stats(msg, window=window).set_index("venue").loc["NASDAQ"]
     assert 1 <= st["median_spread_ticks"] < 60
+    # Without a window the name's 09:30-16:00 is clipped to the messages (the last book state is not held to 16:00,
+    # which gave a 36-tick mean spread): the same spread as the explicit window from 09:30:00 on.
+    notes: list[str] = []
+    default = lobster_stats(msg, notes=notes).set_index("venue").loc["NASDAQ"]
+    assert len(notes) == 1
+    assert default["mean_spread_ticks"] == pytest.approx(st["mean_spread_ticks"], rel=0.05)
     assert st["trades_per_min"] > 0 and a.loc[0, "new_orders"] > 0
