@@ -12,6 +12,7 @@ import typer
 from harness.cli.analysis import compare, tca
 from harness.cli.market import bench, lobster_stats_cmd
 from harness.cli.power import power
+from harness.cli.probe import probe
 from harness.cli.run import run
 from harness.cli.run_folders import query, report_cmd, verify
 from harness.cli.scenarios import routers, schema, validate
@@ -52,6 +53,7 @@ app.command("lobster-stats")(lobster_stats_cmd)
 app.command()(tca)
 app.command()(compare)
 app.command()(power)
+app.command()(probe)
 
 
 def main() -> None:

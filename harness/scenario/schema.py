@@ -58,8 +58,10 @@ from harness.scenario.market_structure import (
     VenueSpec,
     WholesalerSpec,
 )
+from harness.scenario.plants import PlantSpec
 from harness.scenario.reading import _format_validation_error, read_toml
 from harness.scenario.strict import _NAME_RE, _FieldError, _Strict
+from venues.types import PRICE_SCALE
 
 __all__ = [
     "NS_PER_SECOND",
@@ -115,6 +117,7 @@ class Scenario(_Strict):
     background: BackgroundSpec = BackgroundSpec()
     flow: FlowSpec = FlowSpec()
     events: list[MarketEventSpec] = []  # noqa: RUF012 (pydantic fields: each instance gets its own copy)
+    plants: list[PlantSpec] = []  # noqa: RUF012
     routers: list[str] = Field(default_factory=lambda: ["best-price", "single-venue"], min_length=1)
     router_params: dict[str, dict[str, Any]] = {}  # noqa: RUF012
 
@@ -170,6 +173,7 @@ class Scenario(_Strict):
                 raise _FieldError(f"events[{i}].venue", f"unknown venue {ev.venue!r}")
             if ev.symbol is not None and ev.symbol not in symbol_names:
                 raise _FieldError(f"events[{i}].symbol", f"unknown symbol {ev.symbol!r}")
+        _check_plants(self)
         for name in self.router_params:
             if name not in self.routers:
                 raise _FieldError(f"router_params.{name}", f"parameters for router {name!r}, which is not in routers")
@@ -191,6 +195,26 @@ class Scenario(_Strict):
     def sha256(self) -> str:
         """Stable hash of the resolved scenario."""
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def _check_plants(scenario: Scenario) -> None:
+    """Each plant names a venue trading its symbol, on that symbol's tick, of a kind the venue can hold."""
+    ticks = {s.name: s.tick / PRICE_SCALE for s in scenario.symbols}
+    venues = {v.name: v for v in scenario.venues}
+    for i, p in enumerate(scenario.plants):
+        v = venues.get(p.venue)
+        if v is None:
+            raise _FieldError(f"plants[{i}].venue", f"unknown venue {p.venue!r}")
+        if p.symbol not in ticks or p.symbol not in scenario.venue_symbols(v):
+            raise _FieldError(f"plants[{i}].symbol", f"{p.symbol!r} does not trade on {p.venue}")
+        if v.kind == "wholesaler":
+            raise _FieldError(f"plants[{i}].venue", f"{p.venue} is a wholesaler: nothing rests there")
+        if v.kind == "dark" and p.display != "midpoint":
+            raise _FieldError(f"plants[{i}].display", f"{p.venue} is a dark pool: only midpoint plants rest there")
+        if p.price_usd is not None:
+            units = p.price_usd / ticks[p.symbol]
+            if abs(units - round(units)) > 1e-6:
+                raise _FieldError(f"plants[{i}].price_usd", f"{p.price_usd} is not on the {ticks[p.symbol]} tick")
 
 
 def _unique(names: list[str], field: str, what: str, *, key: str = "") -> None:

@@ -24,6 +24,7 @@ from harness.sim.background import (
     MarketMaker,
     TakerRouter,
 )
+from harness.sim.background.plants import StandingLiquidity
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link, model_from_spec
 from harness.sim.market import Market
@@ -204,6 +205,9 @@ def start_background(
                 round_lot=sym.round_lot, spec=bg.informed, value=values[sym.name], activity=curve,
                 rng=stream(seed, "informed", sym.name), start_ns=start_ns, bumps=bumps,
             )
+    if scenario.plants:
+        StandingLiquidity(kernel=kernel, market=market, plants=list(scenario.plants),
+                          venue_index={v.name: i for i, v in enumerate(scenario.venues)}, start_ns=start_ns)
     return makers, lit
 
 

@@ -1,0 +1,96 @@
+"""``sorbench probe``: the due-diligence probes of :mod:`harness.workflows.probe`, and their findings on the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from harness.cli.console import err_console, fail, out_console, progress_bar
+from harness.errors import EXIT_PARTIAL, UserError
+
+MAX_PROBE_SEEDS = 100
+MAX_PROBE_ORDERS = 10_000
+
+
+def probe(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario TOML whose venues, fees and latencies are probed "
+                                                    "(default: the built-in default scenario).")] = None,
+    router: Annotated[list[str] | None, typer.Option("--router", "-r", help="Router to probe (repeatable; built-in "
+                                                     "name or module:Class / file.py:Class; default: the "
+                                                     "scenario's routers).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: results/probe-<scenario>-<time>).")] = None,
+    seeds: Annotated[int, typer.Option(help="Seeds per twin (5 or more for seed-level intervals).")] = 5,
+    orders: Annotated[int, typer.Option(help="Parent orders per twin and seed.")] = 20,
+    parent_qty: Annotated[int, typer.Option(help="Shares of each parent order.")] = 300,
+    symbol: Annotated[str | None, typer.Option(help="Symbol probed (default: the scenario's first).")] = None,
+    jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Controlled experiments that reveal each router's routing logic: probe/fingerprint.csv and one line per finding.
+
+    Every probe is a family of twins of a controlled market (the scenario's venues, fees and latencies; the
+    background switched off; standing orders at fixed prices) that change one thing: where the best offer rests
+    (coverage), the take-fee gap against a one-tick better price (price-vs-fee). See docs/probes.md.
+    """
+    try:
+        _probe(scenario, router, out=out, seeds=seeds, orders=orders, parent_qty=parent_qty, symbol=symbol,
+               jobs=jobs, quiet=quiet)
+    except UserError as err:
+        fail(str(err))
+
+
+def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None, seeds: int, orders: int,
+           parent_qty: int, symbol: str | None, jobs: int, quiet: bool) -> None:
+    from harness.cli.run import _registry_with_specs, _with_routers, default_scenario_path
+    from harness.scenario.schema import load_scenario
+    from harness.workflows.probe import ProbeSettings, probe_twins, run_probes, write_probe_folder
+
+    if not 1 <= seeds <= MAX_PROBE_SEEDS:
+        raise UserError(f"--seeds: {seeds} must be between 1 and {MAX_PROBE_SEEDS}")
+    if not 1 <= orders <= MAX_PROBE_ORDERS:
+        raise UserError(f"--orders: {orders} must be between 1 and {MAX_PROBE_ORDERS:,}")
+    if not 1 <= parent_qty <= 1_000_000:
+        raise UserError(f"--parent-qty: {parent_qty} must be between 1 and 1,000,000 shares")
+    if jobs < 1:
+        raise UserError(f"--jobs: {jobs} must be at least 1")
+    registry, specs = _registry_with_specs(router)
+    sc, _ = load_scenario(scenario if scenario is not None else default_scenario_path(), registry=registry)
+    sc, routers = _with_routers(sc, router, specs=specs, registry=registry)
+    settings = ProbeSettings(symbol=symbol, orders=orders, parent_qty=parent_qty)
+    try:
+        twins = probe_twins(sc, settings)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    seed_list = list(range(sc.session.seed, sc.session.seed + seeds))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = out if out is not None else Path("results") / f"probe-{sc.name}-{stamp}"
+    progress = progress_bar(quiet=quiet)
+    with progress:
+        task = progress.add_task(f"probe {sc.name}: {len(twins)} twins x {len(routers)} router(s) x {seeds} seed(s)",
+                                 total=len(twins) * len(routers) * seeds)
+        twins, rows = run_probes(sc, routers, seeds=seed_list, registry=registry, settings=settings, jobs=jobs,
+                                 on_done=lambda _res: progress.advance(task), twins=twins)
+    fp = write_probe_folder(out_dir, scenario=sc, routers=routers, seeds=seed_list, settings=settings, twins=twins,
+                            rows=rows)
+    print_findings(fp)
+    out_console.print(f"probe folder: {out_dir} (probe/fingerprint.csv, probe/responses.csv, probe/twins.json)")
+    failed = [r for r, s in zip(rows["router"], rows["status"], strict=True) if s != "ok"]
+    if failed:
+        err_console.print(f"[red]partial probe[/]: {len(failed)} simulation(s) failed ({', '.join(sorted(set(failed)))}"
+                          f"); exit status {EXIT_PARTIAL}")
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def print_findings(fp: Any) -> None:
+    """One line per router and probe: its finding in words."""
+    table = Table(title="Routing logic: one finding per router and probe", title_justify="left")
+    for col in ("router", "probe", "finding"):
+        table.add_column(col, overflow="fold")
+    for (router, probe_name), g in fp.groupby(["router", "probe"], sort=False):
+        table.add_row(escape(str(router)), escape(str(probe_name)), escape(str(g["finding"].iloc[0])))
+    out_console.print(table)

@@ -1,0 +1,37 @@
+"""``sorbench probe`` on the command line: its folder, its findings, and one-line errors for bad options."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli.app import app
+
+runner = CliRunner()
+
+
+def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_probe(tmp_path):
+    out = tmp_path / "p"
+    res = runner.invoke(app, ["probe", "--router", "single-venue", "--seeds", "2", "--orders", "3", "--out", str(out),
+                              "--quiet"])
+    assert res.exit_code == 0, res.output
+    fp = pd.read_csv(out / "probe" / "fingerprint.csv")
+    assert set(fp["probe"]) == {"coverage", "price-vs-fee"} and set(fp["router"]) == {"single-venue"}
+    assert "reaches NSDQ (100%)" in res.output
+    assert (out / "probe" / "twins.json").is_file() and (out / "probe" / "responses.csv").is_file()
+    assert not list(tmp_path.glob(".p.partial-*"))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--seeds", "0"], "--seeds: 0 must be between 1 and 100"),
+    (["--orders", "100000"], "--orders: 100000 must be between 1 and 10,000"),
+    (["--parent-qty", "0"], "--parent-qty: 0 must be between 1 and 1,000,000 shares"),
+    (["--symbol", "ZZZ"], "--symbol: 'ZZZ' is not a symbol of scenario 'default'"),
+    (["--router", "no-such-router"], "--router: unknown router 'no-such-router'"),
+])
+def test_bad_probe_options_get_one_line_and_exit_2(tmp_path, args, message):
+    res = runner.invoke(app, ["probe", *args, "--out", str(tmp_path / "p"), "--quiet"])
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "p").exists()

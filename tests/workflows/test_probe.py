@@ -1,0 +1,109 @@
+"""Due-diligence probes (harness/workflows/probe.py, harness/analytics/probe.py): known answers on reference routers
+and on plug-ins with a planted blind spot or fee rule."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+import pytest
+
+from adapters.reference.best_price import BestPriceRouter, Offer
+from harness.analytics.probe import fingerprint
+from harness.scenario.schema import load_scenario
+from harness.workflows.probe import FEE_GRID_USD, REBATE_B_USD, ProbeSettings, coverage_twins, fee_twins, run_probes
+from tests.sim.helpers import registry_with
+
+SETTINGS = ProbeSettings(orders=6, parent_qty=300, window_s=6.0)
+SEEDS = [11, 12]
+
+
+class NetPriceRouter(BestPriceRouter):
+    """best-price ranking lit offers by net price (displayed price plus take fee) instead of displayed price."""
+
+    name = "test-net-price"
+    tie_break: ClassVar[str | None] = None
+
+    def _offer_key(self, offer: Offer) -> tuple[Any, ...]:
+        return (offer.net_micros, -offer.size, offer.venue)
+
+
+class BlindSpotRouter(BestPriceRouter):
+    """best-price that never routes to one venue (``EDGX``): a planted coverage blind spot."""
+
+    name = "test-blind-edgx"
+    tie_break: ClassVar[str | None] = None
+
+    def _lit_venues(self, state: Any) -> list[Any]:
+        return [v for v in super()._lit_venues(state) if v.name != "EDGX"]
+
+
+@pytest.fixture(scope="module")
+def default_scenario():
+    return load_scenario("scenarios/default.toml")[0]
+
+
+@pytest.fixture(scope="module")
+def prints(default_scenario) -> pd.DataFrame:
+    registry = registry_with(NetPriceRouter, BlindSpotRouter)
+    routers = ["best-price", "single-venue", "dark-first", "rebate-max", NetPriceRouter.name, BlindSpotRouter.name]
+    _, rows = run_probes(default_scenario, routers, seeds=SEEDS, registry=registry, settings=SETTINGS)
+    return fingerprint(rows)
+
+
+def _shares(fp: pd.DataFrame, router: str, probe: str) -> dict[str, float]:
+    rows = fp[(fp["router"] == router) & (fp["probe"] == probe)]
+    return dict(zip(rows["param"], rows["mean"], strict=True))
+
+
+def test_the_controlled_market_has_one_best_offer_per_twin(default_scenario):
+    # Reference price AAA $50.00 on a penny tick: ladder 49.98 / 50.02 on NSDQ, EDGX, BYX; the target one tick better.
+    twins = {t.param: t for t in coverage_twins(default_scenario, SETTINGS)}
+    assert sorted(twins) == ["BYX", "DARK1", "EDGX", "NSDQ", "WHSA", "WHSB"]
+    sc = twins["EDGX"].scenario
+    offers = sorted((p.price_usd, p.venue) for p in sc.plants if p.side == "sell")
+    assert offers[0] == (50.01, "EDGX") and all(price == 50.02 for price, _ in offers[1:])
+    assert not sc.background.market_maker.enabled and not sc.background.liquidity.enabled
+    assert [p.display for p in twins["DARK1"].scenario.plants if p.venue == "DARK1"] == ["midpoint"]
+    gaps = [t.param for t in fee_twins(default_scenario, SETTINGS)]
+    assert gaps == [round(g + REBATE_B_USD, 6) for g in FEE_GRID_USD]
+
+
+def test_coverage_matches_each_reference_routers_policy(prints):
+    # single-venue reaches its one venue (NSDQ, the first in the scenario) only; best-price every lit venue and no
+    # dark pool or wholesaler; dark-first also finds the midpoint liquidity in DARK1; rebate-max sends everything
+    # to the top PFOF payer (WHSB pays $0.0045 a share vs WHSA $0.0030 in default.toml).
+    assert _shares(prints, "single-venue", "coverage") == {
+        "BYX": 0.0, "DARK1": 0.0, "EDGX": 0.0, "NSDQ": 1.0, "WHSA": 0.0, "WHSB": 0.0}
+    bp = _shares(prints, "best-price", "coverage")
+    assert [v for v, s in bp.items() if s == 1.0] == ["BYX", "EDGX", "NSDQ"]
+    assert _shares(prints, "dark-first", "coverage")["DARK1"] == 1.0
+    assert _shares(prints, "rebate-max", "coverage")["WHSB"] == 1.0
+    sentence = prints[(prints["router"] == "single-venue") & (prints["probe"] == "coverage")]["finding"].iloc[0]
+    assert sentence.startswith("reaches NSDQ (100%); does not reach BYX (0%)")
+
+
+def test_a_planted_blind_spot_is_caught(prints):
+    shares = _shares(prints, BlindSpotRouter.name, "coverage")
+    assert shares["EDGX"] == 0.0 and shares["BYX"] == 1.0 and shares["NSDQ"] == 1.0
+    sentence = prints[(prints["router"] == BlindSpotRouter.name) & (prints["probe"] == "coverage")]["finding"].iloc[0]
+    assert "does not reach" in sentence and "EDGX (0%)" in sentence.split("does not reach")[1]
+
+
+def test_the_fee_flip_is_where_the_net_price_rule_puts_it(prints):
+    # A (BYX) offers one tick ($0.01) better at take fee g; B (EDGX) a tick worse with a $0.002 taker rebate. Net
+    # price A - B = g + 0.002 - 0.01: the net-price router prefers A while the fee gap g + 0.002 < $0.01, i.e. at
+    # gaps 0.002, 0.004, 0.006, 0.008, 0.009, and B at 0.011. The fee-blind best-price prefers A throughout.
+    net = _shares(prints, NetPriceRouter.name, "price-vs-fee")
+    assert net == {"0.002": 1.0, "0.004": 1.0, "0.006": 1.0, "0.008": 1.0, "0.009": 1.0, "0.011": 0.0}
+    sentence = prints[(prints["router"] == NetPriceRouter.name) & (prints["probe"] == "price-vs-fee")]
+    assert "until the fee gap exceeds $0.009/share and leaves it by $0.011/share" in sentence["finding"].iloc[0]
+    assert set(_shares(prints, "best-price", "price-vs-fee").values()) == {1.0}
+    blind = prints[(prints["router"] == "best-price") & (prints["probe"] == "price-vs-fee")]["finding"].iloc[0]
+    assert "take fees do not move it" in blind
+
+
+def test_responses_carry_seed_intervals_and_failures(prints):
+    assert set(prints["seeds"]) == {len(SEEDS)}
+    assert (prints["failed_seeds"] == 0).all()
+    assert prints["ci_low"].isna().all()  # two seeds: no interval is called 95% (fewer than 5 seeds)
