@@ -226,8 +226,13 @@ def _schedule_event(kernel: Kernel, market: Market, ev: Any) -> None:
         vi = market.venue_index[ev.venue]
         if ev.kind == "venue_outage":
             venue = market.venues[vi]
-            on = lambda _: setattr(venue, "open", False)  # noqa: E731
-            off = lambda _: setattr(venue, "open", True)  # noqa: E731
+            def on(_: Any) -> None:  # the venue is down: others declare self-help (Rule 611(b)(1))
+                venue.open = False
+                market.self_help(vi, True)
+
+            def off(_: Any) -> None:
+                venue.open = True
+                market.self_help(vi, False)
         else:
             on = lambda _: market.frozen_feeds.add(vi)  # noqa: E731
             off = lambda _: market.unfreeze(vi)  # noqa: E731

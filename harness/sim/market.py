@@ -151,6 +151,8 @@ class Market:
             {sym: self._protected[sym].index(i) for sym in v.info.symbols if i in self._protected[sym]}
             for i, v in enumerate(self.venues)
         ]
+        self._base_slot = [dict(d) for d in self._pslot]
+        """Each venue's slot in ``_ptops`` (``_pslot`` drops a venue under self-help: :meth:`self_help`)."""
         self.nbbo: dict[str, QuoteHistory] = {sym: QuoteHistory() for sym in self.symbols}
         self._nbbo_last: dict[str, _Top] = {sym: _EMPTY_TOP for sym in self.symbols}
         self.owners: list[Owner | None] = []
@@ -492,6 +494,36 @@ class Market:
             top = self._tops[venue_idx][sym]
             if not hist.tops or hist.tops[-1] != top:
                 hist.append(now, top)
+
+    def self_help(self, venue_idx: int, declared: bool) -> None:
+        """Rule 611(b)(1) self-help against a venue that is down (``declared``) or back (not ``declared``).
+
+        While declared, the venue's quotes are not protected: they leave the NBBO (as recorded and as the venues
+        check order protection against) and orders elsewhere may trade through them; when it ends they count again.
+        """
+        now = self.kernel.env._now
+        for sym in self.venues[venue_idx].info.symbols:
+            if sym not in self._protected or sym not in self._base_slot[venue_idx]:
+                continue
+            slot = self._base_slot[venue_idx][sym]
+            plist = self._protected[sym]
+            if declared:
+                self._pslot[venue_idx].pop(sym, None)
+                if venue_idx in plist:
+                    plist.remove(venue_idx)
+                self._ptops[sym][slot] = _EMPTY_TOP
+            else:
+                self._pslot[venue_idx][sym] = slot
+                if venue_idx not in plist:
+                    plist.append(venue_idx)
+                    plist.sort()
+                self._ptops[sym][slot] = self._tops[venue_idx][sym]
+            nbbo = consolidate(self._ptops[sym])
+            if nbbo != self._nbbo_last[sym]:
+                self._nbbo_last[sym] = nbbo
+                self.nbbo[sym].append(now, nbbo)
+                for callback in self._nbbo_watchers.get(sym, ()):
+                    callback()
 
     def nbbo_excluding(self, symbol: str, venue_idx: int) -> _Top:
         """Current true NBBO of the protected venues other than ``venue_idx``."""

@@ -120,3 +120,32 @@ def test_bad_events_are_named(event, field):
     with pytest.raises(UserError) as err:
         scenario_from_dict(d, source="x.toml")
     assert str(err.value).startswith(f"x.toml: {field}:"), str(err.value)
+
+
+def test_self_help_lets_other_venues_trade_through_a_dead_venues_quote():
+    """Rule 611(b)(1): NSDQ's standing offer at $50.01 beats EDGX's $50.02. single-venue sends every market buy to EDGX,
+    whose protection (``route_out`` in default.toml) routes it out to NSDQ's better quote while NSDQ is up: filled
+    at NSDQ, $50.01. While NSDQ is down (09:30:04-09:30:08) its quote is not protected: the buys fill at EDGX at
+    $50.02 (no route-out to a dead venue), and the recorded NBBO offer is EDGX's $50.02, not the dead venue's."""
+    from harness.scenario.schema import load_scenario
+    from harness.workflows.probe import ProbeSettings, probe_market
+
+    base, _ = load_scenario(SCENARIOS / "default.toml")
+    data = probe_market(base, ProbeSettings(orders=12, window_s=11.0))
+    plant = {"symbol": "AAA", "qty": 5000, "refresh_ms": 1.0}
+    data["plants"] = [dict(plant, venue="NSDQ", side="sell", price_usd=50.01),
+                      dict(plant, venue="EDGX", side="sell", price_usd=50.02),
+                      dict(plant, venue="EDGX", side="buy", price_usd=49.98)]
+    data["events"] = [{"kind": "venue_outage", "venue": "NSDQ", "start": "09:30:04", "end": "09:30:08"}]
+    data["router_params"] = {"single-venue": {"venue": "EDGX"}}
+    data["routers"] = ["single-venue"]
+    sc = scenario_from_dict(data, source="self-help")
+    reg = builtin_registry()
+    res = engine.simulate(sc, "single-venue", resolve_router_params(sc, reg, "single-venue", source="t"), 3,
+                          registry=reg)
+    start, end = parse_clock("09:30:04"), parse_clock("09:30:08")
+    fills = {(start <= t < end, v, px)
+             for t, v, px in zip(res.fills["exec_ts_ns"], res.fills["venue"], res.fills["price"], strict=True)}
+    assert fills == {(False, "NSDQ", 500_100), (True, "EDGX", 500_200)}
+    asks = {(t >= start) + (t >= end): a for t, a in zip(res.nbbo["ts_ns"], res.nbbo["ask"], strict=True)}
+    assert asks == {0: 500_100, 1: 500_200, 2: 500_100}
