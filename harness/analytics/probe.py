@@ -1,19 +1,22 @@
 """The routing-logic fingerprint: probe responses (``probe/responses.csv``) to findings (``probe/fingerprint.csv``).
 
-Input: one row per router, probe twin and seed (:data:`harness.workflows.probe.RESPONSE_COLUMNS`): the parent shares
-of the twin's flow, the shares the router executed and those executed at the twin's target venue. Per seed the
-response is ``target_shares / parent_shares`` (the share of the parent flow filled at the target; a router that
-fills nothing scores 0 there); the figure is the mean over seeds with its seed-level Student t interval
-(:func:`harness.analytics.inference.seed_interval`; no interval below 5 seeds). Failed simulations are left out and
-counted (``failed_seeds``).
+Input: one row per router, probe twin and seed (:data:`harness.workflows.probe.RESPONSE_COLUMNS`), whose ``value``
+is that simulation's response: a share between 0 and 1 (:data:`RESPONSES` says of what). The figure per router and
+twin is the mean over seeds with its seed-level Student t interval (:func:`harness.analytics.inference.seed_interval`;
+no interval below 5 seeds). Failed simulations are left out and counted (``failed_seeds``).
 
-Findings, one plain sentence per router and probe:
+Findings, one plain sentence per router and probe, from the means (a share is *high* at :data:`HIGH` or more and
+*low* below :data:`LOW`):
 
-* ``coverage``: a venue is *reached* when the mean share filled there is at least :data:`REACHED_SHARE`, *not
-  reached* below :data:`NOT_REACHED_SHARE`, *partly reached* between.
-* ``price-vs-fee``: the router *prefers the better price* at a fee gap when at least half of the parent shares
-  execute at the better-priced venue A. The flip is the smallest fee gap of the grid at which it no longer does
-  (then every larger gap must agree, else the response is called *not monotone*).
+* ``coverage``: a venue is reached (high), partly reached, or not reached (low).
+* ``price-vs-fee``: the router prefers the better price at a fee gap when the share at A is high or in between
+  (at least :data:`HIGH`); the flip is the smallest fee gap at which it no longer does, provided every larger gap
+  agrees (else the response is *not monotone*).
+* ``price-vs-size``: a sweep when the share of parents split across venues at the first decision is high.
+* ``hidden``: hidden liquidity found (high), partly found, or not found (low).
+* ``speed``: the latency at which the share at the best-priced venue first falls below :data:`HIGH`.
+* ``failover``: re-routes when the share filled within the limit is at least :data:`FAILOVER_OK`; otherwise the
+  rest is *stranded*; *not tested* when the router's coverage of that venue is low (the outage cannot touch it).
 """
 
 from __future__ import annotations
@@ -21,39 +24,40 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from harness.analytics.inference import seed_interval
 
-REACHED_SHARE = 0.5
-NOT_REACHED_SHARE = 0.05
+HIGH = 0.5
+LOW = 0.05
+FAILOVER_OK = 0.9
+RESPONSES = {
+    "share_at_target": "share of the parent shares executed at the target venue",
+    "share_at_price": "share of the parent shares executed at the target venue at the hidden price",
+    "sweep_share": "share of parents whose first child orders went to two venues or more",
+    "filled_within": "share of the shares of parents arriving during the outage filled within 1 s",
+}
 FINGERPRINT_COLUMNS = ("router", "probe", "twin", "param", "target", "response", "unit", "mean", "ci_low",
                        "ci_high", "seeds", "failed_seeds", "finding")
 
 
-def responses(rows: dict[str, list[Any]] | pd.DataFrame) -> pd.DataFrame:
-    """The responses table with ``share_at_target`` per row (NaN for a failed simulation)."""
-    df = pd.DataFrame(rows).copy()
-    ok = df["status"] == "ok"
-    df["share_at_target"] = (df["target_shares"] / df["parent_shares"]).where(ok & (df["parent_shares"] > 0))
-    return df
-
-
 def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame) -> pd.DataFrame:
-    """Per router and twin: the mean share at the target with its interval; the probe's finding on every row."""
-    df = responses(rows)
+    """Per router and twin: the mean response with its interval; the probe's finding on every row of the probe."""
+    df = pd.DataFrame(rows)
     out: list[dict[str, Any]] = []
     for (router, probe, twin), g in df.groupby(["router", "probe", "twin"], sort=True):
-        iv = seed_interval(g["share_at_target"].to_numpy())
+        ok = g["status"] == "ok"
+        iv = seed_interval(g.loc[ok, "value"].to_numpy(dtype=float))
         out.append({
             "router": router, "probe": probe, "twin": int(twin), "param": str(g["param"].iloc[0]),
-            "target": g["target"].iloc[0], "response": "share of parent shares executed at target",
-            "unit": "share (0-1)", "mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high, "seeds": iv.seeds,
-            "failed_seeds": int((g["status"] != "ok").sum()), "finding": "",
+            "target": g["target"].iloc[0], "response": RESPONSES[g["measure"].iloc[0]], "unit": "share (0-1)",
+            "mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high, "seeds": iv.seeds,
+            "failed_seeds": int((~ok).sum()), "finding": "",
         })
     fp = pd.DataFrame(out, columns=list(FINGERPRINT_COLUMNS))
-    for (_router, probe), idx in fp.groupby(["router", "probe"]).groups.items():
-        fp.loc[idx, "finding"] = finding(str(probe), fp.loc[idx])
+    for (router, probe), idx in fp.groupby(["router", "probe"]).groups.items():
+        fp.loc[idx, "finding"] = finding(str(probe), fp.loc[idx], context=fp[fp["router"] == router])
     return fp
 
 
@@ -61,53 +65,93 @@ def _pct(x: float) -> str:
     return "n/a" if math.isnan(x) else f"{x:.0%}"
 
 
-def finding(probe: str, rows: pd.DataFrame) -> str:
-    """The plain sentence of one router's probe (module docstring)."""
-    if probe == "coverage":
-        return _coverage_sentence(rows)
-    if probe == "price-vs-fee":
-        return _fee_sentence(rows)
-    raise ValueError(f"unknown probe {probe!r}")
+def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = None) -> str:
+    """The plain sentence of one router's probe (module docstring); ``context``: the router's other rows."""
+    rows = rows[~rows["mean"].isna()]
+    if rows.empty:
+        return "no simulation of this probe succeeded"
+    if probe == "failover":
+        return _failover(rows, context)
+    sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
+                 "speed": _speed}
+    if probe not in sentences:
+        raise ValueError(f"unknown probe {probe!r}")
+    return sentences[probe](rows)
 
 
-def _coverage_sentence(rows: pd.DataFrame) -> str:
-    reached: list[str] = []
-    partly: list[str] = []
-    missed: list[str] = []
+def _coverage(rows: pd.DataFrame) -> str:
+    groups: dict[str, list[str]] = {"reaches": [], "partly reaches": [], "does not reach": []}
     for _, r in rows.sort_values("target").iterrows():
         m = r["mean"]
-        if math.isnan(m):
-            continue
-        text = f"{r['target']} ({_pct(m)})"
-        (reached if m >= REACHED_SHARE else missed if m < NOT_REACHED_SHARE else partly).append(text)
-    parts = []
-    if reached:
-        parts.append("reaches " + ", ".join(reached))
-    if partly:
-        parts.append("partly reaches " + ", ".join(partly))
-    if missed:
-        parts.append("does not reach " + ", ".join(missed))
-    if not parts:
-        return "no seed of this probe ran"
+        key = "reaches" if m >= HIGH else "does not reach" if m < LOW else "partly reaches"
+        groups[key].append(f"{r['target']} ({_pct(m)})")
+    parts = [f"{k} {', '.join(v)}" for k, v in groups.items() if v]
     return "; ".join(parts) + " (share of the parent shares filled where the best price rested alone)"
 
 
-def _fee_sentence(rows: pd.DataFrame) -> str:
-    r = rows.assign(gap=rows["param"].astype(float)).sort_values("gap")
-    r = r[~r["mean"].isna()]
-    if r.empty:
-        return "no seed of this probe ran"
-    prefers = (r["mean"] >= REACHED_SHARE).to_numpy()
-    gaps = r["gap"].to_numpy()
+def _curve(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    r = rows.assign(x=rows["param"].astype(float)).sort_values("x")
+    return r["x"].to_numpy(), r["mean"].to_numpy()
+
+
+def _fee(rows: pd.DataFrame) -> str:
+    gaps, means = _curve(rows)
+    prefers = means >= HIGH
     top = f"${gaps[-1]:.3f}"
     if prefers.all():
         return f"prefers the venue one tick better at every fee gap up to {top}/share: take fees do not move it"
     if not prefers.any():
-        return (f"never prefers the venue one tick better (at most {_pct(r['mean'].max())} of the shares there, "
+        return (f"never prefers the venue one tick better (at most {_pct(means.max())} of the shares there, "
                 f"fee gaps ${gaps[0]:.3f}-{top})")
     first = int((~prefers).argmax())
     if prefers[first:].any():
         return "the share sent to the better price is not monotone in the fee gap: " + ", ".join(
-            f"${g:.3f}: {_pct(m)}" for g, m in zip(gaps, r["mean"], strict=True))
+            f"${g:.3f}: {_pct(m)}" for g, m in zip(gaps, means, strict=True))
     return (f"prefers the venue one tick better until the fee gap exceeds ${gaps[first - 1]:.3f}/share and "
             f"leaves it by ${gaps[first]:.3f}/share: it trades a tick of price against about that much in fees")
+
+
+def _size(rows: pd.DataFrame) -> str:
+    m = float(rows["mean"].iloc[0])
+    if m >= HIGH:
+        return (f"sweeps: for {_pct(m)} of parents larger than the small better quote, its first child orders "
+                "took that quote and the larger worse one at once")
+    return (f"routes one venue at a time: only {_pct(m)} of parents larger than the small better quote had "
+            "their first child orders split across venues")
+
+
+def _hidden(rows: pd.DataFrame) -> str:
+    r = rows.iloc[0]
+    m = float(r["mean"])
+    verb = "finds" if m >= HIGH else "does not find" if m < LOW else "partly finds"
+    return (f"{verb} hidden liquidity: {_pct(m)} of the parent shares executed against the non-displayed offer one "
+            f"tick inside the displayed quotes at {r['target']}")
+
+
+def _speed(rows: pd.DataFrame) -> str:
+    added, means = _curve(rows)
+    target = rows["target"].iloc[0]
+    uses = means >= HIGH
+    if uses.all():
+        return (f"keeps taking the best price at {target} when its order entry is up to {added[-1]:g} ms slower "
+                f"({_pct(means.min())} or more of the shares there)")
+    if not uses.any():
+        return f"does not take the best price at {target} even at its normal speed ({_pct(means.max())})"
+    first = int((~uses).argmax())
+    return (f"takes the best price at {target} until its order entry is {added[first - 1]:g} ms slower and leaves it "
+            f"at {added[first]:g} ms ({_pct(means[first])} of the shares there)")
+
+
+def _failover(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
+    r = rows.iloc[0]
+    m = float(r["mean"])
+    if context is not None:  # a router that never goes to the venue is not tested by its outage
+        cov = context[(context["probe"] == "coverage") & (context["param"] == r["target"])]
+        if len(cov) and float(cov["mean"].iloc[0]) < LOW:
+            return (f"not tested: it does not route to {r['target']} (coverage {_pct(float(cov['mean'].iloc[0]))}), "
+                    f"so an outage there does not touch it ({_pct(m)} filled within 1 s)")
+    if m >= FAILOVER_OK:
+        return (f"re-routes after an outage at {r['target']} (its last quote still showing): {_pct(m)} of the "
+                "shares of parents arriving during it filled within 1 s")
+    return (f"strands orders in an outage at {r['target']} (its last quote still showing): {_pct(1 - m)} of the "
+            f"shares of parents arriving during it were not filled within 1 s")

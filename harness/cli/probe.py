@@ -28,6 +28,9 @@ def probe(
     orders: Annotated[int, typer.Option(help="Parent orders per twin and seed.")] = 20,
     parent_qty: Annotated[int, typer.Option(help="Shares of each parent order.")] = 300,
     symbol: Annotated[str | None, typer.Option(help="Symbol probed (default: the scenario's first).")] = None,
+    probe_name: Annotated[list[str] | None, typer.Option("--probe", help="Probe to run (repeatable; default: all of "
+                                                         "coverage, price-vs-fee, price-vs-size, hidden, speed, "
+                                                         "failover).")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -35,20 +38,29 @@ def probe(
 
     Every probe is a family of twins of a controlled market (the scenario's venues, fees and latencies; the
     background switched off; standing orders at fixed prices) that change one thing: where the best offer rests
-    (coverage), the take-fee gap against a one-tick better price (price-vs-fee). See docs/probes.md.
+    (coverage), the take-fee gap against a one-tick better price (price-vs-fee), a small better quote against a
+    larger worse one (price-vs-size), a hidden offer (hidden), a slower link (speed), a venue going down (failover).
+    See docs/probes.md.
     """
     try:
         _probe(scenario, router, out=out, seeds=seeds, orders=orders, parent_qty=parent_qty, symbol=symbol,
-               jobs=jobs, quiet=quiet)
+               jobs=jobs, quiet=quiet, probes=probe_name)
     except UserError as err:
         fail(str(err))
 
 
 def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None, seeds: int, orders: int,
-           parent_qty: int, symbol: str | None, jobs: int, quiet: bool) -> None:
+           parent_qty: int, symbol: str | None, jobs: int, quiet: bool, probes: list[str] | None) -> None:
     from harness.cli.run import _registry_with_specs, _with_routers, default_scenario_path
     from harness.scenario.schema import load_scenario
-    from harness.workflows.probe import ProbeSettings, probe_twins, run_probes, write_probe_folder
+    from harness.workflows.probe import (
+        PROBES,
+        ProbeSettings,
+        check_new_folder,
+        probe_twins,
+        run_probes,
+        write_probe_folder,
+    )
 
     if not 1 <= seeds <= MAX_PROBE_SEEDS:
         raise UserError(f"--seeds: {seeds} must be between 1 and {MAX_PROBE_SEEDS}")
@@ -58,17 +70,21 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
         raise UserError(f"--parent-qty: {parent_qty} must be between 1 and 1,000,000 shares")
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
+    for name in probes or ():
+        if name not in PROBES:
+            raise UserError(f"--probe: unknown probe {name!r} (known: {', '.join(PROBES)})")
     registry, specs = _registry_with_specs(router)
     sc, _ = load_scenario(scenario if scenario is not None else default_scenario_path(), registry=registry)
     sc, routers = _with_routers(sc, router, specs=specs, registry=registry)
     settings = ProbeSettings(symbol=symbol, orders=orders, parent_qty=parent_qty)
     try:
-        twins = probe_twins(sc, settings)
+        twins = probe_twins(sc, settings, tuple(probes) if probes else PROBES)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     seed_list = list(range(sc.session.seed, sc.session.seed + seeds))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = out if out is not None else Path("results") / f"probe-{sc.name}-{stamp}"
+    check_new_folder(out_dir)
     progress = progress_bar(quiet=quiet)
     with progress:
         task = progress.add_task(f"probe {sc.name}: {len(twins)} twins x {len(routers)} router(s) x {seeds} seed(s)",

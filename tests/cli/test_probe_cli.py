@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli.app import app
+from harness.workflows.probe import PROBES
 
 runner = CliRunner()
 
@@ -17,7 +18,7 @@ def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_prob
                               "--quiet"])
     assert res.exit_code == 0, res.output
     fp = pd.read_csv(out / "probe" / "fingerprint.csv")
-    assert set(fp["probe"]) == {"coverage", "price-vs-fee"} and set(fp["router"]) == {"single-venue"}
+    assert set(fp["probe"]) == set(PROBES) and set(fp["router"]) == {"single-venue"}
     assert "reaches NSDQ (100%)" in res.output
     assert (out / "probe" / "twins.json").is_file() and (out / "probe" / "responses.csv").is_file()
     assert not list(tmp_path.glob(".p.partial-*"))
@@ -29,9 +30,20 @@ def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_prob
     (["--parent-qty", "0"], "--parent-qty: 0 must be between 1 and 1,000,000 shares"),
     (["--symbol", "ZZZ"], "--symbol: 'ZZZ' is not a symbol of scenario 'default'"),
     (["--router", "no-such-router"], "--router: unknown router 'no-such-router'"),
+    (["--probe", "telepathy"], "--probe: unknown probe 'telepathy'"),
 ])
 def test_bad_probe_options_get_one_line_and_exit_2(tmp_path, args, message):
     res = runner.invoke(app, ["probe", *args, "--out", str(tmp_path / "p"), "--quiet"])
     assert res.exit_code == 2
     assert message in res.output and "Traceback" not in res.output
     assert not (tmp_path / "p").exists()
+
+
+def test_one_probe_only_and_never_over_an_existing_folder(tmp_path):
+    out = tmp_path / "p"
+    args = ["probe", "--router", "single-venue", "--probe", "hidden", "--seeds", "1", "--orders", "2", "--quiet"]
+    res = runner.invoke(app, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_csv(out / "probe" / "fingerprint.csv")["probe"]) == {"hidden"}
+    again = runner.invoke(app, [*args, "--out", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output

@@ -103,6 +103,35 @@ def test_the_fee_flip_is_where_the_net_price_rule_puts_it(prints):
     assert "take fees do not move it" in blind
 
 
+def _finding(fp: pd.DataFrame, router: str, probe: str) -> str:
+    return fp[(fp["router"] == router) & (fp["probe"] == probe)]["finding"].iloc[0]
+
+
+def test_failover_catches_a_router_that_never_reroutes(prints):
+    # BYX (the first lit venue by name) holds the best offer and goes down a third of the way in, its last quote
+    # still showing. best-price keeps sending IOCs to the best displayed price, which is the dead venue's: every
+    # parent arriving in the outage is stranded (max_rounds rejected children, then nothing). single-venue never
+    # goes to BYX (its venue is NSDQ), so the probe does not test it.
+    assert _shares(prints, "best-price", "failover") == {"BYX": 0.0}
+    assert _finding(prints, "best-price", "failover").startswith("strands orders in an outage at BYX")
+    assert _finding(prints, "single-venue", "failover").startswith("not tested: it does not route to BYX")
+
+
+def test_sweeps_hidden_liquidity_and_speed(prints):
+    # price-vs-size: best-price sends its IOCs down the ranking at once (100 shares at BYX, the rest at EDGX): a
+    # sweep for every 1,000-share parent; rebate-max sends each parent whole to one wholesaler.
+    assert _shares(prints, "best-price", "price-vs-size") == {"100@BYX": 1.0}
+    assert _shares(prints, "rebate-max", "price-vs-size") == {"100@BYX": 0.0}
+    assert _finding(prints, "rebate-max", "price-vs-size").startswith("routes one venue at a time")
+    # hidden: best-price's IOC to BYX at the displayed $50.02 meets the hidden $50.01 offer first (price-time
+    # priority: the better price trades first); single-venue only ever trades at NSDQ.
+    assert _shares(prints, "best-price", "hidden") == {"BYX": 1.0}
+    assert _shares(prints, "single-venue", "hidden") == {"BYX": 0.0}
+    # speed: in a book that does not move, a slower link to BYX changes nothing for best-price.
+    assert set(_shares(prints, "best-price", "speed").values()) == {1.0}
+    assert _finding(prints, "best-price", "speed").startswith("keeps taking the best price at BYX")
+
+
 def test_responses_carry_seed_intervals_and_failures(prints):
     assert set(prints["seeds"]) == {len(SEEDS)}
     assert (prints["failed_seeds"] == 0).all()

@@ -1,0 +1,299 @@
+"""The probes' twins: one controlled market per scenario, and the families of twins that each change one thing.
+
+The controlled market (:func:`probe_market`) has the scenario's venues, fees, latencies and one symbol, with every
+background participant switched off and the book built from standing orders (``[[plants]]``,
+:mod:`harness.sim.background.plants`) re-placed whole 1 ms after each fill, so every parent order meets the same
+book. The parent flow: ``orders`` market buy orders of ``parent_qty`` shares over ``window_s`` seconds after a
+1-second warm-up (the same arrival times for every router and twin of a seed). P is the symbol's ``price_usd`` on its
+tick; "lit venues" are those with a protected quote, in name order (their order in the file never matters); A and B
+are the first two.
+
+Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, computed by
+:mod:`harness.workflows.probe`):
+
+``coverage``
+    One twin per venue V (lit, dark, wholesaler). Every lit venue quotes P - 2 ticks / P + 2 ticks
+    (:data:`LADDER_QTY` shares); the best offer rests only at V: a lit V offers P + 1 tick (``parent_qty`` shares),
+    a dark V holds a midpoint sell order (at P), a wholesaler has no plant (it fills at the NBBO less its price
+    improvement). Response: share of the parent shares executed at V.
+``price-vs-fee``
+    A offers one tick better (P + 1 tick, ``parent_qty`` shares) at take fee g in :data:`FEE_GRID_USD`; B offers
+    P + 2 ticks with a $0.002 taker rebate; others P + 3 ticks. Fee gap g + $0.002, never exactly the one-tick price
+    gap. The access-fee cap is raised to $0.010 and A's quote is not protected, so that passing over its better
+    price is lawful (with a protected A, Rule 611 makes every venue reject an order to B at the worse price, whatever
+    the router prefers). Response: share of the parent shares executed at A.
+``price-vs-size``
+    A offers P + 1 tick for only :data:`SMALL_QTY` shares, B P + 2 ticks for :data:`LADDER_QTY`, others P + 3 ticks;
+    parents of :data:`SIZE_PARENT_QTY` shares. Response: share of parents whose child orders sent at the router's
+    first decision went to two venues or more (a sweep), against one venue at a time (sequential).
+``hidden``
+    A holds a hidden (non-displayed) offer at P + 1 tick (``parent_qty`` shares); every lit venue displays
+    P - 2 / P + 2 ticks. Response: share of the parent shares executed at A at P + 1 tick.
+``speed``
+    A offers P + 1 tick (``parent_qty`` shares), others P + 2 ticks; the router's order-entry link to A is slowed by
+    each of :data:`ADDED_LATENCY_MS` (a floor added to its latency model). Response: share of the parent shares
+    executed at A.
+``failover``
+    A offers P + 1 tick (``parent_qty`` shares), others P + 2 ticks; A goes down (``venue_outage``) from a third of
+    the window to its end, its last quote still showing (the other venues declare self-help). Response: share of the
+    shares of parents arriving during the outage that filled within :data:`FAILOVER_S` of arrival.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.scenario.schema import Scenario, scenario_from_dict
+from venues.types import PRICE_SCALE
+
+PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "failover")
+"""The probes :func:`probe_twins` builds, in order."""
+LADDER_QTY = 5_000
+"""Shares of every standing quote that is not the probe's target."""
+FEE_GRID_USD = (0.0, 0.002, 0.004, 0.006, 0.007, 0.009)
+"""Take fees (USD per share) of the better-priced venue A in the price-vs-fee twins: fee gaps $0.002-$0.011, none
+equal to the one-tick price gap, so a net-price rule never meets an exact tie."""
+REBATE_B_USD = 0.002
+"""Taker rebate of venue B in the price-vs-fee twins (its take fee is minus this)."""
+PLANT_REFRESH_MS = 1.0
+"""A plant is whole again 1 ms after a fill: the next parent (about a second later on average) meets the same book."""
+SMALL_QTY = 100
+SIZE_PARENT_QTY = 1_000
+ADDED_LATENCY_MS = (0.0, 1.0, 5.0, 20.0, 100.0)
+FAILOVER_S = 1.0
+WARMUP_S = 1.0
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """The controlled market of every probe: which symbol, how many parents of what size, over how long."""
+
+    symbol: str | None = None
+    """Default: the scenario's first symbol."""
+    orders: int = 20
+    parent_qty: int = 300
+    window_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Twin:
+    """One scenario of a probe: ``param`` is what the twin sets (a venue, a fee gap in USD, an added latency in ms)."""
+
+    probe: str
+    label: str
+    param: Any
+    target: str
+    """The venue the response is about."""
+    scenario: Scenario
+    measure: str = "share_at_target"
+    """How the response is computed (:data:`harness.workflows.probe.MEASURES`)."""
+    price: int | None = None
+    """``share_at_price``: the price (price units) the target's shares must have executed at."""
+    window: tuple[int, int] | None = None
+    """``filled_within``: the parents arriving in ``[start, end)`` ns."""
+
+
+def probe_market(scenario: Scenario, settings: ProbeSettings) -> dict[str, Any]:
+    """The controlled market of ``scenario`` as scenario data, without plants (module docstring)."""
+    data = scenario.model_dump(mode="json")
+    sym = settings.symbol or scenario.symbols[0].name
+    if sym not in {s.name for s in scenario.symbols}:
+        raise ValueError(f"--symbol: {sym!r} is not a symbol of scenario {scenario.name!r}")
+    data["name"] = f"{scenario.name}-probe"[:32]
+    data["symbols"] = [s for s in data["symbols"] if s["name"] == sym]
+    for v in data["venues"]:
+        if v.get("symbols") is not None:
+            v["symbols"] = [s for s in v["symbols"] if s == sym] or None
+        if v.get("dark") is not None:
+            v["dark"] = dict(v["dark"], arrivals_per_second=0.0, toxicity=0.0)
+    data["venues"] = [v for v in data["venues"] if v.get("symbols") is None or sym in v["symbols"]]
+    bg = data["background"]
+    for part in ("market_maker", "liquidity", "informed", "fast_trader"):
+        bg[part] = dict(bg[part], enabled=False)
+    end_ns = scenario.session.start_ns + round((settings.window_s + WARMUP_S) * 1e9)
+    data["session"] = dict(data["session"], end=clock(end_ns))
+    data["events"] = []
+    data["flow"] = dict(
+        data["flow"], file=None, orders=settings.orders, warmup_s=WARMUP_S, buy_share=1.0,
+        mix={"market": 1.0, "marketable_limit": 0.0, "nonmarketable_limit": 0.0}, size_sigma=0.0,
+        round_lot_share=0.0, symbol_weights=None,
+    )
+    _parents_of(data, settings.parent_qty)
+    data["plants"] = []
+    return data
+
+
+def _parents_of(data: dict[str, Any], qty: int) -> None:
+    data["flow"].update(median_shares=float(qty), max_shares=max(qty, 1))
+
+
+def clock(ns: int) -> str:
+    """HH:MM:SS.ffffff of ns after midnight (microseconds: the scenario's clock format)."""
+    s, rem = divmod(ns, 1_000_000_000)
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{rem // 1000:06d}"
+
+
+def _reference_price(data: dict[str, Any], scenario: Scenario) -> tuple[int, int]:
+    """(P, tick) in price units: the symbol's price rounded to its tick."""
+    sym = next(s for s in scenario.symbols if s.name == data["symbols"][0]["name"])
+    tick = sym.tick
+    return round(sym.price_usd * PRICE_SCALE / tick) * tick, tick
+
+
+def _plant(venue: str, symbol: str, side: str, qty: int, price: int | None, display: str = "displayed") -> dict:
+    return {"venue": venue, "symbol": symbol, "side": side, "qty": qty,
+            "price_usd": None if price is None else price / PRICE_SCALE, "display": display,
+            "refresh_ms": PLANT_REFRESH_MS}
+
+
+def _lit(data: dict[str, Any]) -> list[str]:
+    """Lit venues with a protected quote, in name order."""
+    return sorted(v["name"] for v in data["venues"] if v["kind"] == "lit" and v.get("protected") is not False)
+
+
+@dataclass(frozen=True)
+class _Market:
+    """A probe's controlled market: its data, symbol, P, tick and lit venues."""
+
+    data: dict[str, Any]
+    sym: str
+    p: int
+    tick: int
+    lit: list[str]
+
+    def ladder(self, bid_ticks: int, ask_ticks: int, venues: list[str] | None = None) -> list[dict]:
+        """Bids ``bid_ticks`` below and offers ``ask_ticks`` above P on ``venues`` (default: every lit venue)."""
+        return [_plant(v, self.sym, side, LADDER_QTY, price) for v in (self.lit if venues is None else venues)
+                for side, price in (("buy", self.p - bid_ticks * self.tick), ("sell", self.p + ask_ticks * self.tick))]
+
+    def offer(self, venue: str, ticks: int, qty: int, display: str = "displayed") -> dict:
+        return _plant(venue, self.sym, "sell", qty, self.p + ticks * self.tick, display)
+
+    def twin(self, probe: str, label: str, param: Any, target: str, **changes: Any) -> tuple[dict[str, Any], Any]:
+        data = dict(self.data, **{k: v for k, v in changes.items() if k in self.data})
+        extra = {k: v for k, v in changes.items() if k not in self.data}
+        return data, Twin(probe, label, param, target, scenario_from_dict(data, source=f"probe {probe} {param}"),
+                          **extra)
+
+
+def _market(scenario: Scenario, settings: ProbeSettings) -> _Market:
+    data = probe_market(scenario, settings)
+    p, tick = _reference_price(data, scenario)
+    return _Market(data, data["symbols"][0]["name"], p, tick, _lit(data))
+
+
+def coverage_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """One twin per venue: the best offer rests only there."""
+    m = _market(scenario, settings)
+    twins: list[Twin] = []
+    for v in sorted(m.data["venues"], key=lambda v: v["name"]):
+        kind, name = v["kind"], v["name"]
+        if kind == "lit" and v.get("protected") is False:
+            continue  # an unprotected quote is not part of the NBBO a router is told to find
+        extra = []
+        if kind == "lit":
+            extra = [m.offer(name, 1, settings.parent_qty)]
+        elif kind == "dark":
+            extra = [_plant(name, m.sym, "sell", settings.parent_qty, None, "midpoint")]
+        twins.append(m.twin("coverage", f"best offer only at {name}", name, name, plants=m.ladder(2, 2) + extra)[1])
+    return twins
+
+
+def fee_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """The price-vs-fee grid: A one tick better at take fee g, B a tick worse with a taker rebate."""
+    m = _market(scenario, settings)
+    if len(m.lit) < 2:
+        return []
+    a, b = m.lit[0], m.lit[1]
+    twins: list[Twin] = []
+    for g in FEE_GRID_USD:
+        venues = []
+        for v in m.data["venues"]:
+            if v["name"] == a:  # unprotected: passing over its better price is not a trade-through (Rule 611)
+                v = dict(v, protected=False, fees={"model": "maker-taker", "take_usd": g, "make_usd": 0.0,
+                                                   "pfof_usd": 0.0})
+            elif v["name"] == b:
+                v = dict(v, fees={"model": "inverted", "take_usd": -REBATE_B_USD, "make_usd": 0.0, "pfof_usd": 0.0})
+            venues.append(v)
+        plants = [_plant(v, m.sym, "buy", LADDER_QTY, m.p - 3 * m.tick) for v in m.lit]
+        plants += [m.offer(a, 1, settings.parent_qty), m.offer(b, 2, LADDER_QTY)]
+        plants += [m.offer(v, 3, LADDER_QTY) for v in m.lit[2:]]
+        gap = round(g + REBATE_B_USD, 6)
+        twins.append(m.twin("price-vs-fee", f"{a} one tick better, fee gap ${gap:.3f}", gap, a,
+                            access_fee_cap_usd=0.010, venues=venues, plants=plants)[1])
+    return twins
+
+
+def size_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """A small better quote at A against a larger worse one at B, for parents larger than both."""
+    m = _market(scenario, settings)
+    if len(m.lit) < 2:
+        return []
+    a, b = m.lit[0], m.lit[1]
+    flow = dict(m.data["flow"], median_shares=float(SIZE_PARENT_QTY), max_shares=SIZE_PARENT_QTY)
+    plants = [_plant(v, m.sym, "buy", LADDER_QTY, m.p - 3 * m.tick) for v in m.lit]
+    plants += [m.offer(a, 1, SMALL_QTY), m.offer(b, 2, LADDER_QTY)] + [m.offer(v, 3, LADDER_QTY) for v in m.lit[2:]]
+    return [m.twin("price-vs-size", f"{SMALL_QTY} shares one tick better at {a}, {LADDER_QTY:,} at {b}",
+                   f"{SMALL_QTY}@{a}", a, flow=flow, plants=plants, measure="sweep_share")[1]]
+
+
+def hidden_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """A hidden offer one tick inside the displayed quotes at A."""
+    m = _market(scenario, settings)
+    a = m.lit[0]
+    plants = [*m.ladder(2, 2), m.offer(a, 1, settings.parent_qty, "hidden")]
+    return [m.twin("hidden", f"hidden offer one tick inside at {a}", a, a, plants=plants, measure="share_at_price",
+                   price=m.p + m.tick)[1]]
+
+
+def speed_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """The best offer at A with the router's order-entry link to A slowed in steps."""
+    m = _market(scenario, settings)
+    a = m.lit[0]
+    plants = [*m.ladder(2, 2), m.offer(a, 1, settings.parent_qty)]
+    base_links = [ln for ln in m.data["latency"]["links"]
+                  if (ln["participant"], ln["venue"], ln["direction"]) != ("router", a, "order_entry")]
+    entry = next((ln["model"] for ln in m.data["latency"]["links"]
+                  if (ln["participant"], ln["venue"], ln["direction"]) == ("router", a, "order_entry")),
+                 m.data["latency"]["defaults"]["order_entry"])
+    twins: list[Twin] = []
+    for ms in ADDED_LATENCY_MS:
+        model = _slowed(entry, round(ms * 1_000_000))
+        latency = dict(m.data["latency"], links=[*base_links, {"participant": "router", "venue": a,
+                                                               "direction": "order_entry", "model": model}])
+        twins.append(m.twin("speed", f"best offer at {a}, its order entry {ms:g} ms slower", ms, a,
+                            latency=latency, plants=plants)[1])
+    return twins
+
+
+def _slowed(model: dict[str, Any], added_ns: int) -> dict[str, Any]:
+    """A latency model with ``added_ns`` more delay on every draw (a floor for the distributions)."""
+    kind = model["model"]
+    if kind == "constant":
+        return dict(model, ns=model["ns"] + added_ns)
+    if kind == "empirical":
+        return dict(model, samples_ns=[s + added_ns for s in model["samples_ns"]])
+    if kind == "normal":
+        return dict(model, mean_ns=model["mean_ns"] + added_ns, min_ns=model.get("min_ns", 0) + added_ns)
+    return dict(model, min_ns=model.get("min_ns", 0) + added_ns)
+
+
+def failover_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """The best offer at A, and A down from a third of the window to its end."""
+    m = _market(scenario, settings)
+    a = m.lit[0]
+    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
+    end = start + round(settings.window_s * 1e9)
+    down = start + (end - start) // 3
+    events = [{"kind": "venue_outage", "venue": a, "start": clock(down), "end": m.data["session"]["end"]}]
+    plants = [*m.ladder(2, 2), m.offer(a, 1, settings.parent_qty)]
+    return [m.twin("failover", f"{a} (best offer) down from {clock(down)[:12]}", a, a, events=events, plants=plants,
+                   measure="filled_within", window=(down, end))[1]]
+
+
+def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, ...] = PROBES) -> list[Twin]:
+    """Every probe's twins, in :data:`PROBES` order."""
+    builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
+                "hidden": hidden_twins, "speed": speed_twins, "failover": failover_twins}
+    return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]
