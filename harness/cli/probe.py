@@ -31,6 +31,8 @@ def probe(
     probe_name: Annotated[list[str] | None, typer.Option("--probe", help="Probe to run (repeatable; default: all of "
                                                          "coverage, price-vs-fee, price-vs-size, hidden, speed, "
                                                          "failover).")] = None,
+    claims: Annotated[Path | None, typer.Option(help="A vendor's claims (TOML, docs/probes.md): each is marked "
+                                                "confirmed, contradicted or not testable here.")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -44,13 +46,15 @@ def probe(
     """
     try:
         _probe(scenario, router, out=out, seeds=seeds, orders=orders, parent_qty=parent_qty, symbol=symbol,
-               jobs=jobs, quiet=quiet, probes=probe_name)
+               jobs=jobs, quiet=quiet, probes=probe_name, claims=claims)
     except UserError as err:
         fail(str(err))
 
 
 def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None, seeds: int, orders: int,
-           parent_qty: int, symbol: str | None, jobs: int, quiet: bool, probes: list[str] | None) -> None:
+           parent_qty: int, symbol: str | None, jobs: int, quiet: bool, probes: list[str] | None,
+           claims: Path | None) -> None:
+    from harness.analytics.claims import load_claims
     from harness.cli.run import _registry_with_specs, _with_routers, default_scenario_path
     from harness.scenario.schema import load_scenario
     from harness.workflows.probe import (
@@ -73,6 +77,7 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
     for name in probes or ():
         if name not in PROBES:
             raise UserError(f"--probe: unknown probe {name!r} (known: {', '.join(PROBES)})")
+    claimed = load_claims(claims) if claims is not None else None
     registry, specs = _registry_with_specs(router)
     sc, _ = load_scenario(scenario if scenario is not None else default_scenario_path(), registry=registry)
     sc, routers = _with_routers(sc, router, specs=specs, registry=registry)
@@ -91,10 +96,13 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
                                  total=len(twins) * len(routers) * seeds)
         twins, rows = run_probes(sc, routers, seeds=seed_list, registry=registry, settings=settings, jobs=jobs,
                                  on_done=lambda _res: progress.advance(task), twins=twins)
-    fp = write_probe_folder(out_dir, scenario=sc, routers=routers, seeds=seed_list, settings=settings, twins=twins,
-                            rows=rows)
+    fp, checked = write_probe_folder(out_dir, scenario=sc, routers=routers, seeds=seed_list, settings=settings,
+                                     twins=twins, rows=rows, claims=claimed, claims_file=claims)
     print_findings(fp)
-    out_console.print(f"probe folder: {out_dir} (probe/fingerprint.csv, probe/responses.csv, probe/twins.json)")
+    if checked is not None:
+        print_claims(checked)
+    out_console.print(f"probe folder: {out_dir} (probe/probe.html, fingerprint.csv, responses.csv, twins.json"
+                      f"{', claims.csv' if checked is not None else ''})")
     failed = [r for r, s in zip(rows["router"], rows["status"], strict=True) if s != "ok"]
     if failed:
         err_console.print(f"[red]partial probe[/]: {len(failed)} simulation(s) failed ({', '.join(sorted(set(failed)))}"
@@ -109,4 +117,17 @@ def print_findings(fp: Any) -> None:
         table.add_column(col, overflow="fold")
     for (router, probe_name), g in fp.groupby(["router", "probe"], sort=False):
         table.add_row(escape(str(router)), escape(str(probe_name)), escape(str(g["finding"].iloc[0])))
+    out_console.print(table)
+
+
+def print_claims(checked: Any) -> None:
+    """One line per claim: confirmed, contradicted or not testable here, with the evidence."""
+    table = Table(title="Vendor claims against the evidence", title_justify="left")
+    for col in ("router", "claim", "claimed", "verdict", "evidence"):
+        table.add_column(col, overflow="fold")
+    color = {"confirmed": "green", "contradicted": "red"}
+    for _, r in checked.iterrows():
+        c = color.get(r["verdict"], "yellow")
+        table.add_row(escape(str(r["router"])), escape(str(r["claim"])), escape(str(r["claimed"])),
+                      f"[{c}]{escape(str(r['verdict']))}[/]", escape(str(r["evidence"])))
     out_console.print(table)

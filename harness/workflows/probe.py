@@ -131,12 +131,19 @@ def check_new_folder(out_dir: Path) -> None:
 
 
 def write_probe_folder(out_dir: Path, *, scenario: Scenario, routers: Sequence[str], seeds: Sequence[int],
-                       settings: ProbeSettings, twins: list[Twin], rows: dict[str, list[Any]]) -> Any:
-    """``out_dir/probe/``: ``responses.csv``, ``fingerprint.csv`` and ``twins.json``, written whole or not at all."""
+                       settings: ProbeSettings, twins: list[Twin], rows: dict[str, list[Any]],
+                       claims: Any = None, claims_file: Path | None = None) -> tuple[Any, Any]:
+    """``out_dir/probe/``: responses, fingerprint, claims, twins and ``probe.html``, written whole or not at all.
+
+    Returns the fingerprint and the claims cross-check (None without claims).
+    """
+    from harness.analytics.claims import cross_check
     from harness.analytics.probe import fingerprint
+    from harness.report.probe import render_probe_page
     from harness.workflows.folder import partial_folder
 
     fp = fingerprint(rows)
+    checked = cross_check(claims, fp) if claims is not None else None
     tmp = partial_folder(out_dir)
     try:
         folder = tmp / "probe"
@@ -150,9 +157,14 @@ def write_probe_folder(out_dir: Path, *, scenario: Scenario, routers: Sequence[s
                        "measure": t.measure, "scenario_sha256": t.scenario.sha256()} for i, t in enumerate(twins)],
         }
         (folder / "twins.json").write_text(json.dumps(described, indent=2, sort_keys=True) + "\n")
+        if checked is not None:
+            checked.to_csv(folder / "claims.csv", index=False, lineterminator="\n")
+        info = dict(described, symbol=twins[0].scenario.symbols[0].name if twins else "",
+                    claims_file=str(claims_file) if claims_file else "")
+        (folder / "probe.html").write_text(render_probe_page(fp, checked, info), encoding="utf-8")
         check_new_folder(out_dir)
         tmp.rename(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return fp
+    return fp, checked

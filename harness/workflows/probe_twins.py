@@ -58,6 +58,8 @@ REBATE_B_USD = 0.002
 """Taker rebate of venue B in the price-vs-fee twins (its take fee is minus this)."""
 PLANT_REFRESH_MS = 1.0
 """A plant is whole again 1 ms after a fill: the next parent (about a second later on average) meets the same book."""
+PENNY = 100
+"""$0.01 in price units: the price-vs-fee probe runs on a penny-tick symbol only (its fee grid straddles one tick)."""
 SMALL_QTY = 100
 SIZE_PARENT_QTY = 1_000
 ADDED_LATENCY_MS = (0.0, 1.0, 5.0, 20.0, 100.0)
@@ -203,8 +205,8 @@ def coverage_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
 def fee_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """The price-vs-fee grid: A one tick better at take fee g, B a tick worse with a taker rebate."""
     m = _market(scenario, settings)
-    if len(m.lit) < 2:
-        return []
+    if len(m.lit) < 2 or m.tick != PENNY:
+        return []  # the fee grid is set against a one-penny price gap
     a, b = m.lit[0], m.lit[1]
     twins: list[Twin] = []
     for g in FEE_GRID_USD:

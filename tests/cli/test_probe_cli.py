@@ -21,6 +21,8 @@ def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_prob
     assert set(fp["probe"]) == set(PROBES) and set(fp["router"]) == {"single-venue"}
     assert "reaches NSDQ (100%)" in res.output
     assert (out / "probe" / "twins.json").is_file() and (out / "probe" / "responses.csv").is_file()
+    page = (out / "probe" / "probe.html").read_text()
+    assert "Routing logic" in page and "data:image/png;base64," in page and "reaches NSDQ (100%)" in page
     assert not list(tmp_path.glob(".p.partial-*"))
 
 
@@ -31,6 +33,7 @@ def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_prob
     (["--symbol", "ZZZ"], "--symbol: 'ZZZ' is not a symbol of scenario 'default'"),
     (["--router", "no-such-router"], "--router: unknown router 'no-such-router'"),
     (["--probe", "telepathy"], "--probe: unknown probe 'telepathy'"),
+    (["--claims", "missing.toml"], "missing.toml: no such file"),
 ])
 def test_bad_probe_options_get_one_line_and_exit_2(tmp_path, args, message):
     res = runner.invoke(app, ["probe", *args, "--out", str(tmp_path / "p"), "--quiet"])

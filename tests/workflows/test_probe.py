@@ -136,3 +136,42 @@ def test_responses_carry_seed_intervals_and_failures(prints):
     assert set(prints["seeds"]) == {len(SEEDS)}
     assert (prints["failed_seeds"] == 0).all()
     assert prints["ci_low"].isna().all()  # two seeds: no interval is called 95% (fewer than 5 seeds)
+
+
+def test_claims_are_confirmed_contradicted_or_not_testable(prints, tmp_path):
+    from harness.analytics.claims import cross_check, load_claims
+
+    path = tmp_path / "claims.toml"
+    path.write_text(
+        '[routers.best-price]\nvenues_reached = ["BYX", "EDGX", "NSDQ"]\nfee_policy = "net-price"\n'
+        'reroutes_on_outage = true\nuses_direct_feeds = true\n\n'
+        f'[routers.{NetPriceRouter.name}]\nfee_policy = "net-price"\n\n'
+        '[routers.single-venue]\nvenues_reached = ["NSDQ", "EDGX"]\nreroutes_on_outage = true\n'
+        '\n[routers.never-run]\nsweeps = true\n')
+    got = cross_check(load_claims(path), prints).set_index(["router", "claim"])["verdict"].to_dict()
+    assert got == {
+        ("best-price", "venues_reached"): "confirmed",  # true claim
+        ("best-price", "fee_policy"): "contradicted",  # it is fee-blind
+        ("best-price", "reroutes_on_outage"): "contradicted",  # it strands orders at the dead venue
+        ("best-price", "uses_direct_feeds"): "not testable here",
+        (NetPriceRouter.name, "fee_policy"): "confirmed",
+        ("single-venue", "venues_reached"): "contradicted",  # EDGX is not reached
+        ("single-venue", "reroutes_on_outage"): "not testable here",  # it never goes to BYX
+        ("never-run", "sweeps"): "not testable here",
+    }
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[routers.x]\nvenue_reached = ["A"]\n', "routers.x.venue_reached"),
+    ('[routers.x]\nfee_policy = "cheap"\n', "routers.x.fee_policy"),
+    ('[routers.x\n', "not valid TOML"),
+])
+def test_a_bad_claims_file_gets_one_line(tmp_path, text, message):
+    from harness.analytics.claims import load_claims
+    from harness.errors import UserError
+
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(UserError) as err:
+        load_claims(path)
+    assert str(path) in str(err.value) and message in str(err.value) and "\n" not in str(err.value)
