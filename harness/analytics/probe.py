@@ -155,3 +155,24 @@ def _failover(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
                 "shares of parents arriving during it filled within 1 s")
     return (f"strands orders in an outage at {r['target']} (its last quote still showing): {_pct(1 - m)} of the "
             f"shares of parents arriving during it were not filled within 1 s")
+
+
+CHANGE_COLUMNS = ("router", "probe", "param", "mean_a", "mean_b", "change", "finding_a", "finding_b", "changed")
+CHANGED_BY = 0.25
+"""A twin's response moved by this much (a share, 0-1) or more, or its probe's finding changed: a behaviour changed."""
+
+
+def fingerprint_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Per router, probe and twin in either fingerprint: A's and B's mean, the change, the findings, and ``changed``.
+
+    A behaviour changed when the finding's words differ, or the response moved by :data:`CHANGED_BY` or more; a
+    twin in one folder only is a change.
+    """
+    keys = ["router", "probe", "param"]
+    cols = [*keys, "mean", "finding"]
+    m = a[cols].merge(b[cols], on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
+    m["change"] = m["mean_b"] - m["mean_a"]
+    moved = m["change"].abs() >= CHANGED_BY
+    words = m["finding_a"].fillna("") != m["finding_b"].fillna("")
+    m["changed"] = moved | words | (m["_merge"] != "both")
+    return m.drop(columns="_merge")[list(CHANGE_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)

@@ -155,10 +155,16 @@ def compare(
 def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: list[str] | None) -> None:
     """Compare two runs, write the compare folder and print its summary (``UserError`` on bad input)."""
     from harness.workflows.compare import compare_runs, default_out, write_compare
+    from harness.workflows.probe import is_probe_folder
 
     target = out if out is not None else default_out(run_a, run_b)
     if target.exists():
         raise UserError(f"{target}: already exists (choose another --out)")
+    if is_probe_folder(run_a) or is_probe_folder(run_b):  # the annual refresh: which routing behaviours changed
+        from harness.cli.probe import compare_probes_and_print
+
+        compare_probes_and_print(run_a, run_b, out=target)
+        return
     result = compare_runs(run_a, run_b, routers=routers)
     folder = write_compare(result, target, command=sys.argv)
     style = {"better": "green", "worse": "red", "mixed": "yellow"}

@@ -40,8 +40,23 @@ from harness.workflows.probe_twins import (
 from harness.workflows.tasks import plan_tasks, simulate_all
 
 __all__ = [
-    "FEE_GRID_USD", "LADDER_QTY", "MEASURES", "PROBES", "REBATE_B_USD", "RESPONSE_COLUMNS", "ProbeSettings", "Twin",
-    "check_new_folder", "coverage_twins", "fee_twins", "probe_market", "probe_twins", "run_probes",
+    "FEE_GRID_USD",
+    "LADDER_QTY",
+    "MEASURES",
+    "PROBES",
+    "REBATE_B_USD",
+    "RESPONSE_COLUMNS",
+    "ProbeSettings",
+    "Twin",
+    "check_new_folder",
+    "compare_probe_folders",
+    "coverage_twins",
+    "fee_twins",
+    "is_probe_folder",
+    "probe_market",
+    "probe_twins",
+    "read_fingerprint",
+    "run_probes",
     "write_probe_folder",
 ]
 
@@ -168,3 +183,44 @@ def write_probe_folder(out_dir: Path, *, scenario: Scenario, routers: Sequence[s
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return fp, checked
+
+
+def read_fingerprint(folder: Path) -> pd.DataFrame:
+    """A probe folder's ``probe/fingerprint.csv``, checked (``UserError`` naming the file on anything wrong)."""
+    from harness.analytics.probe import FINGERPRINT_COLUMNS
+
+    path = folder / "probe" / "fingerprint.csv"
+    if not path.is_file():
+        raise UserError(f"{path}: no such file (is {folder} a probe folder?)")
+    try:
+        fp = pd.read_csv(path, dtype={"param": str, "router": str, "probe": str, "finding": str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise UserError(f"{path}: cannot read it ({str(exc).splitlines()[0][:200]})") from None
+    missing = [c for c in FINGERPRINT_COLUMNS if c not in fp.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
+    if not pd.api.types.is_numeric_dtype(fp["mean"]):
+        raise UserError(f"{path}: column mean is not numeric")
+    return fp
+
+
+def is_probe_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a probe's fingerprint (not a run folder)."""
+    return (folder / "probe" / "fingerprint.csv").is_file() and not (folder / "manifest.json").is_file()
+
+
+def compare_probe_folders(a: Path, b: Path, out: Path) -> pd.DataFrame:
+    """Which behaviours changed between two probe folders, written to ``out/probe_changes.csv`` (``out`` is new).
+
+    The table is :func:`~harness.analytics.probe.fingerprint_changes`'s.
+    """
+    from harness.analytics.probe import fingerprint_changes
+
+    changes = fingerprint_changes(read_fingerprint(a), read_fingerprint(b))
+    check_new_folder(out)
+    try:
+        out.mkdir(parents=True)
+    except OSError as err:
+        raise UserError(f"--out: cannot create {out} ({err.strerror or err})") from None
+    changes.to_csv(out / "probe_changes.csv", index=False, float_format="%.6g", lineterminator="\n")
+    return changes

@@ -50,3 +50,34 @@ def test_one_probe_only_and_never_over_an_existing_folder(tmp_path):
     assert set(pd.read_csv(out / "probe" / "fingerprint.csv")["probe"]) == {"hidden"}
     again = runner.invoke(app, [*args, "--out", str(out)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_compare_on_two_probe_folders_lists_the_behaviours_that_changed(tmp_path):
+    # Last year's fingerprint (A) and this year's (B, the same router re-probed); then B with one behaviour changed by
+    # hand: best-price's hidden-liquidity response 100% -> 0% (and its finding) must be the one change listed.
+    args = ["probe", "--router", "best-price", "--probe", "hidden", "--probe", "coverage", "--seeds", "1",
+            "--orders", "2", "--quiet"]
+    for name in ("a", "b"):
+        assert runner.invoke(app, [*args, "--out", str(tmp_path / name)]).exit_code == 0
+    same = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c1")])
+    assert same.exit_code == 0, same.output
+    assert "0 of 7 probe twin(s) changed" in same.output
+    fp_path = tmp_path / "b" / "probe" / "fingerprint.csv"
+    fp = pd.read_csv(fp_path)
+    hidden = fp["probe"] == "hidden"
+    fp.loc[hidden, "mean"] = 0.0
+    fp.loc[hidden, "finding"] = "does not find hidden liquidity"
+    fp.to_csv(fp_path, index=False)
+    diff = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c2")])
+    assert diff.exit_code == 0 and "1 of 7 probe twin(s) changed" in diff.output
+    changes = pd.read_csv(tmp_path / "c2" / "probe_changes.csv")
+    row = changes[changes["changed"]].iloc[0]
+    assert (row["probe"], row["mean_a"], row["mean_b"], row["change"]) == ("hidden", 1.0, 0.0, -1.0)
+
+
+def test_compare_refuses_a_broken_fingerprint_in_one_line(tmp_path):
+    bad = tmp_path / "bad" / "probe"
+    bad.mkdir(parents=True)
+    (bad / "fingerprint.csv").write_text("router,probe\nx,y\n")
+    res = runner.invoke(app, ["compare", str(tmp_path / "bad"), str(tmp_path / "bad"), "--out", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "missing column(s)" in res.output and "Traceback" not in res.output
