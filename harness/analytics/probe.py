@@ -15,6 +15,9 @@ Findings, one plain sentence per router and probe, from the means (a share is *h
 * ``price-vs-size``: a sweep when the share of parents split across venues at the first decision is high.
 * ``hidden``: hidden liquidity found (high), partly found, or not found (low).
 * ``speed``: the latency at which the share at the best-priced venue first falls below :data:`HIGH`.
+* ``halt``: resumes when the share filled within 1 s after the halt is at least :data:`FAILOVER_OK`, else the
+  rest is stranded.
+* ``block``: uses dark pools for blocks (high), partly, or not (low).
 * ``failover``: re-routes when the share filled within the limit is at least :data:`FAILOVER_OK`; otherwise the
   rest is *stranded*; *not tested* when the router's coverage of that venue is low (the outage cannot touch it).
 """
@@ -37,6 +40,8 @@ RESPONSES = {
     "share_at_price": "share of the parent shares executed at the target venue at the hidden price",
     "sweep_share": "share of parents whose first child orders went to two venues or more",
     "filled_within": "share of the shares of parents arriving during the outage filled within 1 s",
+    "filled_after": "share of the shares of parents arriving during the halt filled within 1 s after it",
+    "share_in_dark": "share of the block shares executed in dark pools",
 }
 FINGERPRINT_COLUMNS = ("router", "probe", "twin", "param", "target", "response", "unit", "mean", "ci_low",
                        "ci_high", "seeds", "failed_seeds", "finding")
@@ -73,7 +78,7 @@ def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = No
     if probe == "failover":
         return _failover(rows, context)
     sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
-                 "speed": _speed}
+                 "speed": _speed, "halt": _halt, "block": _block}
     if probe not in sentences:
         raise ValueError(f"unknown probe {probe!r}")
     return sentences[probe](rows)
@@ -140,6 +145,22 @@ def _speed(rows: pd.DataFrame) -> str:
     first = int((~uses).argmax())
     return (f"takes the best price at {target} until its order entry is {added[first - 1]:g} ms slower and leaves it "
             f"at {added[first]:g} ms ({_pct(means[first])} of the shares there)")
+
+
+def _halt(rows: pd.DataFrame) -> str:
+    m = float(rows["mean"].iloc[0])
+    if m >= FAILOVER_OK:
+        return f"resumes after a halt: {_pct(m)} of the shares of parents arriving during it filled within 1 s after it"
+    return (f"strands orders through a halt: {_pct(1 - m)} of the shares of parents arriving during it were not filled "
+            "within 1 s after it ended")
+
+
+def _block(rows: pd.DataFrame) -> str:
+    r = rows.iloc[0]
+    m = float(r["mean"])
+    verb = "uses" if m >= HIGH else "does not use" if m < LOW else "partly uses"
+    return (f"{verb} dark midpoint liquidity for blocks: {_pct(m)} of blocks of {int(float(r['param'])):,} shares "
+            f"(50 times one venue's displayed offer) executed in {r['target']}")
 
 
 def _failover(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:

@@ -104,11 +104,31 @@ def _filled_within(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tu
     return done, sum(p.qty for p in inside.values())
 
 
+def _filled_after(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tuple[float, float]:
+    """(shares filled within FAILOVER_S after the window's end, shares) of the parents arriving in the window."""
+    assert twin.window is not None
+    start, end = twin.window
+    inside = {p.parent_id for p in parents if start <= p.arrival_ts_ns < end}
+    limit = end + round(FAILOVER_S * 1e9)
+    done = sum(q for pid, q, t in zip(res.fills["parent_id"], res.fills["qty"], res.fills["exec_ts_ns"], strict=True)
+               if pid in inside and t <= limit)
+    return done, sum(p.qty for p in parents if p.parent_id in inside)
+
+
+def _share_in_dark(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tuple[float, float]:
+    """(shares executed in the twin's dark pools, comma-separated in ``target``; parent shares)."""
+    pools = set(twin.target.split(","))
+    at = sum(q for v, q in zip(res.fills["venue"], res.fills["qty"], strict=True) if v in pools)
+    return at, sum(p.qty for p in parents)
+
+
 MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, float]]] = {
     "share_at_target": _share_at_target,
     "share_at_price": _share_at_price,
     "sweep_share": _sweep_share,
     "filled_within": _filled_within,
+    "filled_after": _filled_after,
+    "share_in_dark": _share_in_dark,
 }
 """Each twin's response from one simulation: (numerator, denominator); the value is their ratio."""
 

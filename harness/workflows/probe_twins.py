@@ -37,6 +37,15 @@ Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, c
     A offers P + 1 tick (``parent_qty`` shares), others P + 2 ticks; A goes down (``venue_outage``) from a third of
     the window to its end, its last quote still showing (the other venues declare self-help). Response: share of the
     shares of parents arriving during the outage that filled within :data:`FAILOVER_S` of arrival.
+``halt``
+    Every lit venue quotes P - 2 / P + 2 ticks; trading in the symbol halts from a third to two thirds of the window
+    (every venue rejects new orders, resting orders stay). Response: share of the shares of parents arriving during
+    the halt that filled within :data:`FAILOVER_S` after it ended (a router that gives up on rejected parents
+    strands them).
+``block``
+    Every lit venue quotes P - 2 / P + 2 ticks with only :data:`BLOCK_TOP_QTY` shares; each dark pool holds a
+    midpoint sell order of the block's size; parents are blocks of :data:`BLOCK_MULTIPLE` times one venue's displayed
+    offer. Response: share of the block shares executed in dark pools (none without a dark pool: no twin).
 """
 
 from __future__ import annotations
@@ -47,7 +56,7 @@ from typing import Any
 from harness.scenario.schema import Scenario, scenario_from_dict
 from venues.types import PRICE_SCALE
 
-PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "failover")
+PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "failover", "halt", "block")
 """The probes :func:`probe_twins` builds, in order."""
 LADDER_QTY = 5_000
 """Shares of every standing quote that is not the probe's target."""
@@ -64,6 +73,8 @@ SMALL_QTY = 100
 SIZE_PARENT_QTY = 1_000
 ADDED_LATENCY_MS = (0.0, 1.0, 5.0, 20.0, 100.0)
 FAILOVER_S = 1.0
+BLOCK_TOP_QTY = 500
+BLOCK_MULTIPLE = 50
 WARMUP_S = 1.0
 
 
@@ -294,8 +305,35 @@ def failover_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
                    measure="filled_within", window=(down, end))[1]]
 
 
+def halt_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """A trading halt from a third to two thirds of the window."""
+    m = _market(scenario, settings)
+    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
+    span = round(settings.window_s * 1e9)
+    on, off = start + span // 3, start + 2 * span // 3
+    events = [{"kind": "halt", "symbol": m.sym, "start": clock(on), "end": clock(off)}]
+    return [m.twin("halt", f"{m.sym} halted {clock(on)[:12]}-{clock(off)[:12]}", m.sym, m.sym, events=events,
+                   plants=m.ladder(2, 2), measure="filled_after", window=(on, off))[1]]
+
+
+def block_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """Blocks of 50 times one venue's displayed offer, with midpoint liquidity of the block's size in each dark pool."""
+    m = _market(scenario, settings)
+    dark = sorted(v["name"] for v in m.data["venues"] if v["kind"] == "dark")
+    if not dark:
+        return []
+    qty = BLOCK_MULTIPLE * BLOCK_TOP_QTY
+    plants = [_plant(v, m.sym, side, BLOCK_TOP_QTY, price) for v in m.lit
+              for side, price in (("buy", m.p - 2 * m.tick), ("sell", m.p + 2 * m.tick))]
+    plants += [_plant(d, m.sym, "sell", qty, None, "midpoint") for d in dark]
+    flow = dict(m.data["flow"], median_shares=float(qty), max_shares=qty)
+    return [m.twin("block", f"blocks of {qty:,} shares ({BLOCK_MULTIPLE}x the displayed offer of one venue)",
+                   f"{qty}", ",".join(dark), flow=flow, plants=plants, measure="share_in_dark")[1]]
+
+
 def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, ...] = PROBES) -> list[Twin]:
     """Every probe's twins, in :data:`PROBES` order."""
     builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
-                "hidden": hidden_twins, "speed": speed_twins, "failover": failover_twins}
+                "hidden": hidden_twins, "speed": speed_twins, "failover": failover_twins, "halt": halt_twins,
+                "block": block_twins}
     return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]

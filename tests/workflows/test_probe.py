@@ -46,7 +46,8 @@ def default_scenario():
 @pytest.fixture(scope="module")
 def prints(default_scenario) -> pd.DataFrame:
     registry = registry_with(NetPriceRouter, BlindSpotRouter)
-    routers = ["best-price", "single-venue", "dark-first", "rebate-max", NetPriceRouter.name, BlindSpotRouter.name]
+    routers = ["best-price", "single-venue", "dark-first", "rebate-max", "spray", NetPriceRouter.name,
+               BlindSpotRouter.name]
     _, rows = run_probes(default_scenario, routers, seeds=SEEDS, registry=registry, settings=SETTINGS)
     return fingerprint(rows)
 
@@ -130,6 +131,19 @@ def test_sweeps_hidden_liquidity_and_speed(prints):
     # speed: in a book that does not move, a slower link to BYX changes nothing for best-price.
     assert set(_shares(prints, "best-price", "speed").values()) == {1.0}
     assert _finding(prints, "best-price", "speed").startswith("keeps taking the best price at BYX")
+
+
+def test_spray_sweeps_halts_and_blocks(prints):
+    # spray sends ISOs to every quote at once (docs/routers.md): a sweep. In a halt every reference router's
+    # children are rejected ("halted") until it gives up (best-price: max_rounds rounds of rejects in ~ms), so
+    # parents arriving in the halt are stranded. A block of 25,000 shares (50 x one venue's 500 displayed): dark-first
+    # takes the dark pool's midpoint liquidity first, best-price never looks at dark pools.
+    assert _shares(prints, "spray", "price-vs-size") == {"100@BYX": 1.0}
+    assert _shares(prints, "best-price", "halt") == {"AAA": 0.0}
+    assert _finding(prints, "best-price", "halt").startswith("strands orders through a halt")
+    assert _shares(prints, "dark-first", "block") == {"25000": 1.0}
+    assert _shares(prints, "best-price", "block") == {"25000": 0.0}
+    assert _finding(prints, "dark-first", "block").startswith("uses dark midpoint liquidity for blocks: 100%")
 
 
 def test_responses_carry_seed_intervals_and_failures(prints):
