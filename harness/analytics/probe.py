@@ -18,6 +18,12 @@ Findings, one plain sentence per router and probe, from the means (a share is *h
 * ``halt``: resumes when the share filled within 1 s after the halt is at least :data:`FAILOVER_OK`, else the
   rest is stranded.
 * ``block``: uses dark pools for blocks (high), partly, or not (low).
+* ``payments``: follows payment for order flow when the share at each rotation's top payer averages at least
+  :data:`FOLLOWS`; does not follow it when it is below :data:`LOW` in every rotation or the same venue gets the
+  flow whoever pays; otherwise partly.
+* ``toxicity``: avoids a toxic pool when it sends it less than half of what it sends the pool when benign (and
+  the benign pool got at least :data:`LOW` of the shares); else it does not avoid it; *not tested* when it never
+  uses the benign pool.
 * ``failover``: re-routes when the share filled within the limit is at least :data:`FAILOVER_OK`; otherwise the
   rest is *stranded*; *not tested* when the router's coverage of that venue is low (the outage cannot touch it).
 """
@@ -35,6 +41,7 @@ from harness.analytics.inference import seed_interval
 HIGH = 0.5
 LOW = 0.05
 FAILOVER_OK = 0.9
+FOLLOWS = 0.9
 RESPONSES = {
     "share_at_target": "share of the parent shares executed at the target venue",
     "share_at_price": "share of the parent shares executed at the target venue at the hidden price",
@@ -42,6 +49,7 @@ RESPONSES = {
     "filled_within": "share of the shares of parents arriving during the outage filled within 1 s",
     "filled_after": "share of the shares of parents arriving during the halt filled within 1 s after it",
     "share_in_dark": "share of the block shares executed in dark pools",
+    "sent_late": "child shares sent to the pool per parent share, parents in the window's last third",
 }
 FINGERPRINT_COLUMNS = ("router", "probe", "twin", "param", "target", "response", "unit", "mean", "ci_low",
                        "ci_high", "seeds", "failed_seeds", "finding")
@@ -78,7 +86,7 @@ def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = No
     if probe == "failover":
         return _failover(rows, context)
     sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
-                 "speed": _speed, "halt": _halt, "block": _block}
+                 "speed": _speed, "halt": _halt, "block": _block, "payments": _payments, "toxicity": _toxicity}
     if probe not in sentences:
         raise ValueError(f"unknown probe {probe!r}")
     return sentences[probe](rows)
@@ -161,6 +169,39 @@ def _block(rows: pd.DataFrame) -> str:
     verb = "uses" if m >= HIGH else "does not use" if m < LOW else "partly uses"
     return (f"{verb} dark midpoint liquidity for blocks: {_pct(m)} of blocks of {int(float(r['param'])):,} shares "
             f"(50 times one venue's displayed offer) executed in {r['target']}")
+
+
+def _payments(rows: pd.DataFrame) -> str:
+    means = rows["mean"].to_numpy(dtype=float)
+    n = len(means)
+    avg = float(means.mean())
+    if avg >= FOLLOWS:
+        return (f"follows payment for order flow: {_pct(avg)} of the shares at whichever wholesaler pays most, over "
+                f"{n} rotations of the payments")
+    if avg < LOW:
+        return f"does not route to the top PFOF payer ({_pct(avg)} of the shares there over {n} rotations)"
+    if abs(avg - 1 / n) < 0.1:
+        return (f"ignores payment for order flow: {_pct(avg)} of the shares at the top payer over {n} rotations, as a "
+                f"router that keeps to its wholesalers whoever pays scores ({_pct(1 / n)})")
+    return f"partly follows payment for order flow: {_pct(avg)} of the shares at the top payer over {n} rotations"
+
+
+def _toxicity(rows: pd.DataFrame) -> str:
+    if float(rows["mean"].max()) < LOW:
+        return f"not tested: it sends the dark pools {_pct(float(rows['mean'].max()))} of the shares or less"
+    parts = []
+    for pool, g in rows.groupby("target", sort=True):
+        by = {("toxic" in str(p)): float(m) for p, m in zip(g["param"], g["mean"], strict=True)}
+        benign, toxic = by.get(False, math.nan), by.get(True, math.nan)
+        if math.isnan(benign) or math.isnan(toxic) or benign < LOW:
+            parts.append(f"not tested on {pool} (it sends the benign pool {_pct(benign)} of the shares)")
+        elif toxic < benign / 2:
+            parts.append(f"avoids {pool} when it is toxic ({_pct(toxic)} of the shares against {_pct(benign)} when "
+                         "benign, parents in the last third of the window)")
+        else:
+            parts.append(f"does not avoid {pool} when it is toxic ({_pct(toxic)} of the shares against "
+                         f"{_pct(benign)} when benign, parents in the last third of the window)")
+    return "; ".join(parts)
 
 
 def _failover(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:

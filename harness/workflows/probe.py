@@ -122,6 +122,17 @@ def _share_in_dark(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tu
     return at, sum(p.qty for p in parents)
 
 
+def _sent_late(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tuple[float, float]:
+    """(child shares sent to the target by parents arriving in the twin's window, those parents' shares)."""
+    assert twin.window is not None
+    start, end = twin.window
+    inside = {p.parent_id: p.qty for p in parents if start <= p.arrival_ts_ns < end}
+    ch = res.child_orders
+    sent = sum(q for pid, v, q in zip(ch["parent_id"], ch["venue"], ch["qty"], strict=True)
+               if pid in inside and v == twin.target)
+    return sent, sum(inside.values())
+
+
 MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, float]]] = {
     "share_at_target": _share_at_target,
     "share_at_price": _share_at_price,
@@ -129,6 +140,7 @@ MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, 
     "filled_within": _filled_within,
     "filled_after": _filled_after,
     "share_in_dark": _share_in_dark,
+    "sent_late": _sent_late,
 }
 """Each twin's response from one simulation: (numerator, denominator); the value is their ratio."""
 

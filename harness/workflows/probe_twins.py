@@ -46,6 +46,15 @@ Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, c
     Every lit venue quotes P - 2 / P + 2 ticks with only :data:`BLOCK_TOP_QTY` shares; each dark pool holds a
     midpoint sell order of the block's size; parents are blocks of :data:`BLOCK_MULTIPLE` times one venue's displayed
     offer. Response: share of the block shares executed in dark pools (none without a dark pool: no twin).
+``payments``
+    The coverage market with no best offer anywhere (every lit venue P - 2 / P + 2 ticks); the wholesalers' payment
+    for order flow rotated cyclically, one twin per rotation (at least two wholesalers, at least one paying).
+    Response: share of the parent shares executed at the twin's top PFOF payer.
+``toxicity``
+    Not the controlled market: the scenario's own market (its background and dark-pool flow) over
+    :data:`TOXIC_WINDOW_MULTIPLE` times the window, with :data:`TOXIC_ORDERS_MULTIPLE` times the orders. Per dark pool
+    D two twins: every pool benign (toxicity 0), and D toxic (:data:`TOXICITY`). Response: share of the shares of
+    parents arriving in the window's last third that the router sent (child order quantity) to D.
 """
 
 from __future__ import annotations
@@ -56,7 +65,8 @@ from typing import Any
 from harness.scenario.schema import Scenario, scenario_from_dict
 from venues.types import PRICE_SCALE
 
-PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "failover", "halt", "block")
+PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "failover", "halt", "block", "payments",
+          "toxicity")
 """The probes :func:`probe_twins` builds, in order."""
 LADDER_QTY = 5_000
 """Shares of every standing quote that is not the probe's target."""
@@ -75,6 +85,9 @@ ADDED_LATENCY_MS = (0.0, 1.0, 5.0, 20.0, 100.0)
 FAILOVER_S = 1.0
 BLOCK_TOP_QTY = 500
 BLOCK_MULTIPLE = 50
+TOXICITY = 0.8
+TOXIC_WINDOW_MULTIPLE = 4
+TOXIC_ORDERS_MULTIPLE = 3
 WARMUP_S = 1.0
 
 
@@ -331,9 +344,53 @@ def block_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
                    f"{qty}", ",".join(dark), flow=flow, plants=plants, measure="share_in_dark")[1]]
 
 
+def payment_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """The wholesalers' PFOF rotated, one twin per rotation."""
+    m = _market(scenario, settings)
+    whs = sorted(v["name"] for v in m.data["venues"] if v["kind"] == "wholesaler")
+    pay = {v["name"]: float(v["fees"]["pfof_usd"]) for v in m.data["venues"] if v["name"] in whs}
+    if len(whs) < 2 or max(pay.values()) <= 0:
+        return []
+    twins: list[Twin] = []
+    for r in range(len(whs)):
+        rotated = {w: pay[whs[(i + r) % len(whs)]] for i, w in enumerate(whs)}
+        top = min(whs, key=lambda w: (-rotated[w], w))
+        venues = [dict(v, fees=dict(v["fees"], pfof_usd=rotated[v["name"]])) if v["name"] in rotated else v
+                  for v in m.data["venues"]]
+        label = ", ".join(f"{w} ${rotated[w]:.4f}" for w in whs)
+        twins.append(m.twin("payments", f"PFOF {label}", f"rotation {r}", top, venues=venues,
+                            plants=m.ladder(2, 2))[1])
+    return twins
+
+
+def toxicity_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """Per dark pool: every pool benign, and that pool toxic, in the scenario's own market (module docstring)."""
+    dark = sorted(v.name for v in scenario.venues if v.kind == "dark")
+    if not dark:
+        return []
+    data = scenario.model_dump(mode="json")
+    start = scenario.session.start_ns
+    span = round(settings.window_s * TOXIC_WINDOW_MULTIPLE * 1e9)
+    end = min(start + span + round(WARMUP_S * 1e9), scenario.session.end_ns if span <= 0 else 1 << 62)
+    data["session"] = dict(data["session"], end=clock(end))
+    data["events"] = []
+    data["flow"] = dict(data["flow"], file=None, orders=settings.orders * TOXIC_ORDERS_MULTIPLE, warmup_s=WARMUP_S)
+    late = (start + round(WARMUP_S * 1e9) + 2 * (end - start - round(WARMUP_S * 1e9)) // 3, end)
+    twins: list[Twin] = []
+    for d in dark:
+        for toxic in (False, True):
+            venues = [dict(v, dark=dict(v["dark"], toxicity=TOXICITY if toxic and v["name"] == d else 0.0))
+                      if v["kind"] == "dark" else v for v in data["venues"]]
+            tw = dict(data, venues=venues)
+            label = f"{d} {'toxic' if toxic else 'benign'}"
+            twins.append(Twin("toxicity", label, label, d, scenario_from_dict(tw, source=f"probe toxicity {label}"),
+                              measure="sent_late", window=late))
+    return twins
+
+
 def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, ...] = PROBES) -> list[Twin]:
     """Every probe's twins, in :data:`PROBES` order."""
     builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
                 "hidden": hidden_twins, "speed": speed_twins, "failover": failover_twins, "halt": halt_twins,
-                "block": block_twins}
+                "block": block_twins, "payments": payment_twins, "toxicity": toxicity_twins}
     return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]

@@ -15,7 +15,7 @@ runner = CliRunner()
 def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_probe(tmp_path):
     out = tmp_path / "p"
     res = runner.invoke(app, ["probe", "--router", "single-venue", "--seeds", "2", "--orders", "3", "--out", str(out),
-                              "--quiet"])
+                              "--quiet"])  # every probe, toxicity's 120-s full market included
     assert res.exit_code == 0, res.output
     fp = pd.read_csv(out / "probe" / "fingerprint.csv")
     assert set(fp["probe"]) == set(PROBES) and set(fp["router"]) == {"single-venue"}

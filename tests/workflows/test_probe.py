@@ -11,7 +11,16 @@ import pytest
 from adapters.reference.best_price import BestPriceRouter, Offer
 from harness.analytics.probe import fingerprint
 from harness.scenario.schema import load_scenario
-from harness.workflows.probe import FEE_GRID_USD, REBATE_B_USD, ProbeSettings, coverage_twins, fee_twins, run_probes
+from harness.workflows.probe import (
+    FEE_GRID_USD,
+    PROBES,
+    REBATE_B_USD,
+    ProbeSettings,
+    coverage_twins,
+    fee_twins,
+    probe_twins,
+    run_probes,
+)
 from tests.sim.helpers import registry_with
 
 SETTINGS = ProbeSettings(orders=6, parent_qty=300, window_s=6.0)
@@ -48,7 +57,9 @@ def prints(default_scenario) -> pd.DataFrame:
     registry = registry_with(NetPriceRouter, BlindSpotRouter)
     routers = ["best-price", "single-venue", "dark-first", "rebate-max", "spray", NetPriceRouter.name,
                BlindSpotRouter.name]
-    _, rows = run_probes(default_scenario, routers, seeds=SEEDS, registry=registry, settings=SETTINGS)
+    controlled = tuple(p for p in PROBES if p != "toxicity")  # toxicity runs the full market: its own slow test
+    _, rows = run_probes(default_scenario, routers, seeds=SEEDS, registry=registry, settings=SETTINGS,
+                         twins=probe_twins(default_scenario, SETTINGS, controlled))
     return fingerprint(rows)
 
 
@@ -144,6 +155,30 @@ def test_spray_sweeps_halts_and_blocks(prints):
     assert _shares(prints, "dark-first", "block") == {"25000": 1.0}
     assert _shares(prints, "best-price", "block") == {"25000": 0.0}
     assert _finding(prints, "dark-first", "block").startswith("uses dark midpoint liquidity for blocks: 100%")
+
+
+def test_payments_find_the_router_that_follows_pfof(prints):
+    # default.toml: WHSA pays $0.0030, WHSB $0.0045; the two rotations swap them. rebate-max sends everything to
+    # the top payer in both (100%); best-price never uses a wholesaler (0%).
+    assert _shares(prints, "rebate-max", "payments") == {"rotation 0": 1.0, "rotation 1": 1.0}
+    assert _finding(prints, "rebate-max", "payments").startswith("follows payment for order flow: 100%")
+    assert _shares(prints, "best-price", "payments") == {"rotation 0": 0.0, "rotation 1": 0.0}
+
+
+def test_toxicity_finds_the_router_that_learns_to_avoid_a_toxic_pool():
+    # toxic-dark-pool.toml in its own market (120 s, 60 parents a seed). censored-dark learns each pool's fill
+    # quality and stops sending to TOXIC when it is toxic (0% of the late parents' shares against ~50% when it is
+    # benign); dark-first splits its dark orders between the pools whatever their fills (~50% either way).
+    sc = load_scenario("scenarios/toxic-dark-pool.toml")[0]
+    settings = ProbeSettings(orders=20, window_s=30.0)
+    twins = [t for t in probe_twins(sc, settings, ("toxicity",)) if t.target == "TOXIC"]
+    _, rows = run_probes(sc, ["censored-dark", "dark-first"], seeds=[1, 2], registry=registry_with(),
+                         settings=settings, twins=twins)
+    fp = fingerprint(rows)
+    learned = _shares(fp, "censored-dark", "toxicity")
+    assert learned["TOXIC toxic"] < 0.05 < 0.3 < learned["TOXIC benign"]
+    assert _finding(fp, "censored-dark", "toxicity").startswith("avoids TOXIC when it is toxic")
+    assert _finding(fp, "dark-first", "toxicity").startswith("does not avoid TOXIC when it is toxic")
 
 
 def test_responses_carry_seed_intervals_and_failures(prints):
