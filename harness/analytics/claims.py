@@ -15,9 +15,13 @@ A claims file (TOML) has one ``[routers.<name>]`` table per router, with any of 
     ``true``: it finds non-displayed liquidity inside the quotes.
 ``reroutes_on_outage``
     ``true``: it stops sending to a venue that is down and fills elsewhere within 1 s.
-``uses_direct_feeds``, ``pfof_policy``
-    Not testable by the probes here: ``uses_direct_feeds`` needs stale-SIP twins (not built), ``pfof_policy`` is the
-    incentive test's question (``sorbench run --incentive-test``, the conflict section).
+``uses_direct_feeds``
+    ``true``: its routing does not wait for the SIP. The sip probe confirms it when the router "reads direct feeds"
+    and contradicts it when it "relies on the SIP".
+``follows_pfof``
+    ``true``/``false``: whether its flow follows payment for order flow (the payments probe).
+``pfof_policy``
+    Free text, not testable by the probes here: the incentive test's question (``sorbench run --incentive-test``).
 
 Each claim gets ``confirmed``, ``contradicted`` or ``not testable here`` with the evidence (the probe's finding).
 A claim about a router or probe that was not run is "not testable here" too.
@@ -52,6 +56,7 @@ class RouterClaims(BaseModel):
     finds_hidden: bool | None = None
     reroutes_on_outage: bool | None = None
     uses_direct_feeds: bool | None = None
+    follows_pfof: bool | None = None
     pfof_policy: str | None = Field(None, max_length=500)
 
 
@@ -117,26 +122,34 @@ def _check_fee(rows: pd.DataFrame, claimed: str) -> str:
 
 
 def _check_flag(rows: pd.DataFrame, claimed: bool, *, threshold: float) -> str:
-    m = float(rows["mean"].iloc[0])
+    m = float(rows["mean"].mean())  # the payments probe: the mean over its rotations
     if math.isnan(m):
         return UNTESTABLE
     return CONFIRMED if (m >= threshold) == claimed else CONTRADICTED
 
 
+def _check_words(finding: str, claimed: bool, *, yes: str, no: str) -> str:
+    if finding.startswith(yes):
+        return CONFIRMED if claimed else CONTRADICTED
+    if finding.startswith(no):
+        return CONTRADICTED if claimed else CONFIRMED
+    return UNTESTABLE
+
+
 def cross_check(claims: ClaimsFile, fp: pd.DataFrame) -> pd.DataFrame:
     """Every claim of every router against the fingerprint :func:`harness.analytics.probe.fingerprint` made."""
-    from harness.analytics.probe import FAILOVER_OK
+    from harness.analytics.probe import FAILOVER_OK, FOLLOWS
 
     out: list[dict[str, Any]] = []
     flags = {"sweeps": ("price-vs-size", HIGH), "finds_hidden": ("hidden", HIGH),
-             "reroutes_on_outage": ("failover", FAILOVER_OK)}
+             "reroutes_on_outage": ("failover", FAILOVER_OK), "uses_direct_feeds": ("sip", 0.0),
+             "follows_pfof": ("payments", FOLLOWS)}
     probes = {"venues_reached": "coverage", "fee_policy": "price-vs-fee", **{k: v[0] for k, v in flags.items()}}
     for router, rc in sorted(claims.routers.items()):
         for claim, claimed in rc.model_dump(exclude_none=True).items():
             verdict, evidence = UNTESTABLE, ""
-            if claim in ("uses_direct_feeds", "pfof_policy"):
-                evidence = ("needs stale-SIP twins, not built" if claim == "uses_direct_feeds"
-                            else "see the incentive test (sorbench run --incentive-test)")
+            if claim == "pfof_policy":
+                evidence = "see the incentive test (sorbench run --incentive-test)"
             else:
                 rows = _rows(fp, router, probes[claim])
                 if rows.empty:
@@ -146,9 +159,11 @@ def cross_check(claims: ClaimsFile, fp: pd.DataFrame) -> pd.DataFrame:
                 elif claim == "fee_policy":
                     verdict, evidence = _check_fee(rows, claimed), str(rows["finding"].iloc[0])
                 else:
-                    verdict = _check_flag(rows, claimed, threshold=flags[claim][1])
                     evidence = str(rows["finding"].iloc[0])
-                if claim == "reroutes_on_outage" and evidence.startswith("not tested"):
+                    verdict = _check_flag(rows, claimed, threshold=flags[claim][1])
+                    if claim == "uses_direct_feeds":  # from the finding: the sip probe's two twins together
+                        verdict = _check_words(evidence, claimed, yes="reads direct feeds", no="relies on the SIP")
+                if evidence.startswith("not tested"):
                     verdict = UNTESTABLE
             shown = ", ".join(claimed) if isinstance(claimed, list) else str(claimed).lower()
             out.append({"router": router, "claim": claim, "claimed": shown, "verdict": verdict,

@@ -15,6 +15,8 @@ Findings, one plain sentence per router and probe, from the means (a share is *h
 * ``price-vs-size``: a sweep when the share of parents split across venues at the first decision is high.
 * ``hidden``: hidden liquidity found (high), partly found, or not found (low).
 * ``speed``: the latency at which the share at the best-priced venue first falls below :data:`HIGH`.
+* ``sip``: relies on the SIP when the share at A falls by half or more with the late SIP; reads direct feeds when
+  it does not (and A was used with the SIP as in the scenario); *not tested* when A is not used either way.
 * ``halt``: resumes when the share filled within 1 s after the halt is at least :data:`FAILOVER_OK`, else the
   rest is stranded.
 * ``block``: uses dark pools for blocks (high), partly, or not (low).
@@ -50,6 +52,7 @@ RESPONSES = {
     "filled_after": "share of the shares of parents arriving during the halt filled within 1 s after it",
     "share_in_dark": "share of the block shares executed in dark pools",
     "sent_late": "child shares sent to the pool per parent share, parents in the window's last third",
+    "sent_to_target": "child shares sent to the target venue per parent share",
 }
 FINGERPRINT_COLUMNS = ("router", "probe", "twin", "param", "target", "response", "unit", "mean", "ci_low",
                        "ci_high", "seeds", "failed_seeds", "finding")
@@ -86,7 +89,8 @@ def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = No
     if probe == "failover":
         return _failover(rows, context)
     sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
-                 "speed": _speed, "halt": _halt, "block": _block, "payments": _payments, "toxicity": _toxicity}
+                 "speed": _speed, "sip": _sip, "halt": _halt, "block": _block, "payments": _payments,
+                 "toxicity": _toxicity}
     if probe not in sentences:
         raise ValueError(f"unknown probe {probe!r}")
     return sentences[probe](rows)
@@ -153,6 +157,20 @@ def _speed(rows: pd.DataFrame) -> str:
     first = int((~uses).argmax())
     return (f"takes the best price at {target} until its order entry is {added[first - 1]:g} ms slower and leaves it "
             f"at {added[first]:g} ms ({_pct(means[first])} of the shares there)")
+
+
+def _sip(rows: pd.DataFrame) -> str:
+    late, means = _curve(rows)
+    target = rows["target"].iloc[0]
+    fresh, stale = float(means[0]), float(means[-1])
+    offer = f"{target}'s passing better offer"
+    if fresh < LOW:
+        return f"not tested: it does not take {offer} even with a timely SIP ({_pct(fresh)})"
+    if stale <= fresh / 2:
+        return (f"relies on the SIP: {_pct(fresh)} of the shares at {offer} with a timely SIP, "
+                f"{_pct(stale)} when the SIP is {late[-1]:g} ms late")
+    return (f"reads direct feeds: {_pct(stale)} of the shares at {offer} with a {late[-1]:g} ms late SIP "
+            f"({_pct(fresh)} with a timely one)")
 
 
 def _halt(rows: pd.DataFrame) -> str:

@@ -1,7 +1,9 @@
 """The ``[[plants]]`` of a scenario: liquidity placed at fixed prices and kept there (controlled experiments).
 
-A plant is a resting order that a scenario places at the start of its window and re-places, whole, ``refresh_ms``
-after it was last filled, so every parent order of the flow meets the same book. ``sorbench probe``
+A plant is a resting order that a scenario places at the start of its window (or ``start_ms`` later) and re-places,
+whole, ``refresh_ms`` after it was last filled, so every parent order of the flow meets the same book. With
+``life_ms`` it is cancelled that long after each placing; with ``every_ms`` it is placed afresh at that period (an
+offer that comes and goes: a refresh after a fill never outlives the placing's life). ``sorbench probe``
 (:mod:`harness.workflows.probe`) builds its experiments from plants in a market whose other participants are switched
 off; a plant in an ordinary scenario simply adds that standing liquidity to the background market.
 """
@@ -30,9 +32,14 @@ class PlantSpec(_Strict):
     price_usd: float | None = Field(None, gt=0, le=1_000_000, description="Limit price, USD (none for midpoint).")
     display: Literal["displayed", "hidden", "midpoint"] = "displayed"
     refresh_ms: float = Field(50.0, gt=0, le=3_600_000, description="Re-placed whole this long after a fill, ms.")
+    start_ms: float = Field(0.0, ge=0, le=86_400_000, description="First placed this long after the window starts.")
+    life_ms: float | None = Field(None, gt=0, le=86_400_000, description="Cancelled this long after each placing.")
+    every_ms: float | None = Field(None, gt=0, le=86_400_000, description="Placed afresh this often (a cycle).")
 
     @model_validator(mode="after")
     def _priced(self) -> PlantSpec:
         if (self.display == "midpoint") != (self.price_usd is None):
             raise _FieldError("price_usd", "a midpoint plant has no price; a displayed or hidden one needs one")
+        if self.every_ms is not None and (self.life_ms is None or self.life_ms >= self.every_ms):
+            raise _FieldError("life_ms", "a cycling plant (every_ms) needs a life_ms shorter than its cycle")
         return self

@@ -122,6 +122,15 @@ def _share_in_dark(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tu
     return at, sum(p.qty for p in parents)
 
 
+def _sent_to_target(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tuple[float, float]:
+    """(child shares the router sent to the target venue, parent shares): where it routed, not where it executed.
+
+    A venue's route-out rule may have the shares of an order sent elsewhere executed at the target.
+    """
+    ch = res.child_orders
+    return sum(q for v, q in zip(ch["venue"], ch["qty"], strict=True) if v == twin.target), sum(p.qty for p in parents)
+
+
 def _sent_late(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tuple[float, float]:
     """(child shares sent to the target by parents arriving in the twin's window, those parents' shares)."""
     assert twin.window is not None
@@ -141,6 +150,7 @@ MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, 
     "filled_after": _filled_after,
     "share_in_dark": _share_in_dark,
     "sent_late": _sent_late,
+    "sent_to_target": _sent_to_target,
 }
 """Each twin's response from one simulation: (numerator, denominator); the value is their ratio."""
 
@@ -158,9 +168,10 @@ def run_probes(
     rows: dict[str, list[Any]] = {k: [] for k in RESPONSE_COLUMNS}
     for i, twin in enumerate(twins):
         params = {r: resolve_router_params(twin.scenario, registry, r, source=twin.label) for r in routers}
-        tasks = plan_tasks(twin.scenario, routers, seeds=seeds, params=params, parents=None, limits=RouterLimits(),
+        fixed = list(twin.parents) if twin.parents is not None else None
+        tasks = plan_tasks(twin.scenario, routers, seeds=seeds, params=params, parents=fixed, limits=RouterLimits(),
                            realtime=None)
-        flows = {seed: build_parents(twin.scenario, seed) for seed in seeds}
+        flows = {seed: fixed if fixed is not None else build_parents(twin.scenario, seed) for seed in seeds}
         measure = MEASURES[twin.measure]
         for res in simulate_all(tasks, registry, jobs=jobs, on_done=on_done):
             num, den = measure(res, twin, flows[res.seed]) if res.status == "ok" else (float("nan"), float("nan"))

@@ -33,6 +33,14 @@ Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, c
     A offers P + 1 tick (``parent_qty`` shares), others P + 2 ticks; the router's order-entry link to A is slowed by
     each of :data:`ADDED_LATENCY_MS` (a floor added to its latency model). Response: share of the parent shares
     executed at A.
+``sip``
+    A's offer one tick better (P + 1 tick, ``parent_qty`` shares) comes and goes: placed every second, cancelled
+    :data:`FLASH_LIFE_MS` later; B offers P + 2 ticks, others P + 3 ticks. One parent arrives
+    :data:`FLASH_PARENT_DELAY_MS` after each placing (the flow is these parents, not drawn). Two twins: the SIP's
+    consolidation delay as in the scenario, and :data:`STALE_SIP_MS` longer. A router reading direct feeds sees A's
+    offer either way; one that relies on the SIP NBBO sees it in the first twin and not in the second (at the parent's
+    arrival the late SIP still shows P + 2 ticks). Response: child shares the router sent to A per parent share (where
+    it routed: a venue's route-out rule may still bring an order sent to B to A's better quote).
 ``failover``
     A offers P + 1 tick (``parent_qty`` shares), others P + 2 ticks; A goes down (``venue_outage``) from a third of
     the window to its end, its last quote still showing (the other venues declare self-help). Response: share of the
@@ -62,11 +70,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.contract import ParentOrder
 from harness.scenario.schema import Scenario, scenario_from_dict
-from venues.types import PRICE_SCALE
+from venues.types import PRICE_SCALE, OrdType, Side
 
-PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "failover", "halt", "block", "payments",
-          "toxicity")
+PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "sip", "failover", "halt", "block",
+          "payments", "toxicity")
 """The probes :func:`probe_twins` builds, in order."""
 LADDER_QTY = 5_000
 """Shares of every standing quote that is not the probe's target."""
@@ -85,6 +94,9 @@ ADDED_LATENCY_MS = (0.0, 1.0, 5.0, 20.0, 100.0)
 FAILOVER_S = 1.0
 BLOCK_TOP_QTY = 500
 BLOCK_MULTIPLE = 50
+FLASH_LIFE_MS = 300.0
+FLASH_PARENT_DELAY_MS = 5.0
+STALE_SIP_MS = 50.0
 TOXICITY = 0.8
 TOXIC_WINDOW_MULTIPLE = 4
 TOXIC_ORDERS_MULTIPLE = 3
@@ -118,6 +130,8 @@ class Twin:
     """``share_at_price``: the price (price units) the target's shares must have executed at."""
     window: tuple[int, int] | None = None
     """``filled_within``: the parents arriving in ``[start, end)`` ns."""
+    parents: tuple[ParentOrder, ...] | None = None
+    """The twin's own parent flow (every seed the same), instead of the scenario's generated one."""
 
 
 def probe_market(scenario: Scenario, settings: ProbeSettings) -> dict[str, Any]:
@@ -305,6 +319,30 @@ def _slowed(model: dict[str, Any], added_ns: int) -> dict[str, Any]:
     return dict(model, min_ns=model.get("min_ns", 0) + added_ns)
 
 
+def sip_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """A's better offer comes and goes; the SIP as in the scenario, and 50 ms late (module docstring)."""
+    m = _market(scenario, settings)
+    if len(m.lit) < 2:
+        return []
+    a, b = m.lit[0], m.lit[1]
+    first = round(WARMUP_S * 1e3)
+    flash = dict(m.offer(a, 1, settings.parent_qty), start_ms=float(first), life_ms=FLASH_LIFE_MS, every_ms=1000.0)
+    plants = [_plant(v, m.sym, "buy", LADDER_QTY, m.p - 3 * m.tick) for v in m.lit]
+    plants += [flash, m.offer(b, 2, LADDER_QTY)] + [m.offer(v, 3, LADDER_QTY) for v in m.lit[2:]]
+    start = scenario.session.start_ns + first * 1_000_000
+    n = max(1, min(settings.orders, int(settings.window_s)))
+    parents = tuple(ParentOrder(k, m.sym, Side.BUY, OrdType.MARKET, settings.parent_qty, None,
+                                start + k * 1_000_000_000 + round(FLASH_PARENT_DELAY_MS * 1e6)) for k in range(n))
+    base = m.data["latency"]["sip_processing"]
+    twins: list[Twin] = []
+    for late_ms in (0.0, STALE_SIP_MS):
+        latency = dict(m.data["latency"], sip_processing=_slowed(base, round(late_ms * 1_000_000)))
+        label = "SIP as in the scenario" if not late_ms else f"SIP {late_ms:g} ms late"
+        twins.append(m.twin("sip", f"A's better offer comes and goes; {label}", late_ms, a, latency=latency,
+                            plants=plants, parents=parents, measure="sent_to_target")[1])
+    return twins
+
+
 def failover_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """The best offer at A, and A down from a third of the window to its end."""
     m = _market(scenario, settings)
@@ -391,6 +429,6 @@ def toxicity_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
 def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, ...] = PROBES) -> list[Twin]:
     """Every probe's twins, in :data:`PROBES` order."""
     builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
-                "hidden": hidden_twins, "speed": speed_twins, "failover": failover_twins, "halt": halt_twins,
-                "block": block_twins, "payments": payment_twins, "toxicity": toxicity_twins}
+                "hidden": hidden_twins, "speed": speed_twins, "sip": sip_twins, "failover": failover_twins,
+                "halt": halt_twins, "block": block_twins, "payments": payment_twins, "toxicity": toxicity_twins}
     return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]

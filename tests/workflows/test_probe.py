@@ -47,6 +47,18 @@ class BlindSpotRouter(BestPriceRouter):
         return [v for v in super()._lit_venues(state) if v.name != "EDGX"]
 
 
+class SipGatedRouter(BestPriceRouter):
+    """best-price that only takes direct quotes at the SIP NBBO's far side: it trusts the SIP over its direct feeds."""
+
+    name = "test-sip-gated"
+    tie_break: ClassVar[str | None] = None
+
+    def _offers(self, state: Any) -> list[Offer]:
+        nbbo = self.ctx.nbbo(state.parent.symbol)
+        far = nbbo.ask if state.parent.side.name == "BUY" else nbbo.bid
+        return [o for o in super()._offers(state) if o.price == far]
+
+
 @pytest.fixture(scope="module")
 def default_scenario():
     return load_scenario("scenarios/default.toml")[0]
@@ -54,9 +66,9 @@ def default_scenario():
 
 @pytest.fixture(scope="module")
 def prints(default_scenario) -> pd.DataFrame:
-    registry = registry_with(NetPriceRouter, BlindSpotRouter)
+    registry = registry_with(NetPriceRouter, BlindSpotRouter, SipGatedRouter)
     routers = ["best-price", "single-venue", "dark-first", "rebate-max", "spray", NetPriceRouter.name,
-               BlindSpotRouter.name]
+               BlindSpotRouter.name, SipGatedRouter.name]
     controlled = tuple(p for p in PROBES if p != "toxicity")  # toxicity runs the full market: its own slow test
     _, rows = run_probes(default_scenario, routers, seeds=SEEDS, registry=registry, settings=SETTINGS,
                          twins=probe_twins(default_scenario, SETTINGS, controlled))
@@ -157,6 +169,17 @@ def test_spray_sweeps_halts_and_blocks(prints):
     assert _finding(prints, "dark-first", "block").startswith("uses dark midpoint liquidity for blocks: 100%")
 
 
+def test_the_sip_probe_tells_direct_feeds_from_the_sip(prints):
+    # BYX's $50.01 offer is up for 300 ms every second; a parent arrives 5 ms after it appears. best-price reads the
+    # direct feeds: it takes BYX whether the SIP is timely (20 us consolidation) or 50 ms late. The SIP-gated router
+    # only takes quotes at the SIP's offer: timely, that is BYX's $50.01 (100%); 50 ms late, the SIP still shows
+    # EDGX's $50.02 when the parent arrives, so it goes there (0% at BYX).
+    assert _shares(prints, "best-price", "sip") == {"0.0": 1.0, "50.0": 1.0}
+    assert _finding(prints, "best-price", "sip").startswith("reads direct feeds")
+    assert _shares(prints, SipGatedRouter.name, "sip") == {"0.0": 1.0, "50.0": 0.0}
+    assert _finding(prints, SipGatedRouter.name, "sip").startswith("relies on the SIP: 100%")
+
+
 def test_payments_find_the_router_that_follows_pfof(prints):
     # default.toml: WHSA pays $0.0030, WHSB $0.0045; the two rotations swap them. rebate-max sends everything to
     # the top payer in both (100%); best-price never uses a wholesaler (0%).
@@ -196,13 +219,16 @@ def test_claims_are_confirmed_contradicted_or_not_testable(prints, tmp_path):
         'reroutes_on_outage = true\nuses_direct_feeds = true\n\n'
         f'[routers.{NetPriceRouter.name}]\nfee_policy = "net-price"\n\n'
         '[routers.single-venue]\nvenues_reached = ["NSDQ", "EDGX"]\nreroutes_on_outage = true\n'
+        '[routers.rebate-max]\nfollows_pfof = true\npfof_policy = "we pass PFOF through"\n'
         '\n[routers.never-run]\nsweeps = true\n')
     got = cross_check(load_claims(path), prints).set_index(["router", "claim"])["verdict"].to_dict()
     assert got == {
         ("best-price", "venues_reached"): "confirmed",  # true claim
         ("best-price", "fee_policy"): "contradicted",  # it is fee-blind
         ("best-price", "reroutes_on_outage"): "contradicted",  # it strands orders at the dead venue
-        ("best-price", "uses_direct_feeds"): "not testable here",
+        ("best-price", "uses_direct_feeds"): "confirmed",  # the sip probe: it reads direct feeds
+        ("rebate-max", "follows_pfof"): "confirmed",
+        ("rebate-max", "pfof_policy"): "not testable here",
         (NetPriceRouter.name, "fee_policy"): "confirmed",
         ("single-venue", "venues_reached"): "contradicted",  # EDGX is not reached
         ("single-venue", "reroutes_on_outage"): "not testable here",  # it never goes to BYX

@@ -1,7 +1,8 @@
 """Standing liquidity from the scenario's ``[[plants]]``: orders at fixed prices, re-placed whole after each fill.
 
-Each plant (:class:`harness.scenario.plants.PlantSpec`) is placed at the start of the window (in scenario order, so
-order ids are deterministic) through the venue's full entry path (:meth:`harness.sim.market.Market.submit_full`: a
+Each plant (:class:`harness.scenario.plants.PlantSpec`) is placed at the start of the window or ``start_ms`` later
+(in scenario order, so order ids are deterministic; a cycling plant again every ``every_ms``, cancelled ``life_ms``
+after each placing) through the venue's full entry path (:meth:`harness.sim.market.Market.submit_full`: a
 lit venue applies its order-protection and lock/cross rules to it as to any order). After a fill, ``refresh_ms``
 later, what is left of it is cancelled and the plant is placed again at its full size, so every parent order of a
 controlled experiment meets the same book. No randomness: plants draw nothing.
@@ -31,13 +32,38 @@ class StandingLiquidity:
         self.live: dict[int, int] = {}
         """Order id to plant index of the orders now placed."""
         self._due: set[int] = set()
+        self.expiry: list[int | None] = [None] * len(plants)
+        """Per plant, when its current placing's life ends (None: it lives on)."""
         self.fills: list[tuple[int, int, int, int]] = []
         """(ts_ns, plant index, qty, price in price units) of every fill of a plant."""
-        kernel.at(start_ns, self._place_all)
+        for i, p in enumerate(plants):  # in scenario order, so order ids are deterministic
+            kernel.at(start_ns + round(p.start_ms * 1_000_000), self._cycle, i)
 
-    def _place_all(self, _: object) -> None:
-        for i in range(len(self.plants)):
-            self._place(i)
+    def _cycle(self, i: int) -> None:
+        """Place plant ``i`` (afresh, cancelling a live one) and schedule its end of life and its next cycle."""
+        p = self.plants[i]
+        now = self.kernel.env._now
+        self._withdraw(i)
+        if p.life_ms is not None:
+            end = now + round(p.life_ms * 1_000_000)
+            self.expiry[i] = end
+            self.kernel.at(end, self._end_of_life, i)
+        self._place(i)
+        if p.every_ms is not None:
+            self.kernel.at(now + round(p.every_ms * 1_000_000), self._cycle, i)
+
+    def _end_of_life(self, i: int) -> None:
+        if self.expiry[i] is not None and self.expiry[i] <= self.kernel.env._now:
+            self._withdraw(i)
+
+    def _withdraw(self, i: int) -> None:
+        """Cancel plant ``i``'s live order, if any."""
+        p = self.plants[i]
+        vi = self.venue_index[p.venue]
+        for order_id in [o for o, j in self.live.items() if j == i]:
+            del self.live[order_id]
+            if self.market.is_open(vi, p.symbol, order_id):
+                self.market.cancel(vi, p.symbol, order_id, self.owner)
 
     def _place(self, i: int) -> None:
         p = self.plants[i]
@@ -57,11 +83,16 @@ class StandingLiquidity:
     def _refresh(self, arg: tuple[int, int]) -> None:
         order_id, i = arg
         self._due.discard(i)
+        if order_id not in self.live:
+            return  # withdrawn (end of life, a new cycle) since the fill
+        end = self.expiry[i]
         p = self.plants[i]
         vi = self.venue_index[p.venue]
-        if self.live.pop(order_id, None) is not None and self.market.is_open(vi, p.symbol, order_id):
+        del self.live[order_id]
+        if self.market.is_open(vi, p.symbol, order_id):
             self.market.cancel(vi, p.symbol, order_id, self.owner)
-        self._place(i)
+        if end is None or self.kernel.env._now < end:
+            self._place(i)
 
     # Owner callbacks
     def on_exec(self, venue_idx: int, symbol: str, fill: Fill, is_maker: bool) -> None:
