@@ -17,6 +17,9 @@ Findings, one plain sentence per router and probe, from the means (a share is *h
 * ``speed``: the latency at which the share at the best-priced venue first falls below :data:`HIGH`.
 * ``sip``: relies on the SIP when the share at A falls by half or more with the late SIP; reads direct feeds when
   it does not (and A was used with the SIP as in the scenario); *not tested* when A is not used either way.
+* ``stale-quotes``: recovers from a phantom quote when the share filled within 1 s is at least
+  :data:`FAILOVER_OK`, else strands the rest; not tested when its coverage of the venue is low.
+* ``odd-lots``: reaches the best price for odd lots (high), partly, or not (low).
 * ``halt``: resumes when the share filled within 1 s after the halt is at least :data:`FAILOVER_OK`, else the
   rest is stranded.
 * ``block``: uses dark pools for blocks (high), partly, or not (low).
@@ -88,9 +91,11 @@ def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = No
         return "no simulation of this probe succeeded"
     if probe == "failover":
         return _failover(rows, context)
+    if probe == "stale-quotes":
+        return _stale(rows, context)
     sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
                  "speed": _speed, "sip": _sip, "halt": _halt, "block": _block, "payments": _payments,
-                 "toxicity": _toxicity}
+                 "toxicity": _toxicity, "odd-lots": _odd}
     if probe not in sentences:
         raise ValueError(f"unknown probe {probe!r}")
     return sentences[probe](rows)
@@ -173,6 +178,38 @@ def _sip(rows: pd.DataFrame) -> str:
             f"({_pct(fresh)} with a timely one)")
 
 
+def _untouched(rows: pd.DataFrame, context: pd.DataFrame | None) -> str | None:
+    """The "not tested" sentence for a router that does not use the probe's venue (its coverage there is low)."""
+    r = rows.iloc[0]
+    if context is None:
+        return None
+    cov = context[(context["probe"] == "coverage") & (context["param"] == r["target"])]
+    if len(cov) and float(cov["mean"].iloc[0]) < LOW:
+        return (f"not tested: it does not route to {r['target']} (coverage {_pct(float(cov['mean'].iloc[0]))}), "
+                f"so this does not touch it ({_pct(float(r['mean']))} filled within 1 s)")
+    return None
+
+
+def _stale(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
+    untouched = _untouched(rows, context)
+    if untouched:
+        return untouched
+    r = rows.iloc[0]
+    m = float(r["mean"])
+    if m >= FAILOVER_OK:
+        return (f"recovers from a phantom quote: {_pct(m)} of the shares of parents arriving while {r['target']}'s "
+                "feeds were frozen on a withdrawn offer filled within 1 s")
+    return (f"strands orders on a phantom quote: {_pct(1 - m)} of the shares of parents arriving while "
+            f"{r['target']}'s feeds were frozen on a withdrawn offer were not filled within 1 s")
+
+
+def _odd(rows: pd.DataFrame) -> str:
+    r = rows.iloc[0]
+    m = float(r["mean"])
+    verb = "reaches" if m >= HIGH else "does not reach" if m < LOW else "partly reaches"
+    return f"{verb} the best price at {r['target']} for odd lots: {_pct(m)} of the shares of odd-lot parents there"
+
+
 def _halt(rows: pd.DataFrame) -> str:
     m = float(rows["mean"].iloc[0])
     if m >= FAILOVER_OK:
@@ -223,13 +260,11 @@ def _toxicity(rows: pd.DataFrame) -> str:
 
 
 def _failover(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
+    untouched = _untouched(rows, context)  # a router that never goes to the venue is not tested by its outage
+    if untouched:
+        return untouched
     r = rows.iloc[0]
     m = float(r["mean"])
-    if context is not None:  # a router that never goes to the venue is not tested by its outage
-        cov = context[(context["probe"] == "coverage") & (context["param"] == r["target"])]
-        if len(cov) and float(cov["mean"].iloc[0]) < LOW:
-            return (f"not tested: it does not route to {r['target']} (coverage {_pct(float(cov['mean'].iloc[0]))}), "
-                    f"so an outage there does not touch it ({_pct(m)} filled within 1 s)")
     if m >= FAILOVER_OK:
         return (f"re-routes after an outage at {r['target']} (its last quote still showing): {_pct(m)} of the "
                 "shares of parents arriving during it filled within 1 s")

@@ -30,7 +30,8 @@ def probe(
     symbol: Annotated[str | None, typer.Option(help="Symbol probed (default: the scenario's first).")] = None,
     probe_name: Annotated[list[str] | None, typer.Option("--probe", help="Probe to run (repeatable; default: all of "
                                                          "coverage, price-vs-fee, price-vs-size, hidden, speed, "
-                                                         "failover, halt, block, payments, toxicity).")] = None,
+                                                         "sip, failover, stale-quotes, halt, odd-lots, block, "
+                                                         "payments, toxicity).")] = None,
     claims: Annotated[Path | None, typer.Option(help="A vendor's claims (TOML, docs/probes.md): each is marked "
                                                 "confirmed, contradicted or not testable here.")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
@@ -41,9 +42,10 @@ def probe(
     Every probe is a family of twins of a controlled market (the scenario's venues, fees and latencies; the
     background switched off; standing orders at fixed prices) that change one thing: where the best offer rests
     (coverage), the take-fee gap against a one-tick better price (price-vs-fee), a small better quote against a
-    larger worse one (price-vs-size), a hidden offer (hidden), a slower link (speed), a venue going down (failover),
-    a trading halt (halt), blocks 50 times the displayed offer (block), rotated PFOF (payments), a toxic dark pool in
-    the scenario's own market (toxicity).
+    larger worse one (price-vs-size), a hidden offer (hidden), a slower link (speed), a late SIP (sip), a venue going
+    down (failover), a frozen feed on a withdrawn offer (stale-quotes), a trading halt (halt), odd lots (odd-lots),
+    blocks 50 times the displayed offer (block), rotated PFOF (payments), a toxic dark pool in the scenario's own
+    market (toxicity).
     See docs/probes.md.
     """
     try:

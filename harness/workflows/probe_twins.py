@@ -45,11 +45,19 @@ Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, c
     A offers P + 1 tick (``parent_qty`` shares), others P + 2 ticks; A goes down (``venue_outage``) from a third of
     the window to its end, its last quote still showing (the other venues declare self-help). Response: share of the
     shares of parents arriving during the outage that filled within :data:`FAILOVER_S` of arrival.
+``stale-quotes``
+    A offers P + 1 tick, others P + 2 ticks; from a third of the window on, A's feeds freeze (``stale_quotes``: direct
+    and SIP) still showing that offer, which is withdrawn 1 ms after the freeze begins. Response: share of the shares
+    of parents arriving while the feed is frozen that filled within :data:`FAILOVER_S` of arrival (an order sent to
+    the phantom quote finds nothing and must be routed again).
 ``halt``
     Every lit venue quotes P - 2 / P + 2 ticks; trading in the symbol halts from a third to two thirds of the window
     (every venue rejects new orders, resting orders stay). Response: share of the shares of parents arriving during
     the halt that filled within :data:`FAILOVER_S` after it ended (a router that gives up on rejected parents
     strands them).
+``odd-lots``
+    The coverage twin of A (A offers P + 1 tick) with parents of :data:`ODD_LOT_QTY` shares, less than a round lot.
+    Response: share of the parent shares executed at A (compare with the coverage probe's round-lot parents).
 ``block``
     Every lit venue quotes P - 2 / P + 2 ticks with only :data:`BLOCK_TOP_QTY` shares; each dark pool holds a
     midpoint sell order of the block's size; parents are blocks of :data:`BLOCK_MULTIPLE` times one venue's displayed
@@ -74,8 +82,8 @@ from adapters.contract import ParentOrder
 from harness.scenario.schema import Scenario, scenario_from_dict
 from venues.types import PRICE_SCALE, OrdType, Side
 
-PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "sip", "failover", "halt", "block",
-          "payments", "toxicity")
+PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "sip", "failover", "stale-quotes", "halt",
+          "odd-lots", "block", "payments", "toxicity")
 """The probes :func:`probe_twins` builds, in order."""
 LADDER_QTY = 5_000
 """Shares of every standing quote that is not the probe's target."""
@@ -92,6 +100,7 @@ SMALL_QTY = 100
 SIZE_PARENT_QTY = 1_000
 ADDED_LATENCY_MS = (0.0, 1.0, 5.0, 20.0, 100.0)
 FAILOVER_S = 1.0
+ODD_LOT_QTY = 40
 BLOCK_TOP_QTY = 500
 BLOCK_MULTIPLE = 50
 FLASH_LIFE_MS = 300.0
@@ -356,6 +365,29 @@ def failover_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
                    measure="filled_within", window=(down, end))[1]]
 
 
+def stale_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """A's feeds freeze on its best offer, which is withdrawn just after (module docstring)."""
+    m = _market(scenario, settings)
+    a = m.lit[0]
+    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
+    end = start + round(settings.window_s * 1e9)
+    frozen = start + (end - start) // 3
+    offer = dict(m.offer(a, 1, settings.parent_qty),
+                 life_ms=(frozen - scenario.session.start_ns) / 1e6 + 1.0)
+    events = [{"kind": "stale_quotes", "venue": a, "start": clock(frozen), "end": m.data["session"]["end"]}]
+    return [m.twin("stale-quotes", f"{a}'s feeds frozen on a withdrawn best offer from {clock(frozen)[:12]}", a, a,
+                   events=events, plants=[*m.ladder(2, 2), offer], measure="filled_within", window=(frozen, end))[1]]
+
+
+def odd_lot_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """The best offer at A, for parents smaller than a round lot."""
+    m = _market(scenario, settings)
+    a = m.lit[0]
+    flow = dict(m.data["flow"], median_shares=float(ODD_LOT_QTY), max_shares=ODD_LOT_QTY)
+    return [m.twin("odd-lots", f"best offer only at {a}, parents of {ODD_LOT_QTY} shares", a, a, flow=flow,
+                   plants=[*m.ladder(2, 2), m.offer(a, 1, settings.parent_qty)])[1]]
+
+
 def halt_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """A trading halt from a third to two thirds of the window."""
     m = _market(scenario, settings)
@@ -430,5 +462,6 @@ def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, 
     """Every probe's twins, in :data:`PROBES` order."""
     builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
                 "hidden": hidden_twins, "speed": speed_twins, "sip": sip_twins, "failover": failover_twins,
-                "halt": halt_twins, "block": block_twins, "payments": payment_twins, "toxicity": toxicity_twins}
+                "stale-quotes": stale_twins, "halt": halt_twins, "odd-lots": odd_lot_twins, "block": block_twins,
+                "payments": payment_twins, "toxicity": toxicity_twins}
     return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]

@@ -180,6 +180,17 @@ def test_the_sip_probe_tells_direct_feeds_from_the_sip(prints):
     assert _finding(prints, SipGatedRouter.name, "sip").startswith("relies on the SIP: 100%")
 
 
+def test_phantom_quotes_and_odd_lots(prints):
+    # BYX's feeds freeze on its $50.01 offer, which is withdrawn 1 ms later: best-price keeps sending IOCs to the
+    # phantom quote (each finds nothing) until it gives up, so parents arriving then are stranded. Odd lots (40
+    # shares) reach BYX's best offer like round lots for best-price; single-venue never goes there.
+    assert _shares(prints, "best-price", "stale-quotes") == {"BYX": 0.0}
+    assert _finding(prints, "best-price", "stale-quotes").startswith("strands orders on a phantom quote")
+    assert _finding(prints, "single-venue", "stale-quotes").startswith("not tested")
+    assert _shares(prints, "best-price", "odd-lots") == {"BYX": 1.0}
+    assert _shares(prints, "single-venue", "odd-lots") == {"BYX": 0.0}
+
+
 def test_payments_find_the_router_that_follows_pfof(prints):
     # default.toml: WHSA pays $0.0030, WHSB $0.0045; the two rotations swap them. rebate-max sends everything to
     # the top payer in both (100%); best-price never uses a wholesaler (0%).
