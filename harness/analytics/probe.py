@@ -58,11 +58,15 @@ RESPONSES = {
     "sent_to_target": "child shares sent to the target venue per parent share",
 }
 FINGERPRINT_COLUMNS = ("router", "probe", "twin", "param", "target", "response", "unit", "mean", "ci_low",
-                       "ci_high", "seeds", "failed_seeds", "finding")
+                       "ci_high", "seeds", "failed_seeds", "reference", "reference_mean", "finding")
 
 
-def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame) -> pd.DataFrame:
-    """Per router and twin: the mean response with its interval; the probe's finding on every row of the probe."""
+def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame, *, reference: str | None = None) -> pd.DataFrame:
+    """Per router and twin: the mean response with its interval; the probe's finding on every row of the probe.
+
+    ``reference`` (a router among the rows) puts its mean on the same twin beside every router's
+    (``reference_mean``), so a candidate's responses read against a known policy's.
+    """
     df = pd.DataFrame(rows)
     out: list[dict[str, Any]] = []
     for (router, probe, twin), g in df.groupby(["router", "probe", "twin"], sort=True):
@@ -72,9 +76,13 @@ def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame) -> pd.DataFrame:
             "router": router, "probe": probe, "twin": int(twin), "param": str(g["param"].iloc[0]),
             "target": g["target"].iloc[0], "response": RESPONSES[g["measure"].iloc[0]], "unit": "share (0-1)",
             "mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high, "seeds": iv.seeds,
-            "failed_seeds": int((~ok).sum()), "finding": "",
+            "failed_seeds": int((~ok).sum()), "reference": reference or "", "reference_mean": math.nan,
+            "finding": "",
         })
     fp = pd.DataFrame(out, columns=list(FINGERPRINT_COLUMNS))
+    if reference is not None:
+        ref = fp[fp["router"] == reference].set_index("twin")["mean"]
+        fp["reference_mean"] = fp["twin"].map(ref).astype(float)
     for (router, probe), idx in fp.groupby(["router", "probe"]).groups.items():
         fp.loc[idx, "finding"] = finding(str(probe), fp.loc[idx], context=fp[fp["router"] == router])
     return fp

@@ -32,6 +32,8 @@ def probe(
                                                          "coverage, price-vs-fee, price-vs-size, hidden, speed, "
                                                          "sip, failover, stale-quotes, halt, odd-lots, block, "
                                                          "payments, toxicity).")] = None,
+    reference: Annotated[str, typer.Option(help="Reference router probed beside the others, its response shown "
+                                           "beside theirs ('none': no reference).")] = "best-price",
     claims: Annotated[Path | None, typer.Option(help="A vendor's claims (TOML, docs/probes.md): each is marked "
                                                 "confirmed, contradicted or not testable here.")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
@@ -50,14 +52,14 @@ def probe(
     """
     try:
         _probe(scenario, router, out=out, seeds=seeds, orders=orders, parent_qty=parent_qty, symbol=symbol,
-               jobs=jobs, quiet=quiet, probes=probe_name, claims=claims)
+               jobs=jobs, quiet=quiet, probes=probe_name, claims=claims, reference=reference)
     except UserError as err:
         fail(str(err))
 
 
 def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None, seeds: int, orders: int,
            parent_qty: int, symbol: str | None, jobs: int, quiet: bool, probes: list[str] | None,
-           claims: Path | None) -> None:
+           claims: Path | None, reference: str) -> None:
     from harness.analytics.claims import load_claims
     from harness.cli.run import _registry_with_specs, _with_routers, default_scenario_path
     from harness.scenario.schema import load_scenario
@@ -85,6 +87,11 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
     registry, specs = _registry_with_specs(router)
     sc, _ = load_scenario(scenario if scenario is not None else default_scenario_path(), registry=registry)
     sc, routers = _with_routers(sc, router, specs=specs, registry=registry)
+    ref = None if reference == "none" else reference
+    if ref is not None and ref not in registry:
+        raise UserError(f"--reference: unknown router {ref!r} (known: {', '.join(registry.names())})")
+    if ref is not None and ref not in routers:
+        routers = [*routers, ref]
     settings = ProbeSettings(symbol=symbol, orders=orders, parent_qty=parent_qty)
     try:
         twins = probe_twins(sc, settings, tuple(probes) if probes else PROBES)
@@ -101,7 +108,7 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
         twins, rows = run_probes(sc, routers, seeds=seed_list, registry=registry, settings=settings, jobs=jobs,
                                  on_done=lambda _res: progress.advance(task), twins=twins)
     fp, checked = write_probe_folder(out_dir, scenario=sc, routers=routers, seeds=seed_list, settings=settings,
-                                     twins=twins, rows=rows, claims=claimed, claims_file=claims)
+                                     twins=twins, rows=rows, claims=claimed, claims_file=claims, reference=ref)
     print_findings(fp)
     if checked is not None:
         print_claims(checked)

@@ -56,7 +56,8 @@ def render_probe_page(fp: pd.DataFrame, claims: pd.DataFrame | None, info: dict[
                 for (r, p), g in fp.groupby(["router", "probe"], sort=False)]
     rows = [{"router": r["router"], "probe": r["probe"], "param": r["param"], "mean": _pct(r["mean"]),
              "interval": "-" if math.isnan(r["ci_low"]) else f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
-             "seeds": int(r["seeds"]), "failed_seeds": int(r["failed_seeds"])} for _, r in fp.iterrows()]
+             "seeds": int(r["seeds"]), "failed_seeds": int(r["failed_seeds"]),
+             "reference": _pct(r["reference_mean"])} for _, r in fp.iterrows()]
     env = template_environment()
     return env.get_template("probe.html.j2").render(
         info=info, findings=findings, rows=rows, figures=curve_figures(fp),

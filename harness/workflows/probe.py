@@ -190,7 +190,8 @@ def check_new_folder(out_dir: Path) -> None:
 
 def write_probe_folder(out_dir: Path, *, scenario: Scenario, routers: Sequence[str], seeds: Sequence[int],
                        settings: ProbeSettings, twins: list[Twin], rows: dict[str, list[Any]],
-                       claims: Any = None, claims_file: Path | None = None) -> tuple[Any, Any]:
+                       claims: Any = None, claims_file: Path | None = None,
+                       reference: str | None = None) -> tuple[Any, Any]:
     """``out_dir/probe/``: responses, fingerprint, claims, twins and ``probe.html``, written whole or not at all.
 
     Returns the fingerprint and the claims cross-check (None without claims).
@@ -200,7 +201,7 @@ def write_probe_folder(out_dir: Path, *, scenario: Scenario, routers: Sequence[s
     from harness.report.probe import render_probe_page
     from harness.workflows.folder import partial_folder
 
-    fp = fingerprint(rows)
+    fp = fingerprint(rows, reference=reference)
     checked = cross_check(claims, fp) if claims is not None else None
     tmp = partial_folder(out_dir)
     try:
@@ -210,7 +211,7 @@ def write_probe_folder(out_dir: Path, *, scenario: Scenario, routers: Sequence[s
         fp.to_csv(folder / "fingerprint.csv", index=False, float_format="%.6g", lineterminator="\n")
         described = {
             "scenario": scenario.name, "scenario_sha256": scenario.sha256(), "routers": list(routers),
-            "seeds": list(seeds), "settings": asdict(settings),
+            "seeds": list(seeds), "settings": asdict(settings), "reference": reference,
             "twins": [{"twin": i, "probe": t.probe, "label": t.label, "param": t.param, "target": t.target,
                        "measure": t.measure, "scenario_sha256": t.scenario.sha256()} for i, t in enumerate(twins)],
         }

@@ -18,7 +18,10 @@ def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_prob
                               "--quiet"])  # every probe, toxicity's 120-s full market included
     assert res.exit_code == 0, res.output
     fp = pd.read_csv(out / "probe" / "fingerprint.csv")
-    assert set(fp["probe"]) == set(PROBES) and set(fp["router"]) == {"single-venue"}
+    assert set(fp["probe"]) == set(PROBES) and set(fp["router"]) == {"single-venue", "best-price"}
+    # the reference (best-price by default) beside every row: on the coverage twin of NSDQ both reach it fully
+    row = fp[(fp["router"] == "single-venue") & (fp["probe"] == "coverage") & (fp["param"] == "NSDQ")].iloc[0]
+    assert (row["reference"], row["mean"], row["reference_mean"]) == ("best-price", 1.0, 1.0)
     assert "reaches NSDQ (100%)" in res.output
     assert (out / "probe" / "twins.json").is_file() and (out / "probe" / "responses.csv").is_file()
     page = (out / "probe" / "probe.html").read_text()
@@ -34,6 +37,7 @@ def test_probe_writes_the_fingerprint_and_prints_one_finding_per_router_and_prob
     (["--router", "no-such-router"], "--router: unknown router 'no-such-router'"),
     (["--probe", "telepathy"], "--probe: unknown probe 'telepathy'"),
     (["--claims", "missing.toml"], "missing.toml: no such file"),
+    (["--reference", "nobody"], "--reference: unknown router 'nobody'"),
 ])
 def test_bad_probe_options_get_one_line_and_exit_2(tmp_path, args, message):
     res = runner.invoke(app, ["probe", *args, "--out", str(tmp_path / "p"), "--quiet"])
@@ -44,10 +48,12 @@ def test_bad_probe_options_get_one_line_and_exit_2(tmp_path, args, message):
 
 def test_one_probe_only_and_never_over_an_existing_folder(tmp_path):
     out = tmp_path / "p"
-    args = ["probe", "--router", "single-venue", "--probe", "hidden", "--seeds", "1", "--orders", "2", "--quiet"]
+    args = ["probe", "--router", "single-venue", "--probe", "hidden", "--seeds", "1", "--orders", "2", "--quiet",
+            "--reference", "none"]
     res = runner.invoke(app, [*args, "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert set(pd.read_csv(out / "probe" / "fingerprint.csv")["probe"]) == {"hidden"}
+    fp = pd.read_csv(out / "probe" / "fingerprint.csv")
+    assert set(fp["probe"]) == {"hidden"} and set(fp["router"]) == {"single-venue"}
     again = runner.invoke(app, [*args, "--out", str(out)])
     assert again.exit_code == 2 and "already exists" in again.output
 
@@ -56,7 +62,7 @@ def test_compare_on_two_probe_folders_lists_the_behaviours_that_changed(tmp_path
     # Last year's fingerprint (A) and this year's (B, the same router re-probed); then B with one behaviour changed by
     # hand: best-price's hidden-liquidity response 100% -> 0% (and its finding) must be the one change listed.
     args = ["probe", "--router", "best-price", "--probe", "hidden", "--probe", "coverage", "--seeds", "1",
-            "--orders", "2", "--quiet"]
+            "--orders", "2", "--quiet", "--reference", "none"]
     for name in ("a", "b"):
         assert runner.invoke(app, [*args, "--out", str(tmp_path / name)]).exit_code == 0
     same = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c1")])
