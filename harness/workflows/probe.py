@@ -155,6 +155,30 @@ MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, 
 """Each twin's response from one simulation: (numerator, denominator); the value is their ratio."""
 
 
+def _simulate_twin(twin: Twin, routers: Sequence[str], *, seeds: Sequence[int], params: dict[str, Any],
+                   parents: list[ParentOrder] | None, registry: RouterRegistry, jobs: int,
+                   on_done: Callable[[RunResult], None] | None) -> list[RunResult]:
+    """Every router x seed on one twin, in virtual time; routers behind an external system (``fix``) in real time.
+
+    The real-time ones run one after the other at time factor 1 (keep ``window_s`` short for them: every twin takes
+    its whole window of wall time per seed).
+    """
+    from harness.sim.realtime import RealtimeSettings, requires_realtime
+
+    live = [r for r in routers if requires_realtime(registry.get(r))]
+    virtual = [r for r in routers if r not in live]
+    out: list[RunResult] = []
+    if virtual:
+        out += simulate_all(plan_tasks(twin.scenario, virtual, seeds=seeds, params=params, parents=parents,
+                                       limits=RouterLimits(), realtime=None), registry, jobs=jobs, on_done=on_done)
+    if live:
+        out += simulate_all(plan_tasks(twin.scenario, live, seeds=seeds, params=params, parents=parents,
+                                       limits=RouterLimits(), realtime=RealtimeSettings()), registry, jobs=1,
+                            on_done=on_done)
+    order = {r: i for i, r in enumerate(routers)}
+    return sorted(out, key=lambda res: (res.seed, order[res.router]))
+
+
 def run_probes(
     scenario: Scenario, routers: Sequence[str], *, seeds: Sequence[int], registry: RouterRegistry,
     settings: ProbeSettings | None = None, jobs: int = 1, on_done: Callable[[RunResult], None] | None = None,
@@ -169,11 +193,10 @@ def run_probes(
     for i, twin in enumerate(twins):
         params = {r: resolve_router_params(twin.scenario, registry, r, source=twin.label) for r in routers}
         fixed = list(twin.parents) if twin.parents is not None else None
-        tasks = plan_tasks(twin.scenario, routers, seeds=seeds, params=params, parents=fixed, limits=RouterLimits(),
-                           realtime=None)
         flows = {seed: fixed if fixed is not None else build_parents(twin.scenario, seed) for seed in seeds}
         measure = MEASURES[twin.measure]
-        for res in simulate_all(tasks, registry, jobs=jobs, on_done=on_done):
+        for res in _simulate_twin(twin, routers, seeds=seeds, params=params, parents=fixed, registry=registry,
+                                  jobs=jobs, on_done=on_done):
             num, den = measure(res, twin, flows[res.seed]) if res.status == "ok" else (float("nan"), float("nan"))
             value = num / den if den and den == den else float("nan")
             for k, v in zip(RESPONSE_COLUMNS, (res.router, twin.probe, i, str(twin.param), twin.target, res.seed,

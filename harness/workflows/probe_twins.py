@@ -150,13 +150,12 @@ def probe_market(scenario: Scenario, settings: ProbeSettings) -> dict[str, Any]:
     if sym not in {s.name for s in scenario.symbols}:
         raise ValueError(f"--symbol: {sym!r} is not a symbol of scenario {scenario.name!r}")
     data["name"] = f"{scenario.name}-probe"[:32]
-    data["symbols"] = [s for s in data["symbols"] if s["name"] == sym]
+    # Every symbol and venue stays (a vendor's session may subscribe to its whole symbol list); only the probed
+    # symbol has liquidity and parents, and only the venues trading it take part in the probes.
+    data["symbols"] = sorted(data["symbols"], key=lambda s: s["name"] != sym)
     for v in data["venues"]:
-        if v.get("symbols") is not None:
-            v["symbols"] = [s for s in v["symbols"] if s == sym] or None
         if v.get("dark") is not None:
             v["dark"] = dict(v["dark"], arrivals_per_second=0.0, toxicity=0.0)
-    data["venues"] = [v for v in data["venues"] if v.get("symbols") is None or sym in v["symbols"]]
     bg = data["background"]
     for part in ("market_maker", "liquidity", "informed", "fast_trader"):
         bg[part] = dict(bg[part], enabled=False)
@@ -166,7 +165,7 @@ def probe_market(scenario: Scenario, settings: ProbeSettings) -> dict[str, Any]:
     data["flow"] = dict(
         data["flow"], file=None, orders=settings.orders, warmup_s=WARMUP_S, buy_share=1.0,
         mix={"market": 1.0, "marketable_limit": 0.0, "nonmarketable_limit": 0.0}, size_sigma=0.0,
-        round_lot_share=0.0, symbol_weights=None,
+        round_lot_share=0.0, symbol_weights={s["name"]: float(s["name"] == sym) for s in data["symbols"]},
     )
     _parents_of(data, settings.parent_qty)
     data["plants"] = []
@@ -196,9 +195,16 @@ def _plant(venue: str, symbol: str, side: str, qty: int, price: int | None, disp
             "refresh_ms": PLANT_REFRESH_MS}
 
 
+def _trading(data: dict[str, Any], kind: str | None = None) -> list[dict[str, Any]]:
+    """The venues (of ``kind``) trading the probed symbol (the first of ``data``'s symbols), in name order."""
+    sym = data["symbols"][0]["name"]
+    return sorted((v for v in data["venues"] if (v.get("symbols") is None or sym in v["symbols"])
+                   and (kind is None or v["kind"] == kind)), key=lambda v: v["name"])
+
+
 def _lit(data: dict[str, Any]) -> list[str]:
-    """Lit venues with a protected quote, in name order."""
-    return sorted(v["name"] for v in data["venues"] if v["kind"] == "lit" and v.get("protected") is not False)
+    """Lit venues with a protected quote trading the probed symbol, in name order."""
+    return [v["name"] for v in _trading(data, "lit") if v.get("protected") is not False]
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,7 @@ def coverage_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """One twin per venue: the best offer rests only there."""
     m = _market(scenario, settings)
     twins: list[Twin] = []
-    for v in sorted(m.data["venues"], key=lambda v: v["name"]):
+    for v in _trading(m.data):
         kind, name = v["kind"], v["name"]
         if kind == "lit" and v.get("protected") is False:
             continue  # an unprotected quote is not part of the NBBO a router is told to find
@@ -402,7 +408,7 @@ def halt_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
 def block_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """Blocks of 50 times one venue's displayed offer, with midpoint liquidity of the block's size in each dark pool."""
     m = _market(scenario, settings)
-    dark = sorted(v["name"] for v in m.data["venues"] if v["kind"] == "dark")
+    dark = [v["name"] for v in _trading(m.data, "dark")]
     if not dark:
         return []
     qty = BLOCK_MULTIPLE * BLOCK_TOP_QTY
@@ -417,7 +423,7 @@ def block_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
 def payment_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """The wholesalers' PFOF rotated, one twin per rotation."""
     m = _market(scenario, settings)
-    whs = sorted(v["name"] for v in m.data["venues"] if v["kind"] == "wholesaler")
+    whs = [v["name"] for v in _trading(m.data, "wholesaler")]
     pay = {v["name"]: float(v["fees"]["pfof_usd"]) for v in m.data["venues"] if v["name"] in whs}
     if len(whs) < 2 or max(pay.values()) <= 0:
         return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -87,3 +89,27 @@ def test_compare_refuses_a_broken_fingerprint_in_one_line(tmp_path):
     (bad / "fingerprint.csv").write_text("router,probe\nx,y\n")
     res = runner.invoke(app, ["compare", str(tmp_path / "bad"), str(tmp_path / "bad"), "--out", str(tmp_path / "c")])
     assert res.exit_code == 2 and "missing column(s)" in res.output and "Traceback" not in res.output
+
+
+def test_probe_a_suite_into_one_folder_per_entry(tmp_path):
+    suite = tmp_path / "dd.toml"
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    suite.write_text(f'name = "dd"\n[[run]]\nscenario = "{scenarios / "default.toml"}"\nseeds = 1\nlabel = "one"\n'
+                     'routers = ["single-venue"]\n')
+    out = tmp_path / "bundle"
+    res = runner.invoke(app, ["probe", "--suite", str(suite), "--probe", "coverage", "--orders", "2", "--out",
+                              str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    fp = pd.read_csv(out / "one" / "probe" / "fingerprint.csv")
+    assert set(fp["router"]) == {"single-venue", "best-price"} and set(fp["probe"]) == {"coverage"}
+    both = runner.invoke(app, ["probe", str(scenarios / "default.toml"), "--suite", str(suite), "--out",
+                               str(tmp_path / "x"), "--quiet"])
+    assert both.exit_code == 2 and "--suite: give either a suite or a scenario" in both.output
+
+
+def test_the_shipped_due_diligence_suite_loads():
+    from harness.workflows.suite import load_suite
+
+    plan = load_suite(Path(__file__).resolve().parents[2] / "scenarios" / "suites" / "due-diligence.toml")
+    assert [r.label for r in plan.runs] == ["default", "toxic-dark-pool", "pfof-heavy-retail"]
+    assert all(len(r.seeds) == 3 for r in plan.runs)
