@@ -19,6 +19,7 @@ Findings, one plain sentence per router and probe, from the means (a share is *h
   it does not (and A was used with the SIP as in the scenario); *not tested* when A is not used either way.
 * ``stale-quotes``: recovers from a phantom quote when the share filled within 1 s is at least
   :data:`FAILOVER_OK`, else strands the rest; not tested when its coverage of the venue is low.
+* ``locked``: trades against the locking offer (high), partly, or not (low).
 * ``odd-lots``: reaches the best price for odd lots (high), partly, or not (low).
 * ``halt``: resumes when the share filled within 1 s after the halt is at least :data:`FAILOVER_OK`, else the
   rest is stranded.
@@ -103,7 +104,7 @@ def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = No
         return _stale(rows, context)
     sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
                  "speed": _speed, "sip": _sip, "halt": _halt, "block": _block, "payments": _payments,
-                 "toxicity": _toxicity, "odd-lots": _odd}
+                 "toxicity": _toxicity, "odd-lots": _odd, "locked": _locked}
     if probe not in sentences:
         raise ValueError(f"unknown probe {probe!r}")
     return sentences[probe](rows)
@@ -209,6 +210,13 @@ def _stale(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
                 "feeds were frozen on a withdrawn offer filled within 1 s")
     return (f"strands orders on a phantom quote: {_pct(1 - m)} of the shares of parents arriving while "
             f"{r['target']}'s feeds were frozen on a withdrawn offer were not filled within 1 s")
+
+
+def _locked(rows: pd.DataFrame) -> str:
+    r = rows.iloc[0]
+    m = float(r["mean"])
+    verb = "takes" if m >= HIGH else "does not take" if m < LOW else "partly takes"
+    return f"{verb} the locking offer at {r['target']} in a locked market: {_pct(m)} of the parent shares there"
 
 
 def _odd(rows: pd.DataFrame) -> str:

@@ -31,7 +31,7 @@ def probe(
     symbol: Annotated[str | None, typer.Option(help="Symbol probed (default: the scenario's first).")] = None,
     probe_name: Annotated[list[str] | None, typer.Option("--probe", help="Probe to run (repeatable; default: all of "
                                                          "coverage, price-vs-fee, price-vs-size, hidden, speed, "
-                                                         "sip, failover, stale-quotes, halt, odd-lots, block, "
+                                                         "sip, failover, stale-quotes, halt, locked, odd-lots, block, "
                                                          "payments, toxicity).")] = None,
     window: Annotated[float, typer.Option("--window-s", help="Seconds of each twin's window after its 1-s warm-up "
                                           "(keep it short for a fix router: each twin runs in real time).")] = 30.0,
@@ -53,7 +53,8 @@ def probe(
     background switched off; standing orders at fixed prices) that change one thing: where the best offer rests
     (coverage), the take-fee gap against a one-tick better price (price-vs-fee), a small better quote against a
     larger worse one (price-vs-size), a hidden offer (hidden), a slower link (speed), a late SIP (sip), a venue going
-    down (failover), a frozen feed on a withdrawn offer (stale-quotes), a trading halt (halt), odd lots (odd-lots),
+    down (failover), a frozen feed on a withdrawn offer (stale-quotes), a trading halt (halt), a locked NBBO (locked),
+    odd lots (odd-lots),
     blocks 50 times the displayed offer (block), rotated PFOF (payments), a toxic dark pool in the scenario's own
     market (toxicity).
     See docs/probes.md.

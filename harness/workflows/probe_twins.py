@@ -55,6 +55,9 @@ Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, c
     (every venue rejects new orders, resting orders stay). Response: share of the shares of parents arriving during
     the halt that filled within :data:`FAILOVER_S` after it ended (a router that gives up on rejected parents
     strands them).
+``locked``
+    A bids P, B offers P (a locked NBBO: B's ``lock_cross`` rule is set to ``none`` so its offer may lock), the other
+    lit venues quote P - 2 / P + 2 ticks. Response: share of the parent shares executed at B, the best offer.
 ``odd-lots``
     The coverage twin of A (A offers P + 1 tick) with parents of :data:`ODD_LOT_QTY` shares, less than a round lot.
     Response: share of the parent shares executed at A (compare with the coverage probe's round-lot parents).
@@ -83,7 +86,7 @@ from harness.scenario.schema import Scenario, scenario_from_dict
 from venues.types import PRICE_SCALE, OrdType, Side
 
 PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "sip", "failover", "stale-quotes", "halt",
-          "odd-lots", "block", "payments", "toxicity")
+          "locked", "odd-lots", "block", "payments", "toxicity")
 """The probes :func:`probe_twins` builds, in order."""
 LADDER_QTY = 5_000
 """Shares of every standing quote that is not the probe's target."""
@@ -385,6 +388,20 @@ def stale_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
                    events=events, plants=[*m.ladder(2, 2), offer], measure="filled_within", window=(frozen, end))[1]]
 
 
+def locked_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """A locked NBBO: A's bid at P, B's offer at P (module docstring)."""
+    m = _market(scenario, settings)
+    if len(m.lit) < 2:
+        return []
+    a, b = m.lit[0], m.lit[1]
+    venues = [dict(v, lock_cross="none") if v["name"] == b else v for v in m.data["venues"]]
+    plants = m.ladder(2, 2, m.lit[2:])
+    plants += [_plant(a, m.sym, "buy", LADDER_QTY, m.p), m.offer(a, 2, LADDER_QTY),
+               _plant(b, m.sym, "buy", LADDER_QTY, m.p - 2 * m.tick), m.offer(b, 0, LADDER_QTY)]
+    return [m.twin("locked", f"locked NBBO: {a} bids and {b} offers at the same price", b, b, venues=venues,
+                   plants=plants)[1]]
+
+
 def odd_lot_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """The best offer at A, for parents smaller than a round lot."""
     m = _market(scenario, settings)
@@ -468,6 +485,6 @@ def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, 
     """Every probe's twins, in :data:`PROBES` order."""
     builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
                 "hidden": hidden_twins, "speed": speed_twins, "sip": sip_twins, "failover": failover_twins,
-                "stale-quotes": stale_twins, "halt": halt_twins, "odd-lots": odd_lot_twins, "block": block_twins,
-                "payments": payment_twins, "toxicity": toxicity_twins}
+                "stale-quotes": stale_twins, "halt": halt_twins, "locked": locked_twins, "odd-lots": odd_lot_twins,
+                "block": block_twins, "payments": payment_twins, "toxicity": toxicity_twins}
     return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]

@@ -191,6 +191,20 @@ def test_phantom_quotes_and_odd_lots(prints):
     assert _shares(prints, "single-venue", "odd-lots") == {"BYX": 0.0}
 
 
+def test_the_locked_twin_is_locked_and_best_price_takes_the_locking_offer(default_scenario, prints):
+    # BYX bids $50.00 and EDGX offers $50.00 (EDGX may lock: lock_cross = "none" in this twin): the NBBO is locked
+    # from the start; best-price takes EDGX's offer, the best one, for every parent.
+    from harness.sim.engine import simulate
+
+    twin = probe_twins(default_scenario, SETTINGS, ("locked",))[0]
+    reg = registry_with()
+    res = simulate(twin.scenario, "best-price", reg.get("best-price").Params(), 11, registry=reg)
+    last = {k: res.nbbo[k][-1] for k in ("bid", "ask")}
+    assert last == {"bid": 500_000, "ask": 500_000}
+    assert _shares(prints, "best-price", "locked") == {"EDGX": 1.0}
+    assert _finding(prints, "best-price", "locked").startswith("takes the locking offer at EDGX")
+
+
 def test_payments_find_the_router_that_follows_pfof(prints):
     # default.toml: WHSA pays $0.0030, WHSB $0.0045; the two rotations swap them. rebate-max sends everything to
     # the top payer in both (100%); best-price never uses a wholesaler (0%).
