@@ -24,7 +24,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, cast
 
 import simpy
 from simpy.events import NORMAL
@@ -81,7 +81,7 @@ class Kernel:
         self.env: Any = simpy.Environment(initial_time=start_ns)
         self.scheduled = 0
         self._schedule: Callable[..., None] = self.env.schedule
-        self.queue: list[tuple[int, int, int, Any]] = self.env._queue
+        self.queue: list[tuple[int, int, int, Any]] = cast(list[tuple[int, int, int, Any]], self.env._queue)
         """simpy's event queue: ``(time, priority, insertion counter, event)`` entries, a binary heap."""
         self.eid: Callable[[], int] = self.env._eid.__next__
         """simpy's insertion counter (ties at one time and priority break by it)."""

@@ -114,9 +114,17 @@ def test_far_calls_in_the_timer_wheel_keep_time_and_insertion_order():
     k.at(2 * width - 1, spawn, "t")  # last ns of bucket 1: spawns into bucket 2 (its +1) and later ones
     k.run(6 * width)
     assert seen == [
-        (10, "s"), (11, "s+1"), (2 * width - 1, "t"), (2 * width, "t+1"),
-        (3 * width, "b"), (3 * width, "c"), (3 * width, "s@3w"), (3 * width, "t@3w"),
-        (5 * width + 7, "a"), (5 * width + 7, "s@5w+7"), (5 * width + 7, "t@5w+7"),
+        (10, "s"),
+        (11, "s+1"),
+        (2 * width - 1, "t"),
+        (2 * width, "t+1"),
+        (3 * width, "b"),
+        (3 * width, "c"),
+        (3 * width, "s@3w"),
+        (3 * width, "t@3w"),
+        (5 * width + 7, "a"),
+        (5 * width + 7, "s@5w+7"),
+        (5 * width + 7, "t@5w+7"),
     ]
     assert k.scheduled == 5 + 2 * 3  # at() calls only: the wheel's own flush entries are not counted
 
