@@ -14,6 +14,13 @@ Liquidity flow
     and a share of them are retail orders sent to a wholesaler first.
     Sizes are whole round lots (Geometric(``lots_geometric_p``) lots) with probability ``round_lot_share``, else
     lognormal with median ``odd_median_shares`` and log-sd ``odd_sigma``, capped at ``max_shares``.
+
+Implementation (speed; the output does not depend on it)
+    Candidates are drawn ``_BATCH`` at a time from the stream, in a fixed order whatever each turns out to be (common
+    random numbers). :meth:`LiquidityFlow._refill` turns a batch into absolute times, applies the thinning test there
+    (thinned candidates never reach the kernel) and precomputes each kept event's kind, depth in price units and
+    size; the arrival only reads the NBBO and prices the order. One event object is re-armed for every arrival, and
+    each limit order's expiry is one call the kernel keeps in its timer wheel.
 """
 
 from __future__ import annotations
