@@ -113,8 +113,18 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
     # ------------------------------------------------------------------ operations
 
     def submit(
-        self, order_id: int, owner: int, side: Side, qty: int, *, price: int | None, ts_ns: int,
-        tif: TimeInForce = _DAY, post_only: bool = False, display_qty: int | None = None, min_qty: int = 0,
+        self,
+        order_id: int,
+        owner: int,
+        side: Side,
+        qty: int,
+        *,
+        price: int | None,
+        ts_ns: int,
+        tif: TimeInForce = _DAY,
+        post_only: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
     ) -> list[Event]:
         """Enter a new order and match it.
 
@@ -164,34 +174,67 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
             if reject is not None:
                 return reject
         events: list[Event] = []
-        left = self._take(s, side, qty, limit_key, ts_ns, order_id, owner, events)
+        contra_keys = self._ask_keys if s == 1 else self._bid_keys
+        if contra_keys and (limit_key is None or contra_keys[-1] >= limit_key):
+            left = self._take(s, side, qty, limit_key, ts_ns, order_id, owner, events)
+        else:
+            left = qty  # nothing on the other side within the limit: no call into the matching loop
         top_touched = bool(events)
         if left:
             if price is None:
                 events.append(Cancelled(order_id, owner, left, CancelReason.MARKET_REMAINDER))
-            elif tif is _DAY:  # rest it (inlined _rest: this is the hot path)
-                if s == 1:
-                    own_top = self._top[0]
-                    levels, keys = self._bid_levels, self._bid_keys
-                else:
-                    own_top = self._top[2]
-                    levels, keys = self._ask_levels, self._ask_keys
-                if own_top is None or s * (price - own_top) >= 0:
-                    top_touched = True  # joins or improves its side's best displayed level
-                key = s * price
-                level = levels.get(key)
-                if level is None:
-                    level = levels[key] = _Level(price)
-                    insort(keys, key)
-                order = _Order(order_id, owner, side, price, left, ts_ns)
-                level.orders.append(order)
-                level.total += left
-                self._orders[order_id] = order
+            elif tif is _DAY:
+                self._rest_new(order_id, owner, side, s, price, left, ts_ns, events, top_touched)
+                return events
             else:
                 events.append(Cancelled(order_id, owner, left, CancelReason.IOC_REMAINDER))
         if top_touched:
             self._quote_event(ts_ns, events)
         return events
+
+    def _rest_new(
+        self,
+        order_id: int,
+        owner: int,
+        side: Side,
+        s: int,
+        price: int,
+        left: int,
+        ts_ns: int,
+        events: list[Event],
+        traded: bool,
+    ) -> None:
+        """:meth:`submit`'s DAY remainder of a plain order rests (``_rest`` inlined: the hot path); publish the top."""
+        if s == 1:
+            own_top = self._top[0]
+            levels, keys = self._bid_levels, self._bid_keys
+        else:
+            own_top = self._top[2]
+            levels, keys = self._ask_levels, self._ask_keys
+        key = s * price
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = _Level(price)
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                insort(keys, key)
+        order = _Order(order_id, owner, side, price, left, ts_ns)
+        level.orders.append(order)
+        level.total += left
+        self._orders[order_id] = order
+        if own_top is None or s * (price - own_top) >= 0:  # joins or improves its side's best displayed level
+            if not traded:
+                # Nothing traded, so only this side's top changed, and this order's level is now its best displayed
+                # level (at or better than the old one): the new top without scanning the book.
+                t = self._top
+                top = (price, level.total, t[2], t[3]) if s == 1 else (t[0], t[1], price, level.total)
+                self._top = top
+                events.append(QuoteUpdate(ts_ns, *top))
+                return
+            traded = True
+        if traded:
+            self._quote_event(ts_ns, events)
 
     def _arrival_reject(
         self, order_id: int, owner: int, s: int, qty: int, limit_key: int | None, post_only: bool
@@ -200,7 +243,8 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
         contra_keys = self._ask_keys if s == 1 else self._bid_keys
         if post_only:
             if (
-                contra_keys and contra_keys[-1] >= limit_key  # type: ignore[operator]
+                contra_keys
+                and contra_keys[-1] >= limit_key  # type: ignore[operator]
                 and (not self._n_mq or self._fillable(s, qty, limit_key))
             ):
                 return [Reject(order_id, owner, RejectReason.POST_ONLY_WOULD_CROSS)]
@@ -243,6 +287,49 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
         if at_top:
             self._quote_event(ts_ns, events)
         return events
+
+    def cancel_quiet(self, order_id: int, owner: int, ts_ns: int) -> QuoteUpdate | None:
+        """:meth:`cancel` for a caller that ignores everything but the quote: the :class:`QuoteUpdate` or ``None``.
+
+        The book changes exactly as with :meth:`cancel` (an unknown order or another owner's changes nothing); only
+        the :class:`Cancelled` or :class:`Reject` event is not built.
+        """
+        order = self._orders.get(order_id)
+        if order is None or order.owner != owner:
+            return None
+        if order.__class__ is not _Order:
+            events = self.cancel(order_id, owner=owner, ts_ns=ts_ns)
+            return events[-1] if len(events) > 1 else None  # type: ignore[return-value]
+        qty = order.qty
+        price = order.price
+        if order.side is _BUY:
+            key = price
+            levels, keys = self._bid_levels, self._bid_keys
+            at_top = price >= self._top[0]  # type: ignore[operator]  # a displayed order: that side has a top
+        else:
+            key = -price
+            levels, keys = self._ask_levels, self._ask_keys
+            at_top = price <= self._top[2]  # type: ignore[operator]
+        level = levels[key]
+        left = level.total = level.total - qty
+        order.qty = 0
+        del self._orders[order_id]
+        if not left and not level.hidden:
+            del levels[key]
+            if keys[-1] == key:
+                keys.pop()
+            else:
+                keys.remove(key)
+        if not at_top:
+            return None
+        if left:  # the best displayed level keeps some size: only its size changes
+            t = self._top
+            top = (t[0], left, t[2], t[3]) if key > 0 else (t[0], t[1], t[2], left)
+            self._top = top
+            return QuoteUpdate(ts_ns, *top)
+        events = []
+        self._quote_event(ts_ns, events)
+        return events[0] if events else None  # type: ignore[return-value]
 
     def replace(
         self, order_id: int, *, owner: int, qty: int, price: int, ts_ns: int, rest_price: int | None = None
@@ -288,8 +375,18 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
                 display = None if plain else cast(_Special, order).display
                 min_qty = order.min_qty if isinstance(order, _Special) else 0
                 self._enter(
-                    order_id, owner, side, qty, price, ts_ns, _DAY, display, min(min_qty, qty),
-                    price if rest_price is None else rest_price, events, stored_min_qty=min_qty,
+                    order_id,
+                    owner,
+                    side,
+                    qty,
+                    price,
+                    ts_ns,
+                    _DAY,
+                    display,
+                    min(min_qty, qty),
+                    price if rest_price is None else rest_price,
+                    events,
+                    stored_min_qty=min_qty,
                 )
         self._quote_event(ts_ns, events)
         return events

@@ -18,13 +18,16 @@ from harness.errors import UserError
 def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     seconds: Annotated[float, typer.Option(help="Simulated seconds of the benchmark scenario.")] = 120.0,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="Then simulate again under cProfile and print the top 25 by own time.")
+    ] = False,
 ) -> None:
     """Measure simulator speed on a fixed benchmark scenario (one process)."""
     from harness.workflows.bench import run_bench
 
     if not 1 <= seconds <= 23_400:
         fail(f"--seconds: {seconds} must be between 1 and 23400")
-    result = run_bench(simulated_seconds=seconds)
+    result = run_bench(simulated_seconds=seconds, profile=profile)
     if as_json:
         sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
         return
@@ -32,7 +35,26 @@ def bench(
     out_console.print(f"messages/s          {result['messages_per_second']:>12,.0f}")
     out_console.print(f"kernel events/s     {result['kernel_events_per_second']:>12,.0f}")
     out_console.print(f"bare simpy events/s {result['bare_simpy_events_per_second']:>12,.0f}")
-    out_console.print(f"ratio to bare simpy {result['ratio_to_bare_simpy']:>12.3f}")
+    out_console.print(f"ratio to bare simpy {result['ratio_to_bare_simpy']:>12.3f}  (kernel events)")
+    out_console.print(f"                    {result['messages_ratio_to_bare_simpy']:>12.3f}  (book messages)")
+    if profile:
+        _print_profile(result["profile"])
+
+
+def _print_profile(rows: list[dict[str, Any]]) -> None:
+    """The profile's top rows: own time, its share of the profiled run, cumulative time, calls, function."""
+    table = Table(
+        title="Profile of a second run under cProfile (its overhead inflates every time), by own time",
+        title_justify="left",
+    )
+    for col in ("own s", "share", "cum s", "calls"):
+        table.add_column(col, justify="right")
+    table.add_column("function", overflow="fold")
+    for r in rows:
+        table.add_row(
+            f"{r['tottime_s']:.3f}", f"{r['share']:.1%}", f"{r['cumtime_s']:.3f}", f"{r['calls']:,}", r["function"]
+        )
+    out_console.print(table)
 
 
 def lobster_stats_cmd(

@@ -220,15 +220,19 @@ class Market:
             # the hot path: a plain order to an open lit venue, straight to its book (what LitVenue.submit does too)
             events = book.submit(order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif,
                                  post_only=post_only)
+            counts = self.counts[venue_idx][symbol]
+            counts[0] += 1
+            if tif is _DAY and order_id in book._orders:
+                counts[3] += 1
         else:
             events = venue.submit(
                 symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif,
                 post_only=post_only,
             )
-        counts = self.counts[venue_idx][symbol]
-        counts[0] += 1
-        if tif is _DAY and book is not None and order_id in book:
-            counts[3] += 1
+            counts = self.counts[venue_idx][symbol]
+            counts[0] += 1
+            if tif is _DAY and book is not None and order_id in book:
+                counts[3] += 1
         if events:
             if len(events) == 1 and type(events[0]) is QuoteUpdate:  # the common case: a new best level
                 self._on_quote(venue_idx, symbol, events[0])  # type: ignore[arg-type]
@@ -335,7 +339,15 @@ class Market:
         self.counts[venue_idx][symbol][1] += 1
         venue = self.venues[venue_idx]
         if self.kinds[venue_idx] is _LIT and not venue.pegs:  # straight to the book (what LitVenue.cancel does too)
-            events = venue.books[symbol].cancel(order_id, owner=owner, ts_ns=self.kernel.env._now)
+            book = venue.books[symbol]
+            if self.owners[owner] is None:
+                # An owner with no handler (background flow) hears nothing: only a quote change matters, and the
+                # book builds no Cancelled or Reject event for it.
+                quote = book.cancel_quiet(order_id, owner, self.kernel.env._now)
+                if quote is not None:
+                    self._on_quote(venue_idx, symbol, quote)
+                return
+            events = book.cancel(order_id, owner=owner, ts_ns=self.kernel.env._now)
         else:
             events = venue.cancel(symbol, order_id, owner=owner, ts_ns=self.kernel.env._now)
         if self.owners[owner] is None and type(events[0]) is Cancelled:

@@ -5,10 +5,20 @@
 * ``kernel_events_per_second``: simpy events processed by the simulation over the same time.
 * ``bare_simpy_events_per_second``: one simpy process yielding ``env.timeout(1)`` in a loop, measured here and now,
   so the ratio is comparable across machines.
+* ``messages_ratio_to_bare_simpy``: book messages per second over the bare loop's events per second: the speed
+  normalised by the machine, which (unlike ``ratio_to_bare_simpy``) does not fall when the simulator needs fewer
+  kernel events per message.
+
+``run_bench(profile=True)`` also simulates the scenario a second time under :mod:`cProfile` (the figures above come
+from the run without the profiler, whose overhead would distort them) and returns the functions that took the most
+time of their own (``profile``: rows of calls, own seconds, share of the profiled time, cumulative seconds, function).
 """
 
 from __future__ import annotations
 
+import cProfile
+import pstats
+from pathlib import Path
 from typing import Any
 
 from adapters.registry import builtin_registry
@@ -45,21 +55,30 @@ BENCH_SCENARIO: dict[str, Any] = {
 }
 
 
-def run_bench(*, simulated_seconds: float = 120.0) -> dict[str, Any]:
-    """Run the benchmark scenario once and the bare simpy loop once; return the figures."""
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def run_bench(*, simulated_seconds: float = 120.0, profile: bool = False, profile_rows: int = 25) -> dict[str, Any]:
+    """Run the benchmark scenario once and the bare simpy loop once; return the figures (module docstring)."""
     data = dict(BENCH_SCENARIO)
     start = parse_clock(data["session"]["start"])
     data["session"] = dict(data["session"], end=format_clock(start + int(simulated_seconds * 1e9))[:18])
+    # a short run keeps time for parent orders: warm-up at most a quarter of it (5 s, as fixed, from 20 s up)
+    data["flow"] = dict(data["flow"], warmup_s=min(data["flow"]["warmup_s"], simulated_seconds / 4))
     scenario = scenario_from_dict(data, source="bench")
     registry = builtin_registry()
     params = registry.get("best-price").Params()
-    result = simulate(scenario, "best-price", params, scenario.session.seed, registry=registry)
+
+    def once() -> Any:
+        return simulate(scenario, "best-price", params, scenario.session.seed, registry=registry)
+
+    result = once()
     seconds = result.stats["simulation_wall_seconds"]
     messages = int(result.stats["messages"])
     events = int(result.stats["kernel_events"])
     bare = bare_simpy_rate()
     kernel_rate = events / seconds
-    return {
+    figures: dict[str, Any] = {
         "messages": messages,
         "seconds": seconds,
         "messages_per_second": messages / seconds,
@@ -67,6 +86,36 @@ def run_bench(*, simulated_seconds: float = 120.0) -> dict[str, Any]:
         "kernel_events_per_second": kernel_rate,
         "bare_simpy_events_per_second": bare,
         "ratio_to_bare_simpy": kernel_rate / bare,
+        "messages_ratio_to_bare_simpy": messages / seconds / bare,
         "simulated_seconds": simulated_seconds,
         "router_status": result.status,
     }
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(once)
+        figures["profile"] = profile_top(pstats.Stats(profiler), profile_rows)
+    return figures
+
+
+def profile_top(stats: pstats.Stats, rows: int) -> list[dict[str, Any]]:
+    """The ``rows`` functions with the most own time (tottime), each with its share of the whole profiled time."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]  # (file, line, name) -> (cc, nc, tt, ct, callers)
+    total = sum(tt for _cc, _nc, tt, _ct, _callers in table.values()) or 1.0
+    top = sorted(table.items(), key=lambda item: (-item[1][2], item[0]))[:rows]
+    return [
+        {"calls": nc, "tottime_s": tt, "share": tt / total, "cumtime_s": ct, "function": _where(func)}
+        for func, (_cc, nc, tt, ct, _callers) in top
+    ]
+
+
+def _where(func: tuple[str, int, str]) -> str:
+    """``path:line(name)`` with the path relative to the repository (or to site-packages) when it is under it."""
+    path, line, name = func
+    if path == "~":
+        return name  # a built-in, e.g. "<built-in method _heapq.heappop>"
+    p = Path(path)
+    if p.is_relative_to(_REPO):
+        path = str(p.relative_to(_REPO))
+    elif "site-packages" in p.parts:
+        path = str(Path(*p.parts[p.parts.index("site-packages") + 1 :]))
+    return f"{path}:{line}({name})"

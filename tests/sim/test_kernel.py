@@ -87,3 +87,58 @@ def test_the_argument_is_passed_through_and_defaults_to_none():
     k.at(2, got.append, ("x", 1))
     k.run(10)
     assert got == [None, ("x", 1)]
+
+
+def test_far_calls_in_the_timer_wheel_keep_time_and_insertion_order():
+    """Calls seconds ahead (timer-wheel buckets), near ones and ones scheduled during the run interleave exactly as
+    on one heap: by time, then by the order they were scheduled, across bucket boundaries."""
+    from harness.sim.kernel import _BUCKET_SHIFT
+
+    width = 1 << _BUCKET_SHIFT
+    k = Kernel(0)
+    seen: list[tuple[int, str]] = []
+
+    def note(tag: str) -> None:
+        seen.append((k.now, tag))
+
+    def spawn(tag: str) -> None:  # from inside the run: one call in the current bucket, one far, one at a boundary
+        note(tag)
+        k.at(k.now + 1, note, tag + "+1")
+        k.at(3 * width, note, tag + "@3w")
+        k.at(5 * width + 7, note, tag + "@5w+7")
+
+    k.at(5 * width + 7, note, "a")  # far: bucket 5
+    k.at(3 * width, note, "b")  # exactly a bucket's start
+    k.at(10, spawn, "s")
+    k.at(3 * width, note, "c")  # a tie with "b" and with the spawned "s@3w" (scheduled later, during the run)
+    k.at(2 * width - 1, spawn, "t")  # last ns of bucket 1: spawns into bucket 2 (its +1) and later ones
+    k.run(6 * width)
+    assert seen == [
+        (10, "s"),
+        (11, "s+1"),
+        (2 * width - 1, "t"),
+        (2 * width, "t+1"),
+        (3 * width, "b"),
+        (3 * width, "c"),
+        (3 * width, "s@3w"),
+        (3 * width, "t@3w"),
+        (5 * width + 7, "a"),
+        (5 * width + 7, "s@5w+7"),
+        (5 * width + 7, "t@5w+7"),
+    ]
+    assert k.scheduled == 5 + 2 * 3  # at() calls only: the wheel's own flush entries are not counted
+
+
+def test_a_run_ending_inside_a_bucket_leaves_its_later_calls_for_the_next_run():
+    """run(until) stops strictly before until even with calls waiting in a bucket; the next run processes them."""
+    from harness.sim.kernel import _BUCKET_SHIFT
+
+    width = 1 << _BUCKET_SHIFT
+    k = Kernel(0)
+    seen: list[int] = []
+    for t in (4 * width + 5, 4 * width + 1, 9 * width):
+        k.at(t, seen.append, t)
+    k.run(4 * width + 2)
+    assert seen == [4 * width + 1] and k.now == 4 * width + 2
+    k.run(10 * width)
+    assert seen == [4 * width + 1, 4 * width + 5, 9 * width]

@@ -512,3 +512,33 @@ def test_random_operations_match_the_reference_model(tick: int, ops: list[Op]) -
             assert driver.book.queue(side) == driver.ref.queue(side), (op, side)
         q = driver.book.quote(driver.ts_ns)
         assert (q.bid, q.bid_size, q.ask, q.ask_size) == driver.ref.top
+
+
+@settings(max_examples=120, deadline=None)
+@given(tick=ticks, ops=operations)
+def test_cancel_quiet_changes_the_book_as_cancel_does_and_returns_its_quote_update(tick: int, ops: list[Op]) -> None:
+    """``cancel_quiet`` (the background's cancel) leaves the same book as ``cancel`` and returns the same quote change.
+
+    Before every cancel of the random sequence, a copy of the book is cancelled quietly; after the real cancel both
+    books' queues and quotes agree, and the quiet call returned the real call's :class:`QuoteUpdate` (or ``None``
+    when there was none, including for a rejected cancel).
+    """
+    import copy
+
+    driver = Driver(tick, with_reference=False)
+    for op in ops:
+        quiet = None
+        if isinstance(op, Cancel):
+            twin = copy.deepcopy(driver.book)
+            order_id = driver._pick(op.pick, stale=op.stale)  # the order and owner Driver.apply will use
+            owner = driver.owner_of.get(order_id, OWNERS[0])
+            if op.foreign:
+                owner = OWNERS[1] if owner == OWNERS[0] else OWNERS[0]
+            quiet = twin.cancel_quiet(order_id, owner, driver.ts_ns + 1)
+        events, _ = driver.apply(op)
+        if isinstance(op, Cancel):
+            updates = [e for e in events if isinstance(e, QuoteUpdate)]
+            assert quiet == (updates[0] if updates else None), op
+            for side in (Side.BUY, Side.SELL):
+                assert twin.queue(side) == driver.book.queue(side), (op, side)
+            assert twin.quote(driver.ts_ns) == driver.book.quote(driver.ts_ns)

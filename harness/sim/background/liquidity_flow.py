@@ -14,6 +14,13 @@ Liquidity flow
     and a share of them are retail orders sent to a wholesaler first.
     Sizes are whole round lots (Geometric(``lots_geometric_p``) lots) with probability ``round_lot_share``, else
     lognormal with median ``odd_median_shares`` and log-sd ``odd_sigma``, capped at ``max_shares``.
+
+Implementation (speed; the output does not depend on it)
+    Candidates are drawn ``_BATCH`` at a time from the stream, in a fixed order whatever each turns out to be (common
+    random numbers). :meth:`LiquidityFlow._refill` turns a batch into absolute times, applies the thinning test there
+    (thinned candidates never reach the kernel) and precomputes each kept event's kind, depth in price units and
+    size; the arrival only reads the NBBO and prices the order. One event object is re-armed for every arrival, and
+    each limit order's expiry is one call the kernel keeps in its timer wheel.
 """
 
 from __future__ import annotations
@@ -22,12 +29,11 @@ import math
 from typing import Any
 
 import numpy as np
-from simpy.events import NORMAL
 
 from harness.sim.background.efficient_price import ActivityCurve
 from harness.sim.background.routing import TakerRouter
 from harness.sim.background.shared import _BATCH, _BUY, _IOC, _NS, _SELL
-from harness.sim.kernel import Kernel, _Call
+from harness.sim.kernel import _CALLBACKS, Kernel, _Call
 from harness.sim.market import Market
 from venues.types import Side
 
@@ -76,18 +82,31 @@ class LiquidityFlow:
         self.mean_gap_ns = _NS / total if total > 0 else 0.0
         self.mean_life_ns = spec.mean_lifetime_s * _NS
         self.last_market_side = _BUY
-        # Thinning thresholds u(t) / peak on the activity curve's one-second grid (read inline on the hot path).
-        self._thin = [u / activity.peak for u in activity.values]
-        self._thin_last = len(self._thin) - 1
+        # Thinning thresholds u(t) / peak on the activity curve's one-second grid.
+        self._thin = np.array([u / activity.peak for u in activity.values], dtype=np.float64)
         self._t0 = activity.start_ns
-        self._i = _BATCH
+        # Candidates after the curve's last second (past the session's end) are never drawn.
+        self._horizon_ns = activity.start_ns + len(activity.values) * _NS
+        self._push = kernel.push
+        self._book_orders = self.book._orders
+        self._rows: list[tuple[Any, ...]] = []
+        self._i = 0
+        self._next_ns = start_ns  # time of the next candidate event to draw (before its gap)
+        self._first = True
+        self._call = _Call(self._arrival, None)  # one event object, re-armed for each arrival
+        self._expire_fn = self._expire
+        self._submit = market.submit
         if self.active:
-            self._refill()
-            kernel.at(start_ns + self._batch[0][0], self._arrival)
-            self._i = 1
+            self._schedule_next()
 
     def _refill(self) -> None:
-        """Draw the next batch of events; every event takes the same draws whatever it turns out to be (CRN)."""
+        """Draw the next batch of candidate events; every one takes the same draws whatever it turns out to be (CRN).
+
+        Candidate ``k`` of the stream arrives ``gap[k - 1]`` after candidate ``k - 1`` (the first one ``gap[0]``
+        after the start) and uses row ``k``'s other draws (row 0's are drawn and unused). Thinned candidates are
+        dropped here (the same test the arrival made: ``keep > u(t) / peak`` on the one-second grid), so only
+        events that happen reach the kernel; prices, sides and sizes are precomputed for the kept ones.
+        """
         rng, spec, n = self.rng, self.spec, _BATCH
         gaps = rng.exponential(self.mean_gap_ns, size=n).astype(np.int64) + 1
         is_limit = rng.random(n) < self.p_limit
@@ -101,38 +120,63 @@ class LiquidityFlow:
         keep = rng.random(n)
         u_route = rng.random(n)
         u_retail = rng.random(n)
-        qty = np.where(whole_lots, np.minimum(lots * self.round_lot, spec.max_shares),
-                       np.clip(odd, 1, spec.max_shares).astype(np.int64))
-        self._batch = list(zip(
-            gaps.tolist(), is_limit.tolist(), u_side.tolist(), depth.tolist(), improve.tolist(), qty.tolist(),
-            life.tolist(), keep.tolist(), u_route.tolist(), u_retail.tolist(), strict=True,
-        ))
+        qty = np.where(
+            whole_lots,
+            np.minimum(lots * self.round_lot, spec.max_shares),
+            np.clip(odd, 1, spec.max_shares).astype(np.int64),
+        )
+        # times: row k at next + gap[0] + ... + gap[k - 1]; the first candidate of the whole stream is row 1.
+        times = self._next_ns + np.concatenate(([0], np.cumsum(gaps[:-1])))
+        self._next_ns = int(times[-1] + gaps[-1])
+        kept = keep <= self._thin[np.clip((times - self._t0) // _NS, 0, len(self._thin) - 1)]
+        if self._first:
+            kept[0] = False
+            self._first = False
+        # kind: 0 limit buy, 1 limit sell, 2 market
+        kind = np.where(is_limit, (u_side >= 0.5).astype(np.int64), 2)
+        self._rows = list(
+            zip(
+                times[kept].tolist(),
+                kind[kept].tolist(),
+                (depth[kept] * self.tick).tolist(),
+                improve[kept].tolist(),
+                qty[kept].tolist(),
+                life[kept].tolist(),
+                u_side[kept].tolist(),
+                u_route[kept].tolist(),
+                u_retail[kept].tolist(),
+                strict=True,
+            )
+        )
         self._i = 0
+
+    def _schedule_next(self) -> None:
+        """Put the next kept event on the kernel's queue (drawing batches until one has it, up to the horizon)."""
+        while self._i >= len(self._rows):
+            if self._next_ns >= self._horizon_ns:
+                return
+            self._refill()
+        call = self._call
+        call.callbacks = _CALLBACKS
+        self.kernel.scheduled += 1
+        self._push(self._rows[self._i][0], call)
 
     def _arrival(self, _: object) -> None:
         i = self._i
-        if i >= _BATCH:
-            self._refill()
-            i = 0
         self._i = i + 1
-        gap, is_limit, u_side, depth, improve, qty, life, keep, u_route, u_retail = self._batch[i]
-        kernel = self.kernel
-        market = self.market
-        g = (kernel.env._now - self._t0) // 1_000_000_000
-        if keep > self._thin[g if 0 <= g < self._thin_last else (0 if g < 0 else self._thin_last)]:
-            pass  # thinned away: this candidate event does not happen (same test as ActivityCurve.at)
-        elif is_limit:
-            bid, _, ask, _ = market._nbbo_last[self.symbol]
+        _t, kind, depth_px, improve, qty, life, u_side, u_route, u_retail = self._rows[i]
+        if kind != 2:
+            bid, _, ask, _ = self.market._nbbo_last[self.symbol]
             tick = self.tick
             price: int | None
-            if u_side < 0.5:
+            if kind == 0:
                 side = _BUY
                 if bid is not None:
-                    price = bid - depth * tick
+                    price = bid - depth_px
                     if improve and ask is not None and ask - bid > tick:
                         price = bid + tick
                 elif ask is not None:
-                    price = ask - (1 + depth) * tick
+                    price = ask - tick - depth_px
                 else:
                     price = None
                 if price is not None and ask is not None and price >= ask:
@@ -140,40 +184,48 @@ class LiquidityFlow:
             else:
                 side = _SELL
                 if ask is not None:
-                    price = ask + depth * tick
+                    price = ask + depth_px
                     if improve and bid is not None and ask - bid > tick:
                         price = ask - tick
                 elif bid is not None:
-                    price = bid + (1 + depth) * tick
+                    price = bid + tick + depth_px
                 else:
                     price = None
                 if price is not None and bid is not None and price <= bid:
                     price = bid + tick
             if price is not None and price > 0:
+                market = self.market
                 order_id = market._next_order_id
                 market._next_order_id = order_id + 1
-                market.submit(self.venue_idx, self.symbol, order_id, self.owner, side, qty, price)
-                kernel.scheduled += 1
-                kernel._schedule(_Call(self._expire, order_id), NORMAL, life)
+                self._submit(self.venue_idx, self.symbol, order_id, self.owner, side, qty, price)
+                self.kernel.scheduled += 1
+                self._push(_t + life, _Call(self._expire_fn, order_id))
         else:
             p = self.spec.sign_persistence
             # Keep the previous side with probability p, else a fair coin from the rest of the same uniform.
             side = self.last_market_side if u_side < p else (_BUY if (u_side - p) / (1.0 - p) < 0.5 else _SELL)
             self.last_market_side = side
             self._take(side, qty, u_route, u_retail)
-        kernel.scheduled += 1
-        kernel._schedule(_Call(self._arrival, None), NORMAL, gap)
+        rows = self._rows
+        if i + 1 < len(rows):  # the next event is in this batch (inlined _schedule_next)
+            call = self._call
+            call.callbacks = _CALLBACKS
+            self.kernel.scheduled += 1
+            self._push(rows[i + 1][0], call)
+        else:
+            self._schedule_next()
 
     def _expire(self, order_id: int) -> None:
-        if order_id in self.book:
+        if order_id in self._book_orders:
             self.market.cancel(self.venue_idx, self.symbol, order_id, self.owner)
 
     def _take(self, side: Side, qty: int, u_route: float, u_retail: float) -> None:
         """A market order: to a wholesaler first if it is retail flow sent there, else routed over the lit venues."""
         market, symbol, router = self.market, self.symbol, self.router
         if u_retail < self.retail_p:
-            venue = router.wholesalers[min(int(u_retail / self.retail_p * len(router.wholesalers)),
-                                           len(router.wholesalers) - 1)]
+            venue = router.wholesalers[
+                min(int(u_retail / self.retail_p * len(router.wholesalers)), len(router.wholesalers) - 1)
+            ]
             printed = len(market.tape)
             market.submit_full(venue, symbol, market.next_order_id(), self.owner, side, qty, None, tif=_IOC)
             if len(market.tape) > printed:
