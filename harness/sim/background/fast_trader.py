@@ -1,7 +1,18 @@
-"""Fast traders (latency arbitrage): after a trade on one venue they race to the others and take or fade its quotes."""
+"""Fast traders (latency arbitrage): after a trade or a quote change on one venue they race to the others.
+
+Quote reactions (``quote_reactions``)
+    When a protected venue V's best bid or ask price changes, the fast trader sees it one market-data latency from V
+    later (at most one look per (venue, symbol) pending: changes in between are seen together). It then compares V's
+    quote with the other protected venues' as its direct feeds show them. If V's bid is at or above another venue W's
+    ask (V's ask at or below W's bid), the NBBO is locked or crossed *as it sees it*: with probability ``take_prob``
+    it takes W's quote (an IOC ISO at W's price for the size shown, at most ``max_lots`` round lots), and when the
+    market is crossed it also sells to V's bid (buys V's ask) for the same size: the arbitrage that removes crossed
+    markets. Its orders reach each venue one order-entry latency later.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -53,7 +64,13 @@ class FastTrader:
         self.order_entry = order_entry
         self.makers = makers
         self.react_all = spec.react_to == "all"
+        self._looking: set[tuple[int, str]] = set()
         self.owner = market.register_owner(self)
+        if spec.quote_reactions:
+            for symbol in lit_venues:
+                market.watch_tops(symbol, self._watcher(symbol))
+        self.protected = {sym: [w for w in venues if w in set(market.protected_venues(sym))]
+                          for sym, venues in lit_venues.items()}
         self.fills: list[tuple[int, int, str, int, int, int]] = []
         """(ts_ns, venue index, symbol, side value, qty, price) of every fill of the fast trader."""
         market.trade_watcher = self
@@ -90,6 +107,58 @@ class FastTrader:
             else:
                 continue
             self.kernel.at(now + self.order_entry[w].delay(), self._take, order)
+
+    def _watcher(self, symbol: str) -> Callable[[int], None]:
+        def on_top(venue_idx: int) -> None:
+            key = (venue_idx, symbol)
+            if key not in self._looking:
+                self._looking.add(key)
+                self.kernel.at(self.kernel.env._now + self.market_data[venue_idx].delay(), self._look, key)
+
+        return on_top
+
+    def _look(self, key: tuple[int, str]) -> None:
+        """It sees venue V's new quote: take a quote elsewhere that V's locks or crosses (module docstring)."""
+        self._looking.discard(key)
+        v, symbol = key
+        now = self.kernel.env._now
+        history = self.market.history
+        seen = {w: history[w][symbol].top_at(self.market_data[w].view_time(now))[1] for w in self.protected[symbol]}
+        if v not in seen:
+            return
+        v_bid, v_bid_size, v_ask, v_ask_size = seen[v]
+        best_ask = best_bid = None
+        for w, (bid, bid_size, ask, ask_size) in seen.items():
+            if w == v:
+                continue
+            if ask is not None and ask_size > 0 and (best_ask is None or ask < best_ask[1]):
+                best_ask = (w, ask, ask_size)
+            if bid is not None and bid_size > 0 and (best_bid is None or bid > best_bid[1]):
+                best_bid = (w, bid, bid_size)
+        cap = self.spec.max_lots * self.round_lots[symbol]
+        if v_bid is not None and best_ask is not None and v_bid >= best_ask[1]:
+            w, ask, ask_size = best_ask
+            self._arbitrage(symbol, now, take=(w, _BUY, min(ask_size, cap), ask),
+                            crossed=(v, _SELL, v_bid_size, v_bid) if v_bid > ask else None)
+        elif v_ask is not None and best_bid is not None and v_ask <= best_bid[1]:
+            w, bid, bid_size = best_bid
+            self._arbitrage(symbol, now, take=(w, _SELL, min(bid_size, cap), bid),
+                            crossed=(v, _BUY, v_ask_size, v_ask) if v_ask < bid else None)
+
+    def _arbitrage(self, symbol: str, now: int, *, take: tuple[int, Side, int, int],
+                   crossed: tuple[int, Side, int, int] | None) -> None:
+        """With ``take_prob``: take the locked or crossed quote and, when crossed, the other leg for the same size."""
+        if self.rng.random() >= self.spec.take_prob:
+            return
+        w, side, qty, price = take
+        if crossed is not None:
+            qty = min(qty, crossed[2])
+        if qty <= 0:
+            return
+        self.kernel.at(now + self.order_entry[w].delay(), self._take, (w, symbol, side, qty, price))
+        if crossed is not None:
+            v, side_v, _, price_v = crossed
+            self.kernel.at(now + self.order_entry[v].delay(), self._take, (v, symbol, side_v, qty, price_v))
 
     def _take(self, order: tuple[int, str, Side, int, int]) -> None:
         w, symbol, side, qty, price = order

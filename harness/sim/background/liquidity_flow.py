@@ -75,6 +75,7 @@ class LiquidityFlow:
         self.p_limit = limit_rate / base_rate if base_rate > 0 else 0.0
         self.mean_gap_ns = _NS / total if total > 0 else 0.0
         self.mean_life_ns = spec.mean_lifetime_s * _NS
+        self.view_lag_ns = round(spec.view_lag_us * 1_000)
         self.last_market_side = _BUY
         # Thinning thresholds u(t) / peak on the activity curve's one-second grid (read inline on the hot path).
         self._thin = [u / activity.peak for u in activity.values]
@@ -122,7 +123,9 @@ class LiquidityFlow:
         if keep > self._thin[g if 0 <= g < self._thin_last else (0 if g < 0 else self._thin_last)]:
             pass  # thinned away: this candidate event does not happen (same test as ActivityCurve.at)
         elif is_limit:
-            bid, _, ask, _ = market._nbbo_last[self.symbol]
+            lag = self.view_lag_ns
+            bid, _, ask, _ = market.nbbo[self.symbol].top_at(kernel.env._now - lag)[1] if lag else market._nbbo_last[
+                self.symbol]
             tick = self.tick
             price: int | None
             if u_side < 0.5:
@@ -149,6 +152,13 @@ class LiquidityFlow:
                     price = None
                 if price is not None and bid is not None and price <= bid:
                     price = bid + tick
+            if price is not None and lag:  # its own venue's book it sees live: a resting order, never marketable
+                book = self.book
+                if side is _BUY:
+                    if book.best_ask is not None and price >= book.best_ask:
+                        price = book.best_ask - tick
+                elif book.best_bid is not None and price <= book.best_bid:
+                    price = book.best_bid + tick
             if price is not None and price > 0:
                 order_id = market._next_order_id
                 market._next_order_id = order_id + 1

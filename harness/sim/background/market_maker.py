@@ -9,9 +9,16 @@ Market makers
     (``requotes_per_second``) and after each fill of its quotes (one response plus one order-entry latency later).
     Re-quoting replaces an order whose price changed or whose open size fell below ``refill_below`` of the quote
     size; unchanged quotes send nothing. Its quotes are plain limit orders, so a re-quote through a stale contra
-    order on its own venue trades with it; a quote that would lock or cross another venue's protected quote is
-    pulled back one tick from it. Inventory is updated at the moment of the fill (the maker reacts later, but its
-    books are exact).
+    order on its own venue trades with it; a quote that would lock or cross another venue's protected quote *as the
+    maker sees it* (its direct feed from that venue, as of its decision) is pulled back one tick from it, as the
+    venues' price-sliding under Rule 610(d) would re-price it: a lock or cross of the true NBBO arises only from
+    latency, and lasts until someone sees it (below). Inventory is updated at the moment of the fill (the maker
+    reacts later, but its books are exact).
+
+Event-driven re-quotes (:mod:`harness.sim.background.maker_reactions` holds the rules and the bounds)
+    Besides its Poisson re-quotes, a maker re-quotes when it sees, through its delayed direct feeds, another venue's
+    best bid or ask price change (``react_to_quotes``), and pulls its quote on a side that a trade on another venue
+    hit at or through its price (``react_to_trades``), keeping that side out for ``fade_hold_ms``.
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from harness.sim.background.efficient_price import EfficientPrice
+from harness.sim.background.maker_reactions import MakerReactions
 from harness.sim.background.shared import _BATCH, _BUY, _NS, _SELL
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
-from harness.sim.market import Market
+from harness.sim.market import Market, consolidate
 from venues.types import Cancelled, Fill, Reject, Side
 
 
@@ -48,7 +56,9 @@ class MarketMaker:
         response: Link,
         start_ns: int,
         half_spread_ticks: float | None = None,
+        feeds: dict[int, Link] | None = None,
     ) -> None:
+        """``feeds[w]`` is the maker's market-data link from protected venue ``w`` (every one but its own)."""
         self.kernel = kernel
         self.market = market
         self.venue_idx = venue_idx
@@ -73,6 +83,9 @@ class MarketMaker:
         self._refill_pending = False
         self._gaps: list[float] = []
         self._gi = 0
+        self.feeds = feeds if feeds is not None else {}
+        self.history = [market.history[w][symbol] for w in self.feeds]
+        self.reactions = MakerReactions(self, spec) if self.feeds else None
         kernel.at(start_ns + int(rng.uniform(0, 1_000_000)), self._requote, True)
 
     def _next_gap(self) -> int:
@@ -95,7 +108,7 @@ class MarketMaker:
             ask = bid + tick
         # Do not lock or cross another venue's protected quote (Reg NMS Rule 610(d)); stale quotes on the maker's
         # own venue are traded against instead.
-        o_bid, _, o_ask, _ = self.market.nbbo_excluding(self.symbol, self.venue_idx)
+        o_bid, _, o_ask, _ = self._away_seen(now)
         if o_ask is not None and bid >= o_ask:
             bid = o_ask - tick
         if o_bid is not None and ask <= o_bid:
@@ -103,10 +116,21 @@ class MarketMaker:
         if bid <= 0:
             bid = tick
             ask = max(ask, 2 * tick)
-        self.bid_id = self._place(self.bid_id, _BUY, bid)
-        self.ask_id = self._place(self.ask_id, _SELL, ask)
+        held = self.reactions.held(now) if self.reactions is not None else 0
+        if not held & 1:
+            self.bid_id = self._place(self.bid_id, _BUY, bid)
+        if not held & 2:
+            self.ask_id = self._place(self.ask_id, _SELL, ask)
         if periodic:
             self.kernel.at(now + self._next_gap(), self._requote, True)
+
+    def _away_seen(self, now: int) -> tuple[int | None, int, int | None, int]:
+        """The other protected venues' NBBO as the maker saw it when it decided (one order-entry latency ago)."""
+        if not self.feeds:
+            return self.market.nbbo_excluding(self.symbol, self.venue_idx)
+        decided = now - self.entry.delay()
+        return consolidate([h.top_at(link.view_time(decided))[1]
+                            for h, link in zip(self.history, self.feeds.values(), strict=True)])
 
     def _place(self, order_id: int, side: Side, price: int) -> int:
         book = self.book
