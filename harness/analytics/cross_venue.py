@@ -51,14 +51,21 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
 def aggressive_orders(trades: pd.DataFrame) -> pd.DataFrame:
     """One row per aggressive order (module docstring): ``ts_ns, venue, sign``, in time (then tape) order."""
     if trades.empty:
-        return pd.DataFrame({"ts_ns": pd.Series(dtype="int64"), "venue": pd.Series(dtype=object),
-                             "sign": pd.Series(dtype="int64")})
+        return pd.DataFrame(
+            {"ts_ns": pd.Series(dtype="int64"), "venue": pd.Series(dtype=object), "sign": pd.Series(dtype="int64")}
+        )
     tr = trades.reset_index(drop=True)
     keys = ["venue", "aggressor_order_id"] if "aggressor_order_id" in tr.columns else ["venue", "ts_ns", "aggressor"]
     first = tr.groupby(keys, sort=False).head(1)
     sign = np.where(first["aggressor"].astype(str).str.lower() == "buy", 1, -1)
-    out = pd.DataFrame({"ts_ns": first["ts_ns"].to_numpy(dtype=np.int64), "venue": first["venue"].to_numpy(),
-                        "sign": sign, "_row": first.index.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "ts_ns": first["ts_ns"].to_numpy(dtype=np.int64),
+            "venue": first["venue"].to_numpy(),
+            "sign": sign,
+            "_row": first.index.to_numpy(),
+        }
+    )
     out = out.sort_values(["ts_ns", "_row"], kind="stable")
     return out.drop(columns="_row").reset_index(drop=True)
 
@@ -102,13 +109,26 @@ def cross_venue(*, trades: pd.DataFrame, nbbo: pd.DataFrame, window: tuple[int, 
     for sym in sorted(set(tr["symbol"]) | set(nbbo["symbol"])):
         corr, pairs = xvenue_sign_corr(tr[tr["symbol"] == sym])
         ac, n = mid_change_autocorr(nbbo[nbbo["symbol"] == sym], (start, end))
-        rows.append({"symbol": sym, "venue": ALL_VENUES, "xvenue_sign_corr": corr, "xvenue_pairs": pairs,
-                     "mid_change_autocorr": ac, "mid_changes": n})
+        rows.append(
+            {
+                "symbol": sym,
+                "venue": ALL_VENUES,
+                "xvenue_sign_corr": corr,
+                "xvenue_pairs": pairs,
+                "mid_change_autocorr": ac,
+                "mid_changes": n,
+            }
+        )
     return pd.DataFrame(rows, columns=["symbol", "venue", *CROSS_VENUE_COLUMNS])
 
 
-def cross_venue_by_run(*, trades: pd.DataFrame, nbbo: pd.DataFrame, window: tuple[int, int],
-                       keys: Sequence[str] = ("router", "seed")) -> pd.DataFrame:
+def cross_venue_by_run(
+    *, trades: pd.DataFrame, nbbo: pd.DataFrame, window: tuple[int, int], keys: Sequence[str] = ("router", "seed")
+) -> pd.DataFrame:
     """:func:`cross_venue` of every run (each (router, seed) is its own market), with the ``keys`` columns in front."""
-    return each_run({"trades": trades, "nbbo": nbbo}, keys, lambda **t: cross_venue(**t, window=window),
-                    columns=["symbol", "venue", *CROSS_VENUE_COLUMNS])
+    return each_run(
+        {"trades": trades, "nbbo": nbbo},
+        keys,
+        lambda **t: cross_venue(**t, window=window),
+        columns=["symbol", "venue", *CROSS_VENUE_COLUMNS],
+    )

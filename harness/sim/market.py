@@ -497,13 +497,18 @@ class Market:
         self._nbbo_watchers.setdefault(symbol, []).append(callback)
 
     def watch_tops(self, symbol: str, callback: Callable[[int], None]) -> None:
-        """Call ``callback(venue_idx)`` (synchronously; it must not send orders itself) whenever a protected venue's
-        best bid or ask *price* in ``symbol`` changes (size-only changes are not reported)."""
+        """Call ``callback(venue_idx)`` whenever a protected venue's best bid or ask *price* in ``symbol`` changes.
+
+        Synchronously; it must not send orders itself. Size-only changes, and changes on a frozen feed, are not
+        reported.
+        """
         self._top_watchers.setdefault(symbol, []).append(callback)
 
     def watch_lit_trades(self, symbol: str, callback: Callable[[int, Fill], None]) -> None:
-        """Call ``callback(venue_idx, fill)`` (synchronously; it must not send orders itself) for every trade in
-        ``symbol`` on a lit venue."""
+        """Call ``callback(venue_idx, fill)`` for every trade in ``symbol`` on a lit venue.
+
+        Synchronously; it must not send orders itself.
+        """
         self.lit_trade_watchers.setdefault(symbol, []).append(callback)
 
     def unfreeze(self, venue_idx: int) -> None:

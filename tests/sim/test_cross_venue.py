@@ -41,10 +41,14 @@ def test_xvenue_sign_corr_known_answer():
     y = [1, -1, -1]; deviations from the means 1/3 and -1/3 give sum dx*dy = 12/9 and sum dx^2 = sum dy^2 = 24/9,
     so the correlation is 0.5. The A order at 1 printing twice (same aggressor id) is one order.
     """
-    trades = pd.DataFrame({
-        "venue": ["A", "A", "B", "A", "B", "A"], "ts_ns": [1, 1, 2, 3, 4, 4],
-        "aggressor": ["buy", "buy", "buy", "sell", "sell", "buy"], "aggressor_order_id": [10, 10, 11, 12, 13, 14],
-    })
+    trades = pd.DataFrame(
+        {
+            "venue": ["A", "A", "B", "A", "B", "A"],
+            "ts_ns": [1, 1, 2, 3, 4, 4],
+            "aggressor": ["buy", "buy", "buy", "sell", "sell", "buy"],
+            "aggressor_order_id": [10, 10, 11, 12, 13, 14],
+        }
+    )
     corr, pairs = xvenue_sign_corr(trades)
     assert pairs == 3
     assert corr == pytest.approx(0.5)
@@ -54,11 +58,13 @@ def test_mid_change_autocorr_known_answer():
     """Mids 100.00, 100.01, 100.01 (a size change only), 100.00, 100.01, 100.00: changes +1, 0, -1, +1, -1, and
     once the zero change is dropped +1, -1, +1, -1, whose lag-1 autocorrelation (Pearson of [1,-1,1] and [-1,1,-1])
     is -1."""
-    nbbo = pd.DataFrame({
-        "ts_ns": [0, 1, 2, 3, 4, 5],
-        "bid": [99.99, 100.00, 100.00, 99.99, 100.00, 99.99],
-        "ask": [100.01, 100.02, 100.02, 100.01, 100.02, 100.01],
-    })
+    nbbo = pd.DataFrame(
+        {
+            "ts_ns": [0, 1, 2, 3, 4, 5],
+            "bid": [99.99, 100.00, 100.00, 99.99, 100.00, 99.99],
+            "ask": [100.01, 100.02, 100.02, 100.01, 100.02, 100.01],
+        }
+    )
     ac, n = mid_change_autocorr(nbbo, (0, 10))
     assert n == 4
     assert ac == pytest.approx(-1.0)

@@ -4,10 +4,13 @@ Liquidity flow
     Per (symbol, venue), limit and market orders arrive as Poisson processes with rates ``limit_per_second`` and
     ``market_per_second`` times the symbol's ``activity``, the venue's ``limit_share`` / ``market_share`` (both
     default to its ``flow_share``; inverted venues attract fewer makers and more takers) and the intraday curve. A
-    limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the (true,
-    undelayed) NBBO on that side (or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick);
-    with that side empty, one tick behind the contra best. A price that would lock or cross the NBBO slides to one
-    tick away from it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit
+    limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the NBBO on that
+    side as it was ``view_lag_us`` ago (these traders are slow: they price from a consolidated view; 0 gives the
+    true NBBO now), or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick; with that side
+    empty, one tick behind the contra best. A price that would lock or cross that NBBO slides to one tick away from
+    it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d), and (with a lag) one that
+    would trade with its own venue's contra best slides one tick behind it (the order is meant to rest): so a limit
+    order can lock or cross another venue's quote that changed within the lag, never its own venue's. Each limit
     order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
     Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
     Market orders are routed (:mod:`harness.sim.background.routing`): the venue's stream only counts their rate,
@@ -19,6 +22,7 @@ Liquidity flow
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -30,6 +34,8 @@ from harness.sim.background.shared import _BATCH, _BUY, _IOC, _NS, _SELL
 from harness.sim.kernel import Kernel, _Call
 from harness.sim.market import Market
 from venues.types import Side
+
+_EMPTY_TOP = (None, 0, None, 0)
 
 
 class LiquidityFlow:
@@ -76,6 +82,7 @@ class LiquidityFlow:
         self.mean_gap_ns = _NS / total if total > 0 else 0.0
         self.mean_life_ns = spec.mean_lifetime_s * _NS
         self.view_lag_ns = round(spec.view_lag_us * 1_000)
+        self.nbbo_history = market.nbbo[symbol]
         self.last_market_side = _BUY
         # Thinning thresholds u(t) / peak on the activity curve's one-second grid (read inline on the hot path).
         self._thin = [u / activity.peak for u in activity.values]
@@ -124,8 +131,12 @@ class LiquidityFlow:
             pass  # thinned away: this candidate event does not happen (same test as ActivityCurve.at)
         elif is_limit:
             lag = self.view_lag_ns
-            bid, _, ask, _ = market.nbbo[self.symbol].top_at(kernel.env._now - lag)[1] if lag else market._nbbo_last[
-                self.symbol]
+            if lag:  # the NBBO in force lag ago (QuoteHistory.top_at, inline on the hot path)
+                hist = self.nbbo_history
+                j = bisect_right(hist.ts, kernel.env._now - lag) - 1
+                bid, _, ask, _ = hist.tops[j] if j >= 0 else _EMPTY_TOP
+            else:
+                bid, _, ask, _ = market._nbbo_last[self.symbol]
             tick = self.tick
             price: int | None
             if u_side < 0.5:

@@ -6,10 +6,12 @@ Event-driven re-quotes
 
     * **Quote changes** (``react_to_quotes``): when venue V's best bid or ask *price* changes (size-only changes do
       not count), the maker sees it one market-data latency from V later and re-quotes then (its messages reach W one
-      order-entry latency after that). Its prices follow its usual rule; what changes is that its lock/cross check
-      now sees V's new quote, so a quote pulled back from V's (or locking it by latency) is put right. At most one
-      such re-quote is pending per maker, and two are at least ``react_min_interval_us`` apart (reactions to changes
-      arriving in between are merged into the next one): the bound on the events this adds.
+      order-entry latency after that), if the change matters to it: V's new quote locks or crosses its own, or its
+      last re-quote was pulled back one tick from another venue's quote (so it returns to its price once that
+      quote moves). Its prices follow its usual rule; what changes is that its lock/cross check now sees V's new
+      quote, so a lock that latency let through is resolved by the maker backing off. At most one such re-quote is
+      pending per maker, and two are at least ``react_min_interval_us`` apart (changes seen in between are merged
+      into the next one): the bounds on the events this adds.
     * **Trades** (``react_to_trades``): when a trade on venue V (not W) prints at a price at or through the maker's
       quote on the side being hit (a buy at or above its ask, a sell at or below its bid), the maker sees it one
       market-data latency from V later, and its cancel of that quote reaches W one order-entry latency after that,
@@ -66,6 +68,15 @@ class MakerReactions:
         link = maker.feeds.get(venue_idx)
         if link is None:
             return
+        if not maker.pulled:  # does the change it will see lock or cross its quote?
+            bid, _, ask, _ = maker.market._tops[venue_idx][maker.symbol]
+            own_bid = maker.book.order_price(maker.bid_id)
+            own_ask = maker.book.order_price(maker.ask_id)
+            if not (
+                (bid is not None and own_ask is not None and bid >= own_ask)
+                or (ask is not None and own_bid is not None and ask <= own_bid)
+            ):
+                return
         self.pending = True
         t = maker.kernel.env._now + link.delay() + maker.entry.delay()
         earliest = self.last_ns + self.min_gap_ns
@@ -89,7 +100,7 @@ class MakerReactions:
         side = 1 if buy else 0
         if not order_id or self.fading[side] == order_id:
             return
-        price = maker.book.order_price(order_id) if order_id in maker.book else None
+        price = maker.book.order_price(order_id)
         if price is None or (price > fill.price if buy else price < fill.price):
             return  # its quote is not at or through the traded price: no reason to pull it
         self.fading[side] = order_id
@@ -100,8 +111,7 @@ class MakerReactions:
         order_id, price, side = arg
         self.fading[side] = 0
         maker = self.maker
-        book = maker.book
-        if order_id in book and book.order_price(order_id) == price:
+        if maker.book.order_price(order_id) == price:
             maker.market.cancel(maker.venue_idx, maker.symbol, order_id, maker.owner)
         now = maker.kernel.env._now
         if self.hold_ns:

@@ -84,6 +84,8 @@ class MarketMaker:
         self._gaps: list[float] = []
         self._gi = 0
         self.feeds = feeds if feeds is not None else {}
+        self.pulled = False
+        """Whether its last re-quote was pulled back from another venue's quote (Rule 610(d), as it saw it)."""
         self.history = [market.history[w][symbol] for w in self.feeds]
         self.reactions = MakerReactions(self, spec) if self.feeds else None
         kernel.at(start_ns + int(rng.uniform(0, 1_000_000)), self._requote, True)
@@ -106,13 +108,7 @@ class MarketMaker:
         ask = math.ceil((v + self.half_spread) / tick) * tick
         if ask <= bid:
             ask = bid + tick
-        # Do not lock or cross another venue's protected quote (Reg NMS Rule 610(d)); stale quotes on the maker's
-        # own venue are traded against instead.
-        o_bid, _, o_ask, _ = self._away_seen(now)
-        if o_ask is not None and bid >= o_ask:
-            bid = o_ask - tick
-        if o_bid is not None and ask <= o_bid:
-            ask = o_bid + tick
+        bid, ask = self._slide(now, bid, ask)
         if bid <= 0:
             bid = tick
             ask = max(ask, 2 * tick)
@@ -124,13 +120,27 @@ class MarketMaker:
         if periodic:
             self.kernel.at(now + self._next_gap(), self._requote, True)
 
-    def _away_seen(self, now: int) -> tuple[int | None, int, int | None, int]:
-        """The other protected venues' NBBO as the maker saw it when it decided (one order-entry latency ago)."""
+    def _slide(self, now: int, bid: int, ask: int) -> tuple[int, int]:
+        """Rule 610(d) as the maker sees the market: pull a quote back one tick from a protected quote it would lock.
+
+        The other venues' quotes are its direct feeds' as of its decision; ``pulled`` says whether one was pulled
+        back. Stale quotes on its own venue are traded against instead.
+        """
         if not self.feeds:
-            return self.market.nbbo_excluding(self.symbol, self.venue_idx)
-        decided = now - self.entry.delay()
-        return consolidate([h.top_at(link.view_time(decided))[1]
-                            for h, link in zip(self.history, self.feeds.values(), strict=True)])
+            o_bid, _, o_ask, _ = self.market.nbbo_excluding(self.symbol, self.venue_idx)
+        else:  # its direct feeds from the other venues, as of its decision (one order-entry latency ago)
+            decided = now - self.entry.delay()
+            o_bid, _, o_ask, _ = consolidate([h.top_at(link.view_time(decided))[1]
+                                              for h, link in zip(self.history, self.feeds.values(), strict=True)])
+        pulled = False
+        if o_ask is not None and bid >= o_ask:
+            bid = o_ask - self.tick
+            pulled = True
+        if o_bid is not None and ask <= o_bid:
+            ask = o_bid + self.tick
+            pulled = True
+        self.pulled = pulled
+        return bid, ask
 
     def _place(self, order_id: int, side: Side, price: int) -> int:
         book = self.book
