@@ -96,8 +96,16 @@ class FastTraderSpec(_Strict):
         True, description="Also react to quote changes: take a quote that a change on another venue locked or "
                           "crossed, as it sees both, and arbitrage a crossed market.",
     )
-    min_trade_shares: int = Field(100, ge=1, description="Smallest triggering trade.")
-    take_prob: float = Field(0.5, ge=0, le=1, description="P(take the other venues' quotes); else fade them.")
+    min_trade_shares: int = Field(100, ge=1, description="Smallest triggering trade, shares.")
+    take_prob: float = Field(
+        0.5, ge=0, le=1, description="After a trade of the router under test: P(take the other venues' quotes); "
+                                     "else the makers there fade them. Also P(take) of a locked or crossed quote."
+    )
+    clear_take_prob: float = Field(
+        1.0, ge=0, le=1, description="After another participant's trade that cleared its venue's best price level "
+                                     "(react_to = 'all'): P(take the other venues' quotes at that price or better); "
+                                     "else, and after a print that left the level, the makers there fade them."
+    )
     max_lots: int = Field(5, gt=0, le=100_000, description="Most it takes per venue, round lots.")
 
 

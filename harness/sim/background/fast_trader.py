@@ -79,9 +79,15 @@ class FastTrader:
         """A trade printed on ``venue_idx`` (called by the market, synchronously)."""
         if fill.qty < self.spec.min_trade_shares or fill.taker_owner == self.owner:
             return
+        u = self.rng.random()
+        if fill.taker_owner in self.market.tracked_owners:
+            take = u < self.spec.take_prob
+        else:  # another participant's print is worth racing only when it cleared its venue's best level
+            book = self.market.venues[venue_idx].books[symbol]
+            left = book.best_ask if fill.taker_side is _BUY else book.best_bid
+            take = (left is None or left != fill.price) and u < self.spec.clear_take_prob
         now = self.kernel.env._now
         seen = now + self.market_data[venue_idx].delay()
-        take = self.rng.random() < self.spec.take_prob
         if take:
             self.kernel.at(seen, self._sweep, (venue_idx, symbol, fill.taker_side, fill.price))
             return
@@ -136,11 +142,11 @@ class FastTrader:
             if bid is not None and bid_size > 0 and (best_bid is None or bid > best_bid[1]):
                 best_bid = (w, bid, bid_size)
         cap = self.spec.max_lots * self.round_lots[symbol]
-        if v_bid is not None and best_ask is not None and v_bid >= best_ask[1]:
+        if v_bid is not None and best_ask is not None and v_bid > best_ask[1]:
             w, ask, ask_size = best_ask
             self._arbitrage(symbol, now, take=(w, _BUY, min(ask_size, cap), ask),
                             crossed=(v, _SELL, v_bid_size, v_bid) if v_bid > ask else None)
-        elif v_ask is not None and best_bid is not None and v_ask <= best_bid[1]:
+        elif v_ask is not None and best_bid is not None and v_ask < best_bid[1]:
             w, bid, bid_size = best_bid
             self._arbitrage(symbol, now, take=(w, _SELL, min(bid_size, cap), bid),
                             crossed=(v, _BUY, v_ask_size, v_ask) if v_ask < bid else None)
