@@ -1,13 +1,20 @@
 """Fast traders (latency arbitrage): after a trade or a quote change on one venue they race to the others.
 
+Trade reactions (``react_to``)
+    After a print of the router under test, with probability ``take_prob``; after another participant's print
+    (``react_to = "all"``) only if it cleared its venue's best level on the side hit (a price-moving print: the
+    quotes left at that price elsewhere are stale), with probability ``clear_take_prob``: it sweeps the other venues'
+    quotes at that price or better (:class:`FastTrader`). Otherwise the makers on the other venues fade.
+
 Quote reactions (``quote_reactions``)
     When a protected venue V's best bid or ask price changes, the fast trader sees it one market-data latency from V
     later (at most one look per (venue, symbol) pending: changes in between are seen together). It then compares V's
-    quote with the other protected venues' as its direct feeds show them. If V's bid is at or above another venue W's
-    ask (V's ask at or below W's bid), the NBBO is locked or crossed *as it sees it*: with probability ``take_prob``
-    it takes W's quote (an IOC ISO at W's price for the size shown, at most ``max_lots`` round lots), and when the
-    market is crossed it also sells to V's bid (buys V's ask) for the same size: the arbitrage that removes crossed
-    markets. Its orders reach each venue one order-entry latency later.
+    quote with the other protected venues' as its direct feeds show them. If V's bid is above another venue W's ask
+    (V's ask below W's bid), the NBBO is crossed *as it sees it*: with probability ``take_prob`` it buys W's ask and
+    sells to V's bid (an IOC ISO each, at the quotes' prices, for the smaller size shown, at most ``max_lots`` round
+    lots): the arbitrage that removes crossed markets. A locked market (bid = ask) offers nothing to take after fees;
+    it is left to the makers, who back off on seeing it, and to takers. Its orders reach each venue one order-entry
+    latency later.
 """
 
 from __future__ import annotations
@@ -30,15 +37,16 @@ class FastTrader:
 
     When a qualifying trade prints on venue V (a trade by the router under test, or any trade with ``react_to =
     "all"``, of at least ``min_trade_shares``), the fast trader learns of it after its market-data latency from V.
-    With probability ``take_prob`` it then looks at every other lit venue W trading the symbol through its direct
-    feed from W (its market-data latency) and, where W shows a quote at the traded price or better, sends W an IOC
-    intermarket sweep order (ISO) in the same direction at the quote's price for the size shown (at most
-    ``max_lots`` round lots), all at the same instant, each arriving after its order-entry latency to W: a sweep of
-    every quote it sees at or better than the traded price, so not a trade-through (the size cap can leave part of
-    a quote, which a strict ISO would take). Otherwise the market makers on the other venues fade:
-    each pulls its quote on the side being hit, at the same moment. Either way a router that routes sequentially, or
-    whose child orders reach W later than the fast trader, finds the quote it aimed at gone. Its fills are recorded
-    (``fills``) so that its profit from the router's orders can be measured.
+    If it races (module docstring: ``take_prob`` or ``clear_take_prob``) it then looks at every other lit venue W
+    trading the symbol through its direct feed from W (its market-data latency) and, where W shows a quote at the
+    traded price or better, sends W an IOC intermarket sweep order (ISO) in the same direction at the quote's price
+    for the size shown (at most ``max_lots`` round lots), all at the same instant, each arriving after its
+    order-entry latency to W: a sweep of every quote it sees at or better than the traded price, so not a
+    trade-through (the size cap can leave part of a quote, which a strict ISO would take). Otherwise the market
+    makers on the other venues fade: each pulls its quote on the side being hit, at the same moment. Either way a
+    router that routes sequentially, or whose child orders reach W later than the fast trader, finds the quote it
+    aimed at gone. Its fills are recorded (``fills``) so that its profit can be measured (from the router's orders
+    alone with ``react_to = "router"``).
     """
 
     def __init__(
@@ -153,7 +161,7 @@ class FastTrader:
 
     def _arbitrage(self, symbol: str, now: int, *, take: tuple[int, Side, int, int],
                    crossed: tuple[int, Side, int, int] | None) -> None:
-        """With ``take_prob``: take the locked or crossed quote and, when crossed, the other leg for the same size."""
+        """With ``take_prob``: take the crossed quote and the other leg for the same size."""
         if self.rng.random() >= self.spec.take_prob:
             return
         w, side, qty, price = take
