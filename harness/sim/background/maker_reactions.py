@@ -22,13 +22,10 @@ Event-driven re-quotes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.sim.background.shared import _BUY
 from venues.types import Fill
-
-if TYPE_CHECKING:
-    from harness.sim.background.market_maker import MarketMaker
 
 _NS_PER_US = 1_000
 _NS_PER_MS = 1_000_000
@@ -39,7 +36,12 @@ class MakerReactions:
 
     __slots__ = ("maker", "min_gap_ns", "hold_ns", "pending", "last_ns", "hold_until", "fading")
 
-    def __init__(self, maker: MarketMaker, spec: Any) -> None:
+    def __init__(self, maker: Any, spec: Any) -> None:
+        """Subscribe ``maker``'s reactions to its symbol's quote changes and trades, as ``spec`` enables them.
+
+        ``maker`` is the :class:`~harness.sim.background.market_maker.MarketMaker` it schedules (typed ``Any``: the
+        maker imports this module).
+        """
         self.maker = maker
         self.min_gap_ns = round(spec.react_min_interval_us * _NS_PER_US)
         self.hold_ns = round(spec.fade_hold_ms * _NS_PER_MS)
