@@ -24,6 +24,7 @@ Event-driven re-quotes (:mod:`harness.sim.background.maker_reactions` holds the 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ from harness.sim.background.maker_reactions import MakerReactions
 from harness.sim.background.shared import _BATCH, _BUY, _NS, _SELL
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
-from harness.sim.market import Market, consolidate
+from harness.sim.market import Market
 from venues.types import Cancelled, Fill, Reject, Side
 
 
@@ -86,7 +87,7 @@ class MarketMaker:
         self.feeds = feeds if feeds is not None else {}
         self.pulled = False
         """Whether its last re-quote was pulled back from another venue's quote (Rule 610(d), as it saw it)."""
-        self.history = [market.history[w][symbol] for w in self.feeds]
+        self._feed_pairs = [(market.history[w][symbol], link) for w, link in self.feeds.items()]
         self.reactions = MakerReactions(self, spec) if self.feeds else None
         kernel.at(start_ns + int(rng.uniform(0, 1_000_000)), self._requote, True)
 
@@ -130,8 +131,15 @@ class MarketMaker:
             o_bid, _, o_ask, _ = self.market.nbbo_excluding(self.symbol, self.venue_idx)
         else:  # its direct feeds from the other venues, as of its decision (one order-entry latency ago)
             decided = now - self.entry.delay()
-            o_bid, _, o_ask, _ = consolidate([h.top_at(link.view_time(decided))[1]
-                                              for h, link in zip(self.history, self.feeds.values(), strict=True)])
+            o_bid = o_ask = None
+            for h, link in self._feed_pairs:  # QuoteHistory.top_at, inline: only the prices are needed
+                i = bisect_right(h.ts, link.view_time(decided)) - 1
+                if i >= 0:
+                    b, _, a, _ = h.tops[i]
+                    if b is not None and (o_bid is None or b > o_bid):
+                        o_bid = b
+                    if a is not None and (o_ask is None or a < o_ask):
+                        o_ask = a
         pulled = False
         if o_ask is not None and bid >= o_ask:
             bid = o_ask - self.tick
