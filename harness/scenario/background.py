@@ -24,6 +24,21 @@ class MarketMakerSpec(_Strict):
     venue_offset_ticks: float = Field(
         0.35, ge=0, le=10, description="Max extra half-spread per venue (spread of quality across venues)."
     )
+    react_to_quotes: bool = Field(
+        True, description="Also re-quote on seeing (through its delayed direct feeds) another venue's best bid or "
+                          "ask price change.",
+    )
+    react_to_trades: bool = Field(
+        True, description="Pull its quote on a side that a trade on another venue hit at or through its price, "
+                          "on seeing the trade.",
+    )
+    react_min_interval_us: float = Field(
+        50.0, ge=0, le=60_000_000, description="Least time between two quote-change re-quotes of one maker, "
+                                               "microseconds.",
+    )
+    fade_hold_ms: float = Field(
+        1.0, ge=0, le=60_000, description="How long a side pulled after a trade elsewhere stays out, milliseconds.",
+    )
 
 
 class LiquidityFlowSpec(_Strict):
@@ -41,6 +56,11 @@ class LiquidityFlowSpec(_Strict):
     odd_sigma: float = Field(0.9, ge=0, le=5)
     max_shares: int = Field(20_000, gt=0, le=100_000_000)
     sign_persistence: float = Field(0.9, ge=0, lt=1, description="P(market order has the previous one's side).")
+    view_lag_us: float = Field(
+        5000.0, ge=0, le=60_000_000,
+        description="Age of the NBBO a limit order is priced from (and slid off, Rule 610(d)), microseconds; 0: the "
+                    "true NBBO now.",
+    )
 
 
 class IntradaySpec(_Strict):
@@ -65,12 +85,27 @@ class InformedSpec(_Strict):
 
 
 class FastTraderSpec(_Strict):
-    """Latency arbitrageurs: after a trade on one venue they race to the others and take or fade the same quotes."""
+    """Latency arbitrageurs: after a trade or quote change on one venue they race to the others and take or fade."""
 
     enabled: bool = True
-    react_to: Literal["router", "all"] = Field("router", description="Trades of the router under test, or all.")
-    min_trade_shares: int = Field(100, ge=1, description="Smallest triggering trade.")
-    take_prob: float = Field(0.5, ge=0, le=1, description="P(take the other venues' quotes); else fade them.")
+    react_to: Literal["router", "all"] = Field(
+        "all", description="The trades it reacts to: every lit trade ('all'), or the router under test's only "
+                           "('router': a pure measure of the router's own leakage).",
+    )
+    quote_reactions: bool = Field(
+        True, description="Also react to quote changes: take a quote that a change on another venue locked or "
+                          "crossed, as it sees both, and arbitrage a crossed market.",
+    )
+    min_trade_shares: int = Field(100, ge=1, description="Smallest triggering trade, shares.")
+    take_prob: float = Field(
+        0.5, ge=0, le=1, description="After a trade of the router under test: P(take the other venues' quotes); "
+                                     "else the makers there fade them. Also P(take) of a locked or crossed quote."
+    )
+    clear_take_prob: float = Field(
+        1.0, ge=0, le=1, description="After another participant's trade that cleared its venue's best price level "
+                                     "(react_to = 'all'): P(take the other venues' quotes at that price or better); "
+                                     "else, and after a print that left the level, the makers there fade them."
+    )
     max_lots: int = Field(5, gt=0, le=100_000, description="Most it takes per venue, round lots.")
 
 

@@ -198,7 +198,8 @@ def start_background(
                 continue
             _start_venue_participants(sym, vi, vspec, seed=seed, kernel=kernel, market=market, bg=bg, values=values,
                                       links=links, start_ns=start_ns, curve=curve, makers=makers,
-                                      dark_pools=dark_pools, router=router)
+                                      dark_pools=dark_pools, router=router,
+                                      venue_names=[v.name for v in scenario.venues])
         if bg.informed.enabled:
             InformedTrader(
                 kernel=kernel, market=market, symbol=sym.name, router=router, tick=sym.tick,
@@ -227,6 +228,7 @@ def _start_venue_participants(
     sym: Any, vi: int, vspec: Any, *, seed: int, kernel: Kernel, market: Market, bg: Any,
     values: dict[str, EfficientPrice], links: Links, start_ns: int, curve: ActivityCurve,
     makers: dict[tuple[int, str], MarketMaker], dark_pools: list[tuple[str, DarkLiquidity]], router: TakerRouter,
+    venue_names: list[str],
 ) -> None:
     """The participants of one symbol at one venue: a dark pool's liquidity, or a lit venue's maker and flow."""
     if vspec.kind == "dark":
@@ -248,6 +250,9 @@ def _start_venue_participants(
             entry=links.get("market_maker", vspec.name, "order_entry", instance=sym.name),
             response=links.get("market_maker", vspec.name, "response", instance=sym.name),
             start_ns=start_ns, half_spread_ticks=sym.mm_half_spread_ticks,
+            feeds={w: links.get("market_maker", venue_names[w], "market_data",
+                                instance=f"{sym.name}@{vspec.name}")
+                   for w in market.protected_venues(sym.name) if w != vi},
         )
     if bg.liquidity.enabled:
         LiquidityFlow(

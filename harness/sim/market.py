@@ -172,6 +172,9 @@ class Market:
         """Venues whose feeds have stopped updating (stale quotes); their books keep trading."""
         self.trade_watcher: Any = None
         """A participant told of trades as they print (the fast trader), or None."""
+        self.lit_trade_watchers: dict[str, list[Callable[[int, Fill], None]]] = {}
+        """Per symbol, ``callback(venue_idx, fill)`` for every trade on a lit venue (:meth:`watch_lit_trades`)."""
+        self._top_watchers: dict[str, list[Callable[[int], None]]] = {}
         # Per venue and symbol: [new orders, cancels, replaces, orders that rested]; and the resting orders that
         # traded at least once (for passive fill probabilities).
         self.counts: list[dict[str, list[int]]] = [{sym: [0, 0, 0, 0] for sym in v.info.symbols} for v in self.venues]
@@ -408,6 +411,9 @@ class Market:
                 watcher = self.trade_watcher
                 if watcher is not None and (taker in tracked or watcher.react_all) and self.kinds[venue_idx] is _LIT:
                     watcher.on_trade(venue_idx, symbol, ev)
+                if self.lit_trade_watchers and self.kinds[venue_idx] is _LIT:
+                    for callback in self.lit_trade_watchers.get(symbol, ()):
+                        callback(venue_idx, ev)  # type: ignore[arg-type]
             elif kind is QuoteUpdate:
                 self._on_quote(venue_idx, symbol, ev)  # type: ignore[arg-type]
             elif kind is Cancelled:
@@ -466,9 +472,15 @@ class Market:
             hist = self.history[venue_idx][symbol]
             hist.ts.append(ts)
             hist.tops.append(top)
-        self._tops[venue_idx][symbol] = top
+        tops = self._tops[venue_idx]
+        old = tops[symbol]
+        tops[symbol] = top
         slot = self._pslot[venue_idx].get(symbol)
         if slot is not None:
+            if self._top_watchers and (old[0] != top[0] or old[2] != top[2]) and not (
+                    self.frozen_feeds and venue_idx in self.frozen_feeds):
+                for watcher in self._top_watchers.get(symbol, ()):
+                    watcher(venue_idx)
             ptops = self._ptops[symbol]
             ptops[slot] = top
             nbbo = consolidate(ptops)
@@ -497,6 +509,21 @@ class Market:
     def watch_nbbo(self, symbol: str, callback: Callable[[], None]) -> None:
         """Call ``callback()`` (synchronously; it must not send orders itself) whenever the true NBBO changes."""
         self._nbbo_watchers.setdefault(symbol, []).append(callback)
+
+    def watch_tops(self, symbol: str, callback: Callable[[int], None]) -> None:
+        """Call ``callback(venue_idx)`` whenever a protected venue's best bid or ask *price* in ``symbol`` changes.
+
+        Synchronously; it must not send orders itself. Size-only changes, and changes on a frozen feed, are not
+        reported.
+        """
+        self._top_watchers.setdefault(symbol, []).append(callback)
+
+    def watch_lit_trades(self, symbol: str, callback: Callable[[int, Fill], None]) -> None:
+        """Call ``callback(venue_idx, fill)`` for every trade in ``symbol`` on a lit venue.
+
+        Synchronously; it must not send orders itself.
+        """
+        self.lit_trade_watchers.setdefault(symbol, []).append(callback)
 
     def unfreeze(self, venue_idx: int) -> None:
         """A frozen feed resumes: it publishes the venue's current tops at once."""

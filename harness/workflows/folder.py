@@ -290,6 +290,7 @@ def _write_market_stats(
     import pandas as pd
 
     from harness.analytics.compliance import compliance_by_run
+    from harness.analytics.cross_venue import cross_venue_by_run
     from harness.analytics.market_stats import ALL_VENUES, market_stats_by_run, nbbo_as_quotes
     from harness.scenario.latency import sip_extra_lag_ns
 
@@ -304,6 +305,8 @@ def _write_market_stats(
     checks = compliance_by_run(trades=trades_df, nbbo=nbbo_df, ticks=ticks, window=window, sip_lag_ns=lag,
                                child_orders=child_orders.select(["router", "seed", "symbol", "sent_ts_ns"]).to_pandas())
     market = market.merge(checks, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
+    moves = cross_venue_by_run(trades=trades_df, nbbo=nbbo_df, window=window)
+    market = market.merge(moves, on=["router", "seed", "symbol", "venue"], how="left", sort=False)
     reads = pd.DataFrame(
         [(r.router, r.seed, sym, ALL_VENUES, n, stale) for r in results for sym, (n, stale) in r.sip_reads.items()],
         columns=["router", "seed", "symbol", "venue", "sip_reads", "sip_stale_reads"],

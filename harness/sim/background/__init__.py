@@ -5,9 +5,11 @@ docs/market-model.md). One module per participant, each describing its model:
 
 * :mod:`~harness.sim.background.efficient_price`: the latent efficient price and the intraday activity curve
 * :mod:`~harness.sim.background.market_maker`: market makers quoting around the efficient price
+* :mod:`~harness.sim.background.maker_reactions`: their event-driven re-quotes and fades (other venues' quote
+  changes and trades, seen through delayed feeds)
 * :mod:`~harness.sim.background.liquidity_flow`: zero-intelligence limit, cancel and market flow
 * :mod:`~harness.sim.background.informed_trader`: informed traders taking stale quotes
-* :mod:`~harness.sim.background.fast_trader`: latency arbitrageurs racing the router's trades
+* :mod:`~harness.sim.background.fast_trader`: latency arbitrageurs racing trades and locked or crossed quotes
 * :mod:`~harness.sim.background.routing`: how takers route (NBBO venues first, ISO sweeps, wholesalers)
 * :mod:`~harness.sim.background.dark_liquidity`: institutions and toxic flow in dark pools
 * :mod:`~harness.sim.background.shared`: constants they share (sides, the draw batch size)

@@ -4,10 +4,13 @@ Liquidity flow
     Per (symbol, venue), limit and market orders arrive as Poisson processes with rates ``limit_per_second`` and
     ``market_per_second`` times the symbol's ``activity``, the venue's ``limit_share`` / ``market_share`` (both
     default to its ``flow_share``; inverted venues attract fewer makers and more takers) and the intraday curve. A
-    limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the (true,
-    undelayed) NBBO on that side (or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick);
-    with that side empty, one tick behind the contra best. A price that would lock or cross the NBBO slides to one
-    tick away from it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit
+    limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the NBBO on that
+    side as it was ``view_lag_us`` ago (these traders are slow: they price from a consolidated view; 0 gives the
+    true NBBO now), or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick; with that side
+    empty, one tick behind the contra best. A price that would lock or cross that NBBO slides to one tick away from
+    it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d), and (with a lag) one that
+    would trade with its own venue's contra best slides one tick behind it (the order is meant to rest): so a limit
+    order can lock or cross another venue's quote that changed within the lag, never its own venue's. Each limit
     order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
     Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
     Market orders are routed (:mod:`harness.sim.background.routing`): the venue's stream only counts their rate,
@@ -26,6 +29,7 @@ Implementation (speed; the output does not depend on it)
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -36,6 +40,8 @@ from harness.sim.background.shared import _BATCH, _BUY, _IOC, _NS, _SELL
 from harness.sim.kernel import _CALLBACKS, Kernel, _Call
 from harness.sim.market import Market
 from venues.types import Side
+
+_EMPTY_TOP = (None, 0, None, 0)
 
 
 class LiquidityFlow:
@@ -81,6 +87,8 @@ class LiquidityFlow:
         self.p_limit = limit_rate / base_rate if base_rate > 0 else 0.0
         self.mean_gap_ns = _NS / total if total > 0 else 0.0
         self.mean_life_ns = spec.mean_lifetime_s * _NS
+        self.view_lag_ns = round(spec.view_lag_us * 1_000)
+        self.nbbo_history = market.nbbo[symbol]
         self.last_market_side = _BUY
         # Thinning thresholds u(t) / peak on the activity curve's one-second grid.
         self._thin = np.array([u / activity.peak for u in activity.values], dtype=np.float64)
@@ -166,7 +174,13 @@ class LiquidityFlow:
         self._i = i + 1
         _t, kind, depth_px, improve, qty, life, u_side, u_route, u_retail = self._rows[i]
         if kind != 2:
-            bid, _, ask, _ = self.market._nbbo_last[self.symbol]
+            lag = self.view_lag_ns
+            if lag:  # the NBBO in force lag ago (QuoteHistory.top_at, inline on the hot path)
+                hist = self.nbbo_history
+                j = bisect_right(hist.ts, _t - lag) - 1
+                bid, _, ask, _ = hist.tops[j] if j >= 0 else _EMPTY_TOP
+            else:
+                bid, _, ask, _ = self.market._nbbo_last[self.symbol]
             tick = self.tick
             price: int | None
             if kind == 0:
@@ -193,6 +207,13 @@ class LiquidityFlow:
                     price = None
                 if price is not None and bid is not None and price <= bid:
                     price = bid + tick
+            if price is not None and lag:  # its own venue's book it sees live: a resting order, never marketable
+                book = self.book
+                if side is _BUY:
+                    if book.best_ask is not None and price >= book.best_ask:
+                        price = book.best_ask - tick
+                elif book.best_bid is not None and price <= book.best_bid:
+                    price = book.best_bid + tick
             if price is not None and price > 0:
                 market = self.market
                 order_id = market._next_order_id

@@ -9,19 +9,28 @@ Market makers
     (``requotes_per_second``) and after each fill of its quotes (one response plus one order-entry latency later).
     Re-quoting replaces an order whose price changed or whose open size fell below ``refill_below`` of the quote
     size; unchanged quotes send nothing. Its quotes are plain limit orders, so a re-quote through a stale contra
-    order on its own venue trades with it; a quote that would lock or cross another venue's protected quote is
-    pulled back one tick from it. Inventory is updated at the moment of the fill (the maker reacts later, but its
-    books are exact).
+    order on its own venue trades with it; a quote that would lock or cross another venue's protected quote *as the
+    maker sees it* (its direct feed from that venue, as of its decision) is pulled back one tick from it, as the
+    venues' price-sliding under Rule 610(d) would re-price it: a lock or cross of the true NBBO arises only from
+    latency, and lasts until someone sees it (below). Inventory is updated at the moment of the fill (the maker
+    reacts later, but its books are exact).
+
+Event-driven re-quotes (:mod:`harness.sim.background.maker_reactions` holds the rules and the bounds)
+    Besides its Poisson re-quotes, a maker re-quotes when it sees, through its delayed direct feeds, another venue's
+    best bid or ask price change (``react_to_quotes``), and pulls its quote on a side that a trade on another venue
+    hit at or through its price (``react_to_trades``), keeping that side out for ``fade_hold_ms``.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
 
 from harness.sim.background.efficient_price import EfficientPrice
+from harness.sim.background.maker_reactions import MakerReactions
 from harness.sim.background.shared import _BATCH, _BUY, _NS, _SELL
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
@@ -48,7 +57,9 @@ class MarketMaker:
         response: Link,
         start_ns: int,
         half_spread_ticks: float | None = None,
+        feeds: dict[int, Link] | None = None,
     ) -> None:
+        """``feeds[w]`` is the maker's market-data link from protected venue ``w`` (every one but its own)."""
         self.kernel = kernel
         self.market = market
         self.venue_idx = venue_idx
@@ -73,6 +84,11 @@ class MarketMaker:
         self._refill_pending = False
         self._gaps: list[float] = []
         self._gi = 0
+        self.feeds = feeds if feeds is not None else {}
+        self.pulled = False
+        """Whether its last re-quote was pulled back from another venue's quote (Rule 610(d), as it saw it)."""
+        self._feed_pairs = [(market.history[w][symbol], link) for w, link in self.feeds.items()]
+        self.reactions = MakerReactions(self, spec) if self.feeds else None
         kernel.at(start_ns + int(rng.uniform(0, 1_000_000)), self._requote, True)
 
     def _next_gap(self) -> int:
@@ -93,20 +109,46 @@ class MarketMaker:
         ask = math.ceil((v + self.half_spread) / tick) * tick
         if ask <= bid:
             ask = bid + tick
-        # Do not lock or cross another venue's protected quote (Reg NMS Rule 610(d)); stale quotes on the maker's
-        # own venue are traded against instead.
-        o_bid, _, o_ask, _ = self.market.nbbo_excluding(self.symbol, self.venue_idx)
-        if o_ask is not None and bid >= o_ask:
-            bid = o_ask - tick
-        if o_bid is not None and ask <= o_bid:
-            ask = o_bid + tick
+        bid, ask = self._slide(now, bid, ask)
         if bid <= 0:
             bid = tick
             ask = max(ask, 2 * tick)
-        self.bid_id = self._place(self.bid_id, _BUY, bid)
-        self.ask_id = self._place(self.ask_id, _SELL, ask)
+        held = self.reactions.held(now) if self.reactions is not None else 0
+        if not held & 1:
+            self.bid_id = self._place(self.bid_id, _BUY, bid)
+        if not held & 2:
+            self.ask_id = self._place(self.ask_id, _SELL, ask)
         if periodic:
             self.kernel.at(now + self._next_gap(), self._requote, True)
+
+    def _slide(self, now: int, bid: int, ask: int) -> tuple[int, int]:
+        """Rule 610(d) as the maker sees the market: pull a quote back one tick from a protected quote it would lock.
+
+        The other venues' quotes are its direct feeds' as of its decision; ``pulled`` says whether one was pulled
+        back. Stale quotes on its own venue are traded against instead.
+        """
+        if not self.feeds:
+            o_bid, _, o_ask, _ = self.market.nbbo_excluding(self.symbol, self.venue_idx)
+        else:  # its direct feeds from the other venues, as of its decision (one order-entry latency ago)
+            decided = now - self.entry.delay()
+            o_bid = o_ask = None
+            for h, link in self._feed_pairs:  # QuoteHistory.top_at, inline: only the prices are needed
+                i = bisect_right(h.ts, link.view_time(decided)) - 1
+                if i >= 0:
+                    b, _, a, _ = h.tops[i]
+                    if b is not None and (o_bid is None or b > o_bid):
+                        o_bid = b
+                    if a is not None and (o_ask is None or a < o_ask):
+                        o_ask = a
+        pulled = False
+        if o_ask is not None and bid >= o_ask:
+            bid = o_ask - self.tick
+            pulled = True
+        if o_bid is not None and ask <= o_bid:
+            ask = o_bid + self.tick
+            pulled = True
+        self.pulled = pulled
+        return bid, ask
 
     def _place(self, order_id: int, side: Side, price: int) -> int:
         book = self.book
