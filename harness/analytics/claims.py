@@ -19,7 +19,9 @@ A claims file (TOML) has one ``[routers.<name>]`` table per router, with any of 
     ``true``: its routing does not wait for the SIP. The sip probe confirms it when the router "reads direct feeds"
     and contradicts it when it "relies on the SIP".
 ``follows_pfof``
-    ``true``/``false``: whether its flow follows payment for order flow (the payments probe).
+    ``true``/``false``: whether its flow follows payment for order flow. The payments probe's finding "follows" (a
+    payment tilt of 0.9 or more) confirms true; "ignores" or "does not use" confirms false; "partly follows"
+    contradicts false and leaves true not testable here.
 ``pfof_policy``
     Free text, not testable by the probes here: the incentive test's question (``sorbench run --incentive-test``).
 
@@ -136,6 +138,16 @@ def _check_words(finding: str, claimed: bool, *, yes: str, no: str) -> str:
     return UNTESTABLE
 
 
+def _check_follows(finding: str, claimed: bool) -> str:
+    if finding.startswith("follows"):
+        return CONFIRMED if claimed else CONTRADICTED
+    if finding.startswith(("ignores", "does not use")):
+        return CONTRADICTED if claimed else CONFIRMED
+    if finding.startswith("partly follows"):
+        return UNTESTABLE if claimed else CONTRADICTED
+    return UNTESTABLE
+
+
 def cross_check(claims: ClaimsFile, fp: pd.DataFrame) -> pd.DataFrame:
     """Every claim of every router against the fingerprint :func:`harness.analytics.probe.fingerprint` made."""
     from harness.analytics.probe import FAILOVER_OK, FOLLOWS
@@ -161,6 +173,8 @@ def cross_check(claims: ClaimsFile, fp: pd.DataFrame) -> pd.DataFrame:
                 else:
                     evidence = str(rows["finding"].iloc[0])
                     verdict = _check_flag(rows, claimed, threshold=flags[claim][1])
+                    if claim == "follows_pfof":
+                        verdict = _check_follows(evidence, claimed)
                     if claim == "uses_direct_feeds":  # from the finding: the sip probe's two twins together
                         verdict = _check_words(evidence, claimed, yes="reads direct feeds", no="relies on the SIP")
                 if evidence.startswith("not tested"):

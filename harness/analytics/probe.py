@@ -24,9 +24,8 @@ Findings, one plain sentence per router and probe, from the means (a share is *h
 * ``halt``: resumes when the share filled within 1 s after the halt is at least :data:`FAILOVER_OK`, else the
   rest is stranded.
 * ``block``: uses dark pools for blocks (high), partly, or not (low).
-* ``payments``: follows payment for order flow when the share at each rotation's top payer averages at least
-  :data:`FOLLOWS`; does not follow it when it is below :data:`LOW` in every rotation or the same venue gets the
-  flow whoever pays; otherwise partly.
+* ``payments`` and ``rebates``: the payment tilt (:func:`payment_tilt`) is at least :data:`FOLLOWS`: follows the
+  money; at least :data:`TILTED`: partly follows it; below: ignores it (or does not use the paying venues at all).
 * ``toxicity``: avoids a toxic pool when it sends it less than half of what it sends the pool when benign (and
   the benign pool got at least :data:`LOW` of the shares); else it does not avoid it; *not tested* when it never
   uses the benign pool.
@@ -48,6 +47,7 @@ HIGH = 0.5
 LOW = 0.05
 FAILOVER_OK = 0.9
 FOLLOWS = 0.9
+TILTED = 0.1
 RESPONSES = {
     "share_at_target": "share of the parent shares executed at the target venue",
     "share_at_price": "share of the parent shares executed at the target venue at the hidden price",
@@ -104,7 +104,7 @@ def finding(probe: str, rows: pd.DataFrame, *, context: pd.DataFrame | None = No
         return _stale(rows, context)
     sentences = {"coverage": _coverage, "price-vs-fee": _fee, "price-vs-size": _size, "hidden": _hidden,
                  "speed": _speed, "sip": _sip, "halt": _halt, "block": _block, "payments": _payments,
-                 "toxicity": _toxicity, "odd-lots": _odd, "locked": _locked}
+                 "toxicity": _toxicity, "odd-lots": _odd, "locked": _locked, "rebates": _rebates}
     if probe not in sentences:
         raise ValueError(f"unknown probe {probe!r}")
     return sentences[probe](rows)
@@ -243,18 +243,42 @@ def _block(rows: pd.DataFrame) -> str:
 
 
 def _payments(rows: pd.DataFrame) -> str:
-    means = rows["mean"].to_numpy(dtype=float)
-    n = len(means)
-    avg = float(means.mean())
-    if avg >= FOLLOWS:
-        return (f"follows payment for order flow: {_pct(avg)} of the shares at whichever wholesaler pays most, over "
-                f"{n} rotations of the payments")
-    if avg < LOW:
-        return f"does not route to the top PFOF payer ({_pct(avg)} of the shares there over {n} rotations)"
-    if abs(avg - 1 / n) < 0.1:
-        return (f"ignores payment for order flow: {_pct(avg)} of the shares at the top payer over {n} rotations, as a "
-                f"router that keeps to its wholesalers whoever pays scores ({_pct(1 / n)})")
-    return f"partly follows payment for order flow: {_pct(avg)} of the shares at the top payer over {n} rotations"
+    return _follows(rows, "payment for order flow", "wholesaler")
+
+
+def _rebates(rows: pd.DataFrame) -> str:
+    return _follows(rows, "maker rebates", "venue")
+
+
+def payment_tilt(rows: pd.DataFrame) -> tuple[float, float, float]:
+    """(tilt, mean share at the top payer, mean share at the others) of a payments or rebates probe's rows.
+
+    Per payer venue: its mean share in the rotations where it pays most minus its mean share where it does not;
+    the tilt is the mean of that over the payers. A router whose choice ignores the payments scores 0, one that
+    sends everything to whoever pays most 1 (its share at a venue is 1 when it pays most, else 0).
+    """
+    parts = rows["param"].astype(str).str.split(":", expand=True)
+    r = rows.assign(venue=parts[1], role=parts[2])
+    by = r.groupby(["venue", "role"])["mean"].mean().unstack()
+    if "top" not in by or "other" not in by:
+        return math.nan, math.nan, math.nan
+    return float((by["top"] - by["other"]).mean()), float(by["top"].mean()), float(by["other"].mean())
+
+
+def _follows(rows: pd.DataFrame, money: str, where: str) -> str:
+    tilt, top, other = payment_tilt(rows)
+    n = int(rows["param"].astype(str).str.split(":").str[0].nunique())
+    if math.isnan(tilt):
+        return "no rotation of this probe succeeded"
+    figures = (f"payment tilt {tilt:+.2f}: {_pct(top)} of the shares at a {where} when it pays most, {_pct(other)} "
+               f"when it does not, over {n} rotations")
+    if top < LOW and other < LOW:
+        return f"does not use the {where}s that pay ({figures})"
+    if tilt >= FOLLOWS:
+        return f"follows {money} ({figures})"
+    if tilt >= TILTED:
+        return f"partly follows {money} ({figures})"
+    return f"ignores {money} ({figures})"
 
 
 def _toxicity(rows: pd.DataFrame) -> str:

@@ -32,7 +32,7 @@ def probe(
     probe_name: Annotated[list[str] | None, typer.Option("--probe", help="Probe to run (repeatable; default: all of "
                                                          "coverage, price-vs-fee, price-vs-size, hidden, speed, "
                                                          "sip, failover, stale-quotes, halt, locked, odd-lots, block, "
-                                                         "payments, toxicity).")] = None,
+                                                         "payments, rebates, toxicity).")] = None,
     window: Annotated[float, typer.Option("--window-s", help="Seconds of each twin's window after its 1-s warm-up "
                                           "(keep it short for a fix router: each twin runs in real time).")] = 30.0,
     router_config: Annotated[Path | None, typer.Option(help="Router parameters TOML ([<router name>] tables), "
@@ -55,8 +55,8 @@ def probe(
     larger worse one (price-vs-size), a hidden offer (hidden), a slower link (speed), a late SIP (sip), a venue going
     down (failover), a frozen feed on a withdrawn offer (stale-quotes), a trading halt (halt), a locked NBBO (locked),
     odd lots (odd-lots),
-    blocks 50 times the displayed offer (block), rotated PFOF (payments), a toxic dark pool in the scenario's own
-    market (toxicity).
+    blocks 50 times the displayed offer (block), rotated PFOF (payments), rotated maker rebates (rebates), a toxic
+    dark pool in the scenario's own market (toxicity).
     See docs/probes.md.
     """
     try:

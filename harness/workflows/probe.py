@@ -190,13 +190,17 @@ def run_probes(
     """
     twins = twins if twins is not None else probe_twins(scenario, settings or ProbeSettings())
     rows: dict[str, list[Any]] = {k: [] for k in RESPONSE_COLUMNS}
+    done: dict[tuple[str, Any], list[RunResult]] = {}  # twins sharing a scenario and flow are simulated once
     for i, twin in enumerate(twins):
         params = {r: resolve_router_params(twin.scenario, registry, r, source=twin.label) for r in routers}
         fixed = list(twin.parents) if twin.parents is not None else None
         flows = {seed: fixed if fixed is not None else build_parents(twin.scenario, seed) for seed in seeds}
         measure = MEASURES[twin.measure]
-        for res in _simulate_twin(twin, routers, seeds=seeds, params=params, parents=fixed, registry=registry,
-                                  jobs=jobs, on_done=on_done):
+        key = (twin.scenario.sha256(), twin.parents)
+        if key not in done:
+            done[key] = _simulate_twin(twin, routers, seeds=seeds, params=params, parents=fixed, registry=registry,
+                                       jobs=jobs, on_done=on_done)
+        for res in done[key]:
             num, den = measure(res, twin, flows[res.seed]) if res.status == "ok" else (float("nan"), float("nan"))
             value = num / den if den and den == den else float("nan")
             for k, v in zip(RESPONSE_COLUMNS, (res.router, twin.probe, i, str(twin.param), twin.target, res.seed,

@@ -67,8 +67,13 @@ Probes (:data:`PROBES`), each with its response (the ``measure`` of its twins, c
     offer. Response: share of the block shares executed in dark pools (none without a dark pool: no twin).
 ``payments``
     The coverage market with no best offer anywhere (every lit venue P - 2 / P + 2 ticks); the wholesalers' payment
-    for order flow rotated cyclically, one twin per rotation (at least two wholesalers, at least one paying).
-    Response: share of the parent shares executed at the twin's top PFOF payer.
+    for order flow rotated cyclically (at least two wholesalers, one paying): one scenario per rotation, and in each
+    one twin per wholesaler W. Response: share of the parent shares executed at W, in rotations where W pays most
+    (``top``) and where it does not (``other``): the difference is the router's payment tilt.
+``rebates``
+    Every lit venue quotes P - 2 / P + 2 ticks; one parent a second, a buy limit order at P - 1 tick (inside the
+    spread, not marketable: it rests). The maker rebates of the lit venues that pay one are rotated the same way (at
+    least two payers). Response: child shares the router sent to each payer V per parent share, top or other.
 ``toxicity``
     Not the controlled market: the scenario's own market (its background and dark-pool flow) over
     :data:`TOXIC_WINDOW_MULTIPLE` times the window, with :data:`TOXIC_ORDERS_MULTIPLE` times the orders. Per dark pool
@@ -86,7 +91,7 @@ from harness.scenario.schema import Scenario, scenario_from_dict
 from venues.types import PRICE_SCALE, OrdType, Side
 
 PROBES = ("coverage", "price-vs-fee", "price-vs-size", "hidden", "speed", "sip", "failover", "stale-quotes", "halt",
-          "locked", "odd-lots", "block", "payments", "toxicity")
+          "locked", "odd-lots", "block", "payments", "rebates", "toxicity")
 """The probes :func:`probe_twins` builds, in order."""
 LADDER_QTY = 5_000
 """Shares of every standing quote that is not the probe's target."""
@@ -437,23 +442,54 @@ def block_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
                    f"{qty}", ",".join(dark), flow=flow, plants=plants, measure="share_in_dark")[1]]
 
 
+def _rotations(m: _Market, payers: list[str], pay: dict[str, float], *, probe: str, field: str, sign: float,
+               plants: list[dict], parents: tuple[ParentOrder, ...] | None, measure: str) -> list[Twin]:
+    """One scenario per cyclic rotation of the payers' payments, and one twin per (rotation, payer).
+
+    ``field`` is the fee field rotated (``sign`` * fee is what the venue pays). A twin's response is the share at its
+    payer, which is or is not the rotation's top payer (``param`` ``r<k>:<venue>:top|other``); the twins of a
+    rotation share one scenario, simulated once (:func:`harness.workflows.probe.run_probes`).
+    """
+    twins: list[Twin] = []
+    for r in range(len(payers)):
+        rotated = {w: pay[payers[(i + r) % len(payers)]] for i, w in enumerate(payers)}
+        top = min(payers, key=lambda w: (-sign * rotated[w], w))
+        venues = [dict(v, fees=dict(v["fees"], **{field: rotated[v["name"]]})) if v["name"] in rotated else v
+                  for v in m.data["venues"]]
+        label = ", ".join(f"{w} ${sign * rotated[w]:.4f}" for w in payers)
+        data = dict(m.data, venues=venues, plants=plants)
+        sc = scenario_from_dict(data, source=f"probe {probe} rotation {r}")
+        for w in payers:
+            role = "top" if w == top else "other"
+            twins.append(Twin(probe, f"{probe} {label}: {w}", f"r{r}:{w}:{role}", w, sc, measure=measure,
+                              parents=parents))
+    return twins
+
+
 def payment_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
-    """The wholesalers' PFOF rotated, one twin per rotation."""
+    """The wholesalers' PFOF rotated (module docstring)."""
     m = _market(scenario, settings)
     whs = [v["name"] for v in _trading(m.data, "wholesaler")]
     pay = {v["name"]: float(v["fees"]["pfof_usd"]) for v in m.data["venues"] if v["name"] in whs}
     if len(whs) < 2 or max(pay.values()) <= 0:
         return []
-    twins: list[Twin] = []
-    for r in range(len(whs)):
-        rotated = {w: pay[whs[(i + r) % len(whs)]] for i, w in enumerate(whs)}
-        top = min(whs, key=lambda w: (-rotated[w], w))
-        venues = [dict(v, fees=dict(v["fees"], pfof_usd=rotated[v["name"]])) if v["name"] in rotated else v
-                  for v in m.data["venues"]]
-        label = ", ".join(f"{w} ${rotated[w]:.4f}" for w in whs)
-        twins.append(m.twin("payments", f"PFOF {label}", f"rotation {r}", top, venues=venues,
-                            plants=m.ladder(2, 2))[1])
-    return twins
+    return _rotations(m, whs, pay, probe="payments", field="pfof_usd", sign=1.0, plants=m.ladder(2, 2), parents=None,
+                      measure="share_at_target")
+
+
+def rebate_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
+    """Resting buy orders inside the spread, with the lit venues' maker rebates rotated (module docstring)."""
+    m = _market(scenario, settings)
+    make = {v["name"]: float(v["fees"]["make_usd"]) for v in _trading(m.data, "lit")}
+    payers = sorted(v for v in m.lit if make[v] < 0)
+    if len(payers) < 2:
+        return []
+    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
+    n = max(1, min(settings.orders, int(settings.window_s)))
+    parents = tuple(ParentOrder(k, m.sym, Side.BUY, OrdType.LIMIT, settings.parent_qty, m.p - m.tick,
+                                start + k * 1_000_000_000 + 500_000_000) for k in range(n))
+    return _rotations(m, payers, make, probe="rebates", field="make_usd", sign=-1.0, plants=m.ladder(2, 2),
+                      parents=parents, measure="sent_to_target")
 
 
 def toxicity_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
@@ -486,5 +522,6 @@ def probe_twins(scenario: Scenario, settings: ProbeSettings, probes: tuple[str, 
     builders = {"coverage": coverage_twins, "price-vs-fee": fee_twins, "price-vs-size": size_twins,
                 "hidden": hidden_twins, "speed": speed_twins, "sip": sip_twins, "failover": failover_twins,
                 "stale-quotes": stale_twins, "halt": halt_twins, "locked": locked_twins, "odd-lots": odd_lot_twins,
-                "block": block_twins, "payments": payment_twins, "toxicity": toxicity_twins}
+                "block": block_twins, "payments": payment_twins, "rebates": rebate_twins,
+                "toxicity": toxicity_twins}
     return [t for name in PROBES if name in probes for t in builders[name](scenario, settings)]
