@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.fix.frontdoor import OVERSIZE_MARK
+
 SOH = "\x01"
 BEGIN_STRING = "FIX.4.4"
 
@@ -226,6 +228,12 @@ def make_application(fix: Any, inbox: Inbox, *, kind: str, app_types: frozenset[
                 msg_type = f.get(35, "")
                 if msg_type in app_types:
                     inbox.put(("app", kind, session_id.toString(), msg_type, pairs))
+                    return
+                if msg_type == "j" and f.get(58, "").startswith(OVERSIZE_MARK):  # the front door's notice
+                    text = f[58].removeprefix(OVERSIZE_MARK)
+                    inbox.put(("event", kind, session_id.toString(), "oversize_rejected", text))
+                    send(fix, session_id, build_message(fix, "j", [(45, f.get(45, "0")), (372, f.get(372, "?")),
+                                                                   (380, "0"), (58, text)]))
                     return
                 # BusinessMessageReject, unsupported message type. Sent here rather than by raising QuickFIX's
                 # UnsupportedMessageType: an exception raised in a Python callback aborts the process.

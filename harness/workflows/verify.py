@@ -37,7 +37,7 @@ from harness.errors import UserError
 from harness.paths import REPO_ROOT
 from harness.workflows.provenance import sha256_file
 
-REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
+REPORT_HTML, REPORT_PDF, SIGNATURE = "report.html", "report.pdf", "signature.json"
 NOT_COMPARED = "not compared"
 
 
@@ -56,13 +56,16 @@ class VerifyReport:
     not_rerun: list[str] = field(default_factory=list)
     """Why the run could not be re-run here (a router that is neither built in nor named, by matching source, on
     the command line); empty when it was re-run or the re-run was not asked for."""
+    evidence: list[str] = field(default_factory=list)
+    """One line per tampering sign beyond the file hashes (:mod:`harness.workflows.evidence`) and per signature
+    problem (:mod:`harness.workflows.signing`): ``"manifest.json: git_commit: ..."``, ``"report.pdf: ..."``."""
 
     @property
     def problems(self) -> list[str]:
         """Every file that failed a check, as ``"file: state (check)"``."""
         out = [f"{f}: {s} (integrity)" for f, s in sorted(self.integrity.items()) if s != "ok"]
         out += [f"{f}: {s} (re-run)" for f, s in sorted(self.reproduction.items()) if s not in ("ok", NOT_COMPARED)]
-        return out
+        return out + self.evidence
 
     @property
     def ok(self) -> bool:
@@ -129,7 +132,7 @@ def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
         out[rel] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == digest else "modified")
     for p in sorted(folder.rglob("*")):
         rel = str(p.relative_to(folder))
-        if p.is_file() and rel != "manifest.json" and rel not in recorded:
+        if p.is_file() and rel not in ("manifest.json", SIGNATURE) and rel not in recorded:
             out[rel] = "added"
     return out
 
@@ -171,8 +174,10 @@ def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tup
     return registry, missing
 
 
-def reproduce(manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None) -> tuple[dict[str, str], list[str]]:
-    """Run again from the manifest into a temporary folder; returns the new files' hashes and notes.
+def reproduce(
+    manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None
+) -> tuple[dict[str, str], list[str], dict[str, Any]]:
+    """Run again from the manifest into a temporary folder; returns the new files' hashes, notes and manifest.
 
     ``registry`` comes from :func:`rerun_registry` (default: built-in routers only).
     """
@@ -232,27 +237,36 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None) 
             report=manifest.get("report", "skipped") != "skipped",
             pdf="html only" not in str(manifest.get("report", "")),
         )
-        again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+        again_manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        again = again_manifest["files"]
         if (out / REPORT_HTML).is_file():
             from harness.report.provenance import comparable_sha256
 
             again[REPORT_HTML] = comparable_sha256(out / REPORT_HTML)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return again, notes
+    return again, notes, again_manifest
 
 
-def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequence[str] = ()) -> VerifyReport:
-    """Integrity and (with ``rerun``) reproduction checks of a run folder.
+def verify_run(
+    folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequence[str] = (), key: Path | None = None,
+    check_report: bool = True,
+) -> VerifyReport:
+    """Integrity, evidence and (with ``rerun``) reproduction checks of a run folder.
 
     ``plugins`` are the ``--router`` specs the user trusts for the re-run (:func:`rerun_registry`); a run with a
-    router that is neither built in nor among them is checked for integrity only, and the report says why.
+    router that is neither built in nor among them is checked for integrity only, and the report says why. ``key``
+    is an ed25519 public key (PEM) whose signature the folder must carry (:mod:`harness.workflows.signing`).
+    ``check_report`` re-renders the report from the folder's data and compares it (the slowest check: a test that
+    checks something else may skip it).
     """
     folder = folder.resolve()
     manifest = read_manifest(folder)
     report = VerifyReport(folder=folder, integrity=check_integrity(folder, manifest))
+    _check_evidence(report, manifest, key=key, check_report=check_report)
     if not rerun:
-        report.notes.append("re-run skipped (--no-rerun): only integrity was checked")
+        report.notes.append("re-run skipped (--no-rerun): the files, the manifest and the report were checked, the "
+                            "results were not re-run")
         return report
     limits = manifest.get("router_limits") or {}
     if manifest.get("realtime"):
@@ -268,8 +282,13 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequ
         report.not_rerun = missing
         report.notes += [*missing, "re-run skipped: only integrity was checked"]
         return report
-    again, notes = reproduce(manifest, jobs=jobs, registry=registry)
+    result = reproduce(manifest, jobs=jobs, registry=registry)
+    again, notes = result[0], result[1]
     report.notes += notes
+    if len(result) > 2:
+        from harness.workflows.evidence import rerun_problems
+
+        report.evidence += rerun_problems(manifest, result[2])
     report.reproduced = True
     recorded: dict[str, str] = dict(manifest["files"])
     if REPORT_HTML in recorded and (folder / REPORT_HTML).is_file():
@@ -288,3 +307,20 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequ
         if rel not in recorded:
             report.reproduction[rel] = "extra"
     return report
+
+
+def _check_evidence(report: VerifyReport, manifest: dict[str, Any], *, key: Path | None, check_report: bool) -> None:
+    """The manifest's hash and cross-checks, the signature, and the report re-rendered (:mod:`.evidence`)."""
+    from harness.workflows.evidence import manifest_problems, report_problems
+    from harness.workflows.signing import signature_problems
+
+    folder = report.folder
+    report.evidence += manifest_problems(folder, manifest)
+    if key is not None:
+        report.evidence += signature_problems(folder, manifest, key)
+    elif (folder / SIGNATURE).is_file():
+        report.notes.append(f"{SIGNATURE}: the folder is signed; give --key PUBLIC_KEY to check the signature")
+    if check_report:
+        problems, notes = report_problems(folder, manifest)
+        report.evidence += problems
+        report.notes += notes
