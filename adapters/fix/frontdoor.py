@@ -31,7 +31,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 OVERSIZE_MARK = "sorbench front door: "
 """How the notice's Text (58) starts."""
 _HEAD_BYTES = 4096  # the part of an oversize message its header is read from
-_HEADER_TAGS = frozenset({b"49", b"56", b"34", b"52", b"43", b"97", b"122", b"50", b"57", b"115", b"128", b"142", b"143"})
+_HEADER_TAGS = frozenset({b"49", b"56", b"34", b"52", b"43", b"97", b"122", b"50", b"57", b"115", b"128", b"142",
+                          b"143"})
 
 
 def _checksum(data: bytes) -> bytes:

@@ -230,10 +230,7 @@ def make_application(fix: Any, inbox: Inbox, *, kind: str, app_types: frozenset[
                     inbox.put(("app", kind, session_id.toString(), msg_type, pairs))
                     return
                 if msg_type == "j" and f.get(58, "").startswith(OVERSIZE_MARK):  # the front door's notice
-                    text = f[58].removeprefix(OVERSIZE_MARK)
-                    inbox.put(("event", kind, session_id.toString(), "oversize_rejected", text))
-                    send(fix, session_id, build_message(fix, "j", [(45, f.get(45, "0")), (372, f.get(372, "?")),
-                                                                   (380, "0"), (58, text)]))
+                    _reject_oversize(fix, inbox, kind=kind, session_id=session_id, fields=f)
                     return
                 # BusinessMessageReject, unsupported message type. Sent here rather than by raising QuickFIX's
                 # UnsupportedMessageType: an exception raised in a Python callback aborts the process.
@@ -244,6 +241,16 @@ def make_application(fix: Any, inbox: Inbox, *, kind: str, app_types: frozenset[
             self._guarded(take)
 
     return _App()
+
+
+def _reject_oversize(fix: Any, inbox: Inbox, *, kind: str, session_id: Any, fields: dict[int, str]) -> None:
+    """Answer the front door's notice of an oversize message: a BusinessMessageReject (380=0, Other) to the vendor
+    naming the message's sequence number (45), type (372) and size (58), and a ``oversize_rejected`` event.
+    """
+    text = fields[58].removeprefix(OVERSIZE_MARK)
+    inbox.put(("event", kind, session_id.toString(), "oversize_rejected", text))
+    send(fix, session_id, build_message(fix, "j", [(45, fields.get(45, "0")), (372, fields.get(372, "?")),
+                                                   (380, "0"), (58, text)]))
 
 
 class FixEngine:

@@ -1,7 +1,8 @@
 """The ``sorbench`` typer app: every command registered here, in the order ``sorbench --help`` lists them.
 
 The commands live by what they work on: :mod:`harness.cli.run` (and :mod:`harness.cli.suite`), scenarios and routers
-(:mod:`harness.cli.scenarios`), run folders (:mod:`harness.cli.run_folders`, signing them: :mod:`harness.cli.signing`), the market itself
+(:mod:`harness.cli.scenarios`), run folders (:mod:`harness.cli.run_folders`;
+signing them, :mod:`harness.cli.signing`), the market itself
 (:mod:`harness.cli.market`) and execution-quality analysis (:mod:`harness.cli.analysis`).
 """
 

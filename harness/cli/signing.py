@@ -20,7 +20,8 @@ def keygen(
     out: Annotated[Path, typer.Option("--out", help="The private key file to write (the public key goes to OUT.pub).")],
 ) -> None:
     """Create an ed25519 key pair for signing run folders: OUT (private, mode 0600) and OUT.pub (public)."""
-    from harness.workflows.signing import fingerprint, keygen as make_keys, load_public_key
+    from harness.workflows.signing import fingerprint, load_public_key
+    from harness.workflows.signing import keygen as make_keys
 
     try:
         private, public = make_keys(out)

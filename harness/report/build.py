@@ -19,7 +19,12 @@ from harness.errors import UserError
 from harness.report import context as sections
 from harness.report import evidence, methodology
 from harness.report.data import REPORT_FILES, RunData, load_run_data, read_manifest, sha256_file
-from harness.report.provenance import BODY_HASH, manifest_body_sha256, run_data, run_data_script
+from harness.report.provenance import (
+    BODY_HASH,
+    manifest_body_sha256,
+    run_data,
+    run_data_script,
+)
 
 HTML_NAME, PDF_NAME = REPORT_FILES
 SECTIONS = (
@@ -183,8 +188,9 @@ def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None 
 
     ``run_path`` is the folder's path to show in the reproducibility section (default: the folder's, with a run's
     temporary folder name resolved, see :func:`display_path`); ``pdf_label`` the PDF engine to name there (default:
-    the one used; ``sorbench verify`` re-renders a report with the label the report records). Raises ``UserError`` for a folder that is not a run
-    folder or holds an unreadable table; returns the files written and the PDF renderer used.
+    the one used; ``sorbench verify`` re-renders a report with the label the report records). Raises ``UserError``
+    for a folder that is not a run folder or holds an unreadable table; returns the files written and the PDF
+    renderer used.
     """
     from harness.report import pdf as pdf_mod
     from harness.report.figures import make_figures

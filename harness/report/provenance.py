@@ -60,7 +60,7 @@ def run_data(manifest: dict[str, Any], *, run_path: Path, pdf_renderer: str) -> 
 
 
 def run_data_script(data: dict[str, Any]) -> str:
-    """``data`` as the inside of a ``<script type="application/json">``: canonical JSON, ``<>&`` as ``\\u`` escapes."""
+    """``data`` as the inside of a ``<script type="application/json">``: canonical JSON, ``<>&`` as unicode escapes."""
     text = json.dumps(data, sort_keys=True, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

@@ -34,8 +34,14 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.report.provenance import (
-    BODY_HASH, RUN_DATA_FIELDS, active_content, comparable_bytes, manifest_body_sha256, read_run_data,
+    BODY_HASH,
+    RUN_DATA_FIELDS,
+    active_content,
+    comparable_bytes,
+    manifest_body_sha256,
+    read_run_data,
 )
+from harness.workflows.provenance import sha256_file
 
 REPORT_HTML, REPORT_PDF, SIGNATURE = "report.html", "report.pdf", "signature.json"
 RUN_SPECIFIC = frozenset({
@@ -47,6 +53,70 @@ WALL_CLOCK = frozenset({"simulation_wall_seconds", "wall_seconds"})
 """Run counters measured on the wall clock (a re-run's differ)."""
 _PDF_DATES = re.compile(rb"/(CreationDate|ModDate) ?\(D:[0-9Z+\-' ]*\)")
 _ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute", "/Rendition"})
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The run folder's manifest (one-line errors for a missing or unreadable one)."""
+    path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a run folder (no such directory)")
+    if not path.is_file():
+        raise UserError(f"{path}: not found (is {folder} a sorbench run folder?)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not valid JSON: {err}") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: expected a JSON object at the top level")
+    for key in ("scenario", "seeds", "routers", "files"):
+        if key not in manifest:
+            raise UserError(f"{path}: {key}: required field is missing")
+    _check_types(manifest, path)
+    return manifest
+
+
+def _check_types(manifest: dict[str, Any], path: Path) -> None:
+    """One-line errors for manifest fields of the wrong type (a hand-edited or hostile manifest)."""
+    def bad(where: str, want: str, value: Any) -> UserError:
+        shown = repr(value)
+        return UserError(f"{path}: {where}: expected {want}, got {shown[:60]}{'...' if len(shown) > 60 else ''}")
+
+    if not isinstance(manifest["scenario"], dict):
+        raise bad("scenario", "an object", manifest["scenario"])
+    seeds = manifest["seeds"]
+    if not isinstance(seeds, list) or not all(type(x) is int and 0 <= x < 2**63 for x in seeds):
+        raise bad("seeds", "a list of integers 0..2^63-1", seeds)
+    files = manifest["files"]
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise bad("files", "an object of file names to sha256 strings", files)
+    for rel in files:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise bad("files", "paths inside the run folder", rel)
+    routers = manifest["routers"]
+    if not isinstance(routers, list):
+        raise bad("routers", "a list", routers)
+    for i, r in enumerate(routers):
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+            raise bad(f"routers[{i}]", "an object with a string name", r)
+        for key in ("origin", "source_sha256"):
+            if r.get(key) is not None and not isinstance(r[key], str):
+                raise bad(f"routers[{i}].{key}", "a string", r[key])
+        if not isinstance(r.get("params", {}), dict):
+            raise bad(f"routers[{i}].params", "an object", r["params"])
+
+
+def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """Recorded files against the folder: ``ok``, ``modified``, ``missing``; unrecorded files are ``added``."""
+    out: dict[str, str] = {}
+    recorded: dict[str, str] = manifest["files"]
+    for rel, digest in recorded.items():
+        p = folder / rel
+        out[rel] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == digest else "modified")
+    for p in sorted(folder.rglob("*")):
+        rel = str(p.relative_to(folder))
+        if p.is_file() and rel not in ("manifest.json", SIGNATURE) and rel not in recorded:
+            out[rel] = "added"
+    return out
 
 
 def _shown(value: Any) -> str:
@@ -169,7 +239,9 @@ def report_problems(folder: Path, manifest: dict[str, Any]) -> tuple[list[str], 
     return problems, notes
 
 
-def _pdf_problems(pdf: Path, again: Path, *, same_engine: bool, engines: tuple[str, str]) -> tuple[list[str], list[str]]:
+def _pdf_problems(
+    pdf: Path, again: Path, *, same_engine: bool, engines: tuple[str, str]
+) -> tuple[list[str], list[str]]:
     """``report.pdf`` against the one printed again here: bytes (dates aside) with the same engine, else text."""
     got, want = pdf.read_bytes(), again.read_bytes()
     if _PDF_DATES.sub(b"", got) == _PDF_DATES.sub(b"", want):
@@ -184,15 +256,18 @@ def _pdf_problems(pdf: Path, again: Path, *, same_engine: bool, engines: tuple[s
 
 
 def pdf_active_content(path: Path) -> list[str]:
-    """What in a PDF acts when it is opened or clicked: an open action, additional actions, document JavaScript,
-    embedded files, and links whose action runs script, launches a program or submits a form (pypdf)."""
+    """What in a PDF acts when it is opened or clicked (pypdf), quoted briefly.
+
+    An open action, additional actions, a form, document JavaScript, embedded files, and links whose action runs
+    script, launches a program or submits a form.
+    """
     import pypdf
 
     try:
         reader = pypdf.PdfReader(path)
-        root = reader.trailer["/Root"].get_object()
+        root: Any = reader.trailer["/Root"].get_object()
         found = [f"holds a PDF {k} entry" for k in ("/OpenAction", "/AA", "/AcroForm") if k in root]
-        names = root.get("/Names")
+        names: Any = root.get("/Names")
         names = names.get_object() if names is not None else {}
         found += [f"holds a PDF {k} name tree" for k in ("/JavaScript", "/EmbeddedFiles") if k in names]
         for i, page in enumerate(reader.pages):
@@ -202,7 +277,7 @@ def pdf_active_content(path: Path) -> list[str]:
                 kind = action.get_object().get("/S") if action is not None else None
                 if kind in _ACTIONS:
                     found.append(f"page {i + 1} holds a link with a {kind} action")
-    except Exception as err:  # noqa: BLE001 (any parser failure: the file is not a PDF sorbench printed)
+    except Exception as err:  # any parser failure: the file is not a PDF sorbench printed
         return [f"is not a readable PDF ({type(err).__name__})"]
     return found[:3]
 
@@ -214,7 +289,7 @@ def _pdf_text(path: Path) -> str:
     try:
         reader = pypdf.PdfReader(path)
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception:  # noqa: BLE001 (any parser failure means the file is not the report)
+    except Exception:  # any parser failure means the file is not the report
         return "(unreadable)"
     return " ".join(text.split())
 

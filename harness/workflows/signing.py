@@ -136,7 +136,7 @@ def fingerprint(public_key: Any) -> str:
 
 def sign(folder: Path, key_path: Path) -> Path:
     """Sign an intact run folder: write ``folder/signature.json`` (see the module docstring); returns its path."""
-    from harness.workflows.verify import check_integrity, read_manifest
+    from harness.workflows.evidence import check_integrity, read_manifest
 
     key = load_private_key(key_path)
     folder = folder.resolve()

@@ -35,6 +35,7 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.paths import REPO_ROOT
+from harness.workflows.evidence import check_integrity, read_manifest
 from harness.workflows.provenance import sha256_file
 
 REPORT_HTML, REPORT_PDF, SIGNATURE = "report.html", "report.pdf", "signature.json"
@@ -71,70 +72,6 @@ class VerifyReport:
     def ok(self) -> bool:
         """No integrity or reproduction problem."""
         return not self.problems
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The run folder's manifest (one-line errors for a missing or unreadable one)."""
-    path = folder / "manifest.json"
-    if not folder.is_dir():
-        raise UserError(f"{folder}: not a run folder (no such directory)")
-    if not path.is_file():
-        raise UserError(f"{path}: not found (is {folder} a sorbench run folder?)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not valid JSON: {err}") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{path}: expected a JSON object at the top level")
-    for key in ("scenario", "seeds", "routers", "files"):
-        if key not in manifest:
-            raise UserError(f"{path}: {key}: required field is missing")
-    _check_types(manifest, path)
-    return manifest
-
-
-def _check_types(manifest: dict[str, Any], path: Path) -> None:
-    """One-line errors for manifest fields of the wrong type (a hand-edited or hostile manifest)."""
-    def bad(where: str, want: str, value: Any) -> UserError:
-        shown = repr(value)
-        return UserError(f"{path}: {where}: expected {want}, got {shown[:60]}{'...' if len(shown) > 60 else ''}")
-
-    if not isinstance(manifest["scenario"], dict):
-        raise bad("scenario", "an object", manifest["scenario"])
-    seeds = manifest["seeds"]
-    if not isinstance(seeds, list) or not all(type(x) is int and 0 <= x < 2**63 for x in seeds):
-        raise bad("seeds", "a list of integers 0..2^63-1", seeds)
-    files = manifest["files"]
-    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise bad("files", "an object of file names to sha256 strings", files)
-    for rel in files:
-        if Path(rel).is_absolute() or ".." in Path(rel).parts:
-            raise bad("files", "paths inside the run folder", rel)
-    routers = manifest["routers"]
-    if not isinstance(routers, list):
-        raise bad("routers", "a list", routers)
-    for i, r in enumerate(routers):
-        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
-            raise bad(f"routers[{i}]", "an object with a string name", r)
-        for key in ("origin", "source_sha256"):
-            if r.get(key) is not None and not isinstance(r[key], str):
-                raise bad(f"routers[{i}].{key}", "a string", r[key])
-        if not isinstance(r.get("params", {}), dict):
-            raise bad(f"routers[{i}].params", "an object", r["params"])
-
-
-def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
-    """Recorded files against the folder: ``ok``, ``modified``, ``missing``; unrecorded files are ``added``."""
-    out: dict[str, str] = {}
-    recorded: dict[str, str] = manifest["files"]
-    for rel, digest in recorded.items():
-        p = folder / rel
-        out[rel] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == digest else "modified")
-    for p in sorted(folder.rglob("*")):
-        rel = str(p.relative_to(folder))
-        if p.is_file() and rel not in ("manifest.json", SIGNATURE) and rel not in recorded:
-            out[rel] = "added"
-    return out
 
 
 def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tuple[Any, list[str]]:

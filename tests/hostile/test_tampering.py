@@ -180,8 +180,9 @@ def test_a_text_edit_outside_the_block_and_a_pdf_edit_are_named_by_the_re_render
     edit_text(folder, "report.html", '<span class="badge fail">fail</span>', '<span class="badge fail">pass</span>')
     pdf = (folder / "report.pdf").read_bytes()
     assert b"/Creator (Mozilla" in pdf or b"/Producer" in pdf
-    (folder / "report.pdf").write_bytes(pdf.replace(b"/Creator (Mozilla", b"/Creator (Mozillb", 1)
-                                        if b"/Creator (Mozilla" in pdf else pdf.replace(b"/Producer (", b"/Producer (X", 1))
+    edited = (pdf.replace(b"/Creator (Mozilla", b"/Creator (Mozillb", 1) if b"/Creator (Mozilla" in pdf
+              else pdf.replace(b"/Producer (", b"/Producer (X", 1))
+    (folder / "report.pdf").write_bytes(edited)
     forge(folder)
     problems = verify_run(folder, rerun=False).problems
     assert "report.html: not what sorbench renders from the folder's data (outside the run-specific block)" \
