@@ -244,8 +244,10 @@ def make_application(fix: Any, inbox: Inbox, *, kind: str, app_types: frozenset[
 
 
 def _reject_oversize(fix: Any, inbox: Inbox, *, kind: str, session_id: Any, fields: dict[int, str]) -> None:
-    """Answer the front door's notice of an oversize message: a BusinessMessageReject (380=0, Other) to the vendor
-    naming the message's sequence number (45), type (372) and size (58), and a ``oversize_rejected`` event.
+    """Answer the front door's notice of an oversize message, and record an ``oversize_rejected`` event.
+
+    The vendor gets a BusinessMessageReject (380=0, Other) naming the message's sequence number (45), type (372) and
+    size (58).
     """
     text = fields[58].removeprefix(OVERSIZE_MARK)
     inbox.put(("event", kind, session_id.toString(), "oversize_rejected", text))
