@@ -103,6 +103,16 @@ def _check_types(manifest: dict[str, Any], path: Path) -> None:
                 raise bad(f"routers[{i}].{key}", "a string", r[key])
         if not isinstance(r.get("params", {}), dict):
             raise bad(f"routers[{i}].params", "an object", r["params"])
+    runs = manifest.get("runs", [])
+    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+        raise bad("runs", "a list of objects", runs)
+    common = manifest.get("common_market")
+    if common is not None and not (isinstance(common, dict) and isinstance(common.get("runs", []), list)
+                                   and all(isinstance(r, dict) for r in common.get("runs", []))):
+        raise bad("common_market", "an object with a list of runs", common)
+    for key in ("failures", "incentive_failures"):
+        if manifest.get(key) is not None and not isinstance(manifest[key], list):
+            raise bad(key, "a list", manifest[key])
 
 
 def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
@@ -222,6 +232,9 @@ def report_problems(folder: Path, manifest: dict[str, Any]) -> tuple[list[str], 
             built = build_report(copy, pdf=has_pdf, run_path=Path(data["run_folder"]), pdf_label=data["pdf_renderer"])
         except UserError as err:
             return [f"report.html: sorbench cannot re-render it from the folder's data ({err})"], []
+        except Exception as err:  # the folder is untrusted: data the report cannot show is a failed check
+            return [f"report.html: sorbench cannot re-render it from the folder's data ({type(err).__name__}: "
+                    f"{str(err)[:80]})"], []
         problems: list[str] = []
         again = built.html.read_bytes()
         if again != html:
