@@ -1,13 +1,18 @@
 """``sorbench verify``: prove that a run folder is exactly what its stated inputs produce.
 
-Two checks, in order:
+Three checks, in order:
 
 1. **Integrity.** Every file listed in ``manifest.json`` is present with the recorded sha256, and no file was added
-   (a run folder edited after the fact fails here).
-2. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
+   (a run folder edited after the fact fails here; ``signature.json`` aside).
+2. **Evidence** (:mod:`harness.workflows.evidence`, :mod:`harness.workflows.signing`): the manifest's canonical hash
+   and the fields recomputed from others, the report's run-specific data against the manifest, the report
+   re-rendered from the folder's data, and with ``--key`` the folder's signature; what a forger who rewrote the
+   hashes still cannot hide.
+3. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
    the seeds, the routers by name, the router limits, the incentive twins and, if one was used, the
    parent-order file, whose hash must match) into a temporary folder, and every result file's hash is compared with
-   the recorded one. A difference names the file. Runs that charged *measured* decision latency depend on the
+   the recorded one, and every manifest field a re-run reproduces with the re-run's. A difference names the file
+   or field. Runs that charged *measured* decision latency depend on the
    machine's speed and cannot be reproduced byte for byte; verify says so instead of failing them.
 
 Verify never executes code that came with the folder: the re-run uses sorbench's built-in routers and the plug-ins
@@ -20,7 +25,8 @@ results); the comparison is still made.
 
 The report files are presentation: both are integrity-checked like every file, but in the re-run comparison
 ``report.html`` is compared without its run-specific block (versions, commit, times, command lines, paths: see
-:mod:`harness.report.provenance`) and ``report.pdf`` is not compared (Chromium writes its creation time into it).
+:mod:`harness.report.provenance`) and ``report.pdf`` is not compared (Chromium writes its creation time into it);
+the evidence checks compare both with the report re-rendered from the folder itself.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 pytest.importorskip("quickfix", reason="QuickFIX's Python binding (pip install 'sorbench[fix]') is not installed")
 
-from adapters.contract import MAX_ORDER_QTY, MAX_PRICE  # noqa: E402
-from adapters.fix.frontdoor import MAX_MESSAGE_BYTES, OVERSIZE_MARK, FrameSplitter  # noqa: E402
-from tests.adapters.fix.test_gateway_translation import NSDQ, ROUTING, RecordingContext, _gateway  # noqa: E402
-from tests.hostile.conftest import LONG  # noqa: E402
+from adapters.contract import MAX_ORDER_QTY, MAX_PRICE
+from adapters.fix.frontdoor import MAX_MESSAGE_BYTES, OVERSIZE_MARK, FrameSplitter
+from tests.adapters.fix.test_gateway_translation import NSDQ, ROUTING, RecordingContext, _gateway
+from tests.hostile.conftest import LONG
 
 settings.load_profile("hostile")
 hostile = st.one_of(
