@@ -230,3 +230,27 @@ def test_a_fuzzed_fix_log_reads_or_is_one_line(tmp_path, data, lenient):
 @given(data=fix_logs(), lenient=st.booleans())
 def test_a_fuzzed_fix_log_reads_or_is_one_line_long(tmp_path, data, lenient):
     check_fix_log(tmp_path, data, lenient)
+
+
+CLI_CASES = {
+    "deep nesting": b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "raw bytes": bytes(range(256)),
+    "bom then garbage": b"\xef\xbb\xbf[[[\n",
+    "huge integer": _toml(_replaced(BASE_SCENARIO, ("session", "seed"), 10**30)) or b"",
+    "nan price": _toml(_replaced(BASE_SCENARIO, ("symbols", 0, "price_usd"), math.nan)) or b"",
+    "1e305 price": _toml(_replaced(BASE_SCENARIO, ("symbols", 0, "price_usd"), 1e305)) or b"",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLI_CASES))
+def test_sorbench_validate_answers_a_hostile_scenario_with_one_line_and_exit_2(tmp_path, case):
+    import subprocess
+    import sys
+
+    path = tmp_path / "scenario.toml"
+    path.write_bytes(CLI_CASES[case])
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "validate", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-300:], proc.stderr[-300:])
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr[-500:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]  # nothing written beside it
