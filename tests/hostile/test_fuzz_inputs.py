@@ -254,3 +254,33 @@ def test_sorbench_validate_answers_a_hostile_scenario_with_one_line_and_exit_2(t
     assert proc.returncode == 2, (proc.returncode, proc.stdout[-300:], proc.stderr[-300:])
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr[-500:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]  # nothing written beside it
+
+
+parquet_columns = st.sampled_from([
+    ("qty", [300.0, 1e20]), ("qty", [300, -5]), ("qty", [float("nan"), 1.0]), ("qty", ["300", "x"]),
+    ("limit_price", [50.01, 1e305]), ("limit_price", [float("inf"), 1.0]), ("limit_price", ["a", "b"]),
+    ("parent_id", [2**62, 2**62]), ("arrival_ts_ns", [-1, 10**18]), ("side", ["buy", None]), ("symbol", [1, 2]),
+    ("order_type", ["limit", "stop"]), ("extra", [1, 2]),
+])
+
+
+@given(changes=st.lists(parquet_columns, min_size=1, max_size=3))
+def test_a_fuzzed_parquet_order_file_loads_or_is_one_line(tmp_path, changes):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols: dict[str, list[Any]] = {"parent_id": [1, 2], "symbol": ["AAA", "AAA"], "side": ["buy", "sell"],
+                                  "order_type": ["limit", "market"], "qty": [200, 300],
+                                  "limit_price": [50.01, None], "arrival_ts_ns": [34206000000000, 34207000000000]}
+    for name, values in changes:
+        cols[name] = values
+    path = tmp_path / "orders.parquet"
+    try:
+        table = pa.table(cols)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return  # not a table pyarrow can write
+    pq.write_table(table, path)
+    try:
+        load_parents(path, small_scenario())
+    except UserError as err:
+        _one_line(err, path)
