@@ -265,13 +265,12 @@ class VenueGateway:
         venue = self._venue_for(session, f)
         if venue is None:
             self.unknown_venue_orders += 1
-            dest = f.get(100)
-            self._reject_new(session, f, "0",
-                             f"unknown venue {_echo(dest)!r}" if dest else "no venue (ExDestination, 100)")
+            dest = _echo(f.get(100)) or None
+            self._reject_new(session, f, "0", f"unknown venue {dest!r}" if dest else "no venue (ExDestination, 100)")
             if self.unknown_venue_orders > self._unknown_allowed:
                 raise UnknownVenueLimit(
                     f"the vendor sent {self.unknown_venue_orders} order(s) for unknown venues (tolerated: "
-                    f"{self._unknown_allowed}); last on {session}: ExDestination={_echo(dest)!r}"
+                    f"{self._unknown_allowed}); last on {session}: ExDestination={dest!r}"
                 )
             return
         if (session, cl) in self.orders:
@@ -295,10 +294,9 @@ class VenueGateway:
             self._reject_new(session, f, "11", f"unsupported TimeInForce {_echo(f.get(59))!r} (0, 3, 4)", venue=venue)
             return
         inst = f.get(18, "").split()
-        unknown = [i for i in inst if i not in _EXEC_INST]
+        unknown = _echo(" ".join(i for i in inst if i not in _EXEC_INST))
         if unknown:
-            self._reject_new(session, f, "11", f"unsupported ExecInst {_echo(' '.join(unknown))!r} (6, f, M)",
-                             venue=venue)
+            self._reject_new(session, f, "11", f"unsupported ExecInst {unknown!r} (6, f, M)", venue=venue)
             return
         flags = {_EXEC_INST[i] for i in inst}
         ord_type = f.get(40, "")
