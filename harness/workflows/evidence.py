@@ -310,12 +310,13 @@ def _pdf_text(path: Path) -> str:
 def rerun_problems(recorded: dict[str, Any], again: dict[str, Any]) -> list[str]:
     """Manifest fields the re-run reproduces that differ from the recorded ones, one line each (at most 3 per field).
 
-    Run-specific fields (:data:`RUN_SPECIFIC`) and wall-clock counters are skipped; routers are compared by name,
-    parameters and source hash (a plug-in's origin is wherever the verifier keeps it); the report's status without
-    its PDF engine.
+    Run-specific fields (:data:`RUN_SPECIFIC`) and wall-clock counters are skipped, and so are fields the recorded
+    manifest lacks (a run by an earlier sorbench, which did not write them, claims nothing there); routers are
+    compared by name, parameters and source hash (a plug-in's origin is wherever the verifier keeps it); the report's
+    status without its PDF engine.
     """
     out: list[str] = []
-    for key in sorted(set(recorded) | set(again)):
+    for key in sorted(recorded):
         if key in RUN_SPECIFIC:
             continue
         a, b = _comparable(key, recorded.get(key, "(absent)")), _comparable(key, again.get(key, "(absent)"))
