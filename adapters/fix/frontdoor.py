@@ -9,6 +9,12 @@ recomputed. Someone reaching the internal port directly cannot name a session Qu
 
 Frames that do not parse as FIX, or whose checksum is wrong, are relayed unchanged: QuickFIX's session layer judges
 them (and refuses or drops them) exactly as it would without the front door.
+
+A message whose BodyLength is over :data:`MAX_MESSAGE_BYTES` (64 KiB; sorbench's messages are a few hundred bytes) is
+never buffered or relayed: the front door reads past it and hands QuickFIX, in its place, a short BusinessMessageReject
+(35=j) with the same header (sequence number, CompIDs, SendingTime) whose Text starts with :data:`OVERSIZE_MARK`. The
+gateway answers it with a BusinessMessageReject to the vendor naming the message's sequence number, type and size
+(:func:`adapters.fix.session.make_application`), so the session's sequence numbers stay in step and the run goes on.
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ import threading
 
 _SOH = b"\x01"
 _FRAME_START = re.compile(rb"8=FIX[^\x01]*\x019=(\d+)\x01")
+MAX_MESSAGE_BYTES = 64 * 1024
+"""The largest BodyLength relayed; a longer message is replaced by a reject notice (see the module docstring)."""
+OVERSIZE_MARK = "sorbench front door: "
+"""How the notice's Text (58) starts."""
+_HEAD_BYTES = 4096  # the part of an oversize message its header is read from
+_HEADER_TAGS = frozenset({b"49", b"56", b"34", b"52", b"43", b"97", b"122", b"50", b"57", b"115", b"128", b"142",
+                          b"143"})
 
 
 def _checksum(data: bytes) -> bytes:
@@ -51,8 +64,37 @@ def rewrite_comp_id(frame: bytes, tag: int, old: bytes, new: bytes) -> bytes:
     return out + b"10=" + _checksum(out) + _SOH
 
 
+def oversize_notice(head: bytes, body_length: int) -> bytes | None:
+    """The BusinessMessageReject notice standing in for an oversize message whose first bytes are ``head``.
+
+    None when the head lacks MsgType, MsgSeqNum, SenderCompID, TargetCompID or SendingTime (the message is dropped;
+    QuickFIX sees a sequence gap and asks for a resend).
+    """
+    m = _FRAME_START.match(head)
+    if m is None:
+        return None
+    fields = [f.partition(b"=") for f in head[m.end():].split(_SOH)[:-1]]  # the last piece may be cut off
+    kept = {tag: value for tag, _eq, value in fields if tag in _HEADER_TAGS or tag == b"35"}
+    if not all(t in kept for t in (b"35", b"34", b"49", b"56", b"52")) or not kept[b"34"].isdigit():
+        return None
+    text = f"{OVERSIZE_MARK}message of {body_length} bytes is over the {MAX_MESSAGE_BYTES}-byte limit; not processed"
+    body = b"35=j\x01" + b"".join(b"%s=%s\x01" % (t, v) for t, v in kept.items() if t != b"35")
+    body += b"45=%s\x01372=%s\x01380=0\x0158=%s\x01" % (kept[b"34"], kept[b"35"][:8], text.encode())
+    out = head[: m.start(1)] + b"%d\x01" % len(body) + body
+    return out + b"10=" + _checksum(out) + _SOH
+
+
 def split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
-    """Complete frames at the start of ``buf`` (by BodyLength) and the rest; unparsable bytes come out as a frame."""
+    """Complete frames at the start of ``buf`` (by BodyLength) and the rest; unparsable bytes come out as a frame.
+
+    An oversize message must be complete in ``buf`` here; :class:`FrameSplitter` reads past one as it arrives.
+    """
+    frames, rest, _skip = split_frames_limited(buf)
+    return frames, rest
+
+
+def split_frames_limited(buf: bytes) -> tuple[list[bytes], bytes, int]:
+    """:func:`split_frames`, with an oversize message replaced by its notice: (frames, rest, bytes still to skip)."""
     frames = []
     while buf:
         m = _FRAME_START.search(buf)
@@ -65,17 +107,43 @@ def split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
             frames.append(buf[: m.start()])
             buf = buf[m.start():]
             continue
-        if int(m.group(1)) > 1 << 20:  # an absurd BodyLength: not a frame worth waiting for
-            frames.append(buf)
-            buf = b""
-            break
-        end = m.end() + int(m.group(1))
+        length = int(m.group(1))
+        if length > MAX_MESSAGE_BYTES:
+            if len(buf) < m.end() + min(length, _HEAD_BYTES):
+                break  # wait for the header
+            notice = oversize_notice(buf[: m.end() + _HEAD_BYTES], length)
+            frames += [notice] if notice is not None else []
+            total = m.end() + length + 7  # the trailer 10=NNN<SOH>
+            if len(buf) < total:
+                return frames, b"", total - len(buf)
+            buf = buf[total:]
+            continue
+        end = m.end() + length
         stop = buf.find(_SOH, end + 1)
         if len(buf) < end + 7 or stop < 0:
             break
         frames.append(buf[: stop + 1])
         buf = buf[stop + 1:]
-    return frames, buf
+    return frames, buf, 0
+
+
+class FrameSplitter:
+    """Frames from a byte stream as it arrives, reading past oversize messages without keeping them."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._skip = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The frames ``data`` completes."""
+        if self._skip:
+            n = min(self._skip, len(data))
+            self._skip -= n
+            data = data[n:]
+            if self._skip:
+                return []
+        frames, self._buf, self._skip = split_frames_limited(self._buf + data)
+        return frames
 
 
 class FrontDoor:
@@ -135,13 +203,13 @@ class FrontDoor:
             threading.Thread(target=self._pump, args=(inner, client, 56, self._out), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, tag: int, renames: dict[bytes, bytes]) -> None:
-        buf = b""
+        splitter = FrameSplitter()
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                frames, buf = split_frames(buf + data)
+                frames = splitter.feed(data)
                 out = []
                 for frame in frames:
                     for old, new in renames.items():
@@ -177,4 +245,5 @@ class FrontDoor:
                 s.close()
 
 
-__all__ = ["FrontDoor", "rewrite_comp_id", "split_frames"]
+__all__ = ["MAX_MESSAGE_BYTES", "OVERSIZE_MARK", "FrameSplitter", "FrontDoor", "oversize_notice", "rewrite_comp_id",
+           "split_frames"]

@@ -265,7 +265,7 @@ class VenueGateway:
         venue = self._venue_for(session, f)
         if venue is None:
             self.unknown_venue_orders += 1
-            dest = f.get(100)
+            dest = _echo(f.get(100)) or None
             self._reject_new(session, f, "0", f"unknown venue {dest!r}" if dest else "no venue (ExDestination, 100)")
             if self.unknown_venue_orders > self._unknown_allowed:
                 raise UnknownVenueLimit(
@@ -274,15 +274,15 @@ class VenueGateway:
                 )
             return
         if (session, cl) in self.orders:
-            self._reject_new(session, f, "6", f"duplicate ClOrdID {cl!r}", venue=venue)
+            self._reject_new(session, f, "6", f"duplicate ClOrdID {_echo(cl)!r}", venue=venue)
             return
         symbol = f.get(55, "")
         if symbol not in self.ctx.symbols or symbol not in self.ctx.venues[venue].symbols:
-            self._reject_new(session, f, "1", f"symbol {symbol!r} does not trade on {venue}", venue=venue)
+            self._reject_new(session, f, "1", f"symbol {_echo(symbol)!r} does not trade on {venue}", venue=venue)
             return
         side = _SIDES.get(f.get(54, ""))
         if side is None:
-            self._reject_new(session, f, "99", f"unsupported side {f.get(54)!r} (1 buy, 2 sell)", venue=venue)
+            self._reject_new(session, f, "99", f"unsupported side {_echo(f.get(54))!r} (1 buy, 2 sell)", venue=venue)
             return
         qty = parse_qty(f.get(38))
         if qty is None:
@@ -291,12 +291,12 @@ class VenueGateway:
             return
         tif = _TIFS.get(f.get(59, "0"))
         if tif is None:
-            self._reject_new(session, f, "11", f"unsupported TimeInForce {f.get(59)!r} (0, 3, 4)", venue=venue)
+            self._reject_new(session, f, "11", f"unsupported TimeInForce {_echo(f.get(59))!r} (0, 3, 4)", venue=venue)
             return
         inst = f.get(18, "").split()
-        unknown = [i for i in inst if i not in _EXEC_INST]
+        unknown = _echo(" ".join(i for i in inst if i not in _EXEC_INST))
         if unknown:
-            self._reject_new(session, f, "11", f"unsupported ExecInst {' '.join(unknown)!r} (6, f, M)", venue=venue)
+            self._reject_new(session, f, "11", f"unsupported ExecInst {unknown!r} (6, f, M)", venue=venue)
             return
         flags = {_EXEC_INST[i] for i in inst}
         ord_type = f.get(40, "")
@@ -313,7 +313,7 @@ class VenueGateway:
                 self._reject_new(session, f, "11", "a pegged order needs ExecInst M (midpoint)", venue=venue)
                 return
         else:
-            self._reject_new(session, f, "11", f"unsupported OrdType {ord_type!r} (1, 2, P)", venue=venue)
+            self._reject_new(session, f, "11", f"unsupported OrdType {_echo(ord_type)!r} (1, 2, P)", venue=venue)
             return
         display = parse_qty(f.get(111)) if 111 in f else None
         if 111 in f and f[111] in ("0", "0.0"):
@@ -349,7 +349,7 @@ class VenueGateway:
     def _cancel(self, session: str, f: dict[int, str]) -> None:
         o = self._lookup(session, f)
         if o is None:
-            self._cancel_reject(session, f, "1", "1", f"unknown order {f.get(41)!r}", None)
+            self._cancel_reject(session, f, "1", "1", f"unknown order {_echo(f.get(41))!r}", None)
             return
         if self.closed:
             self._cancel_reject(session, f, "1", "99", "trading window is over", o)
@@ -363,7 +363,7 @@ class VenueGateway:
     def _replace(self, session: str, f: dict[int, str]) -> None:
         o = self._lookup(session, f)
         if o is None:
-            self._cancel_reject(session, f, "2", "1", f"unknown order {f.get(41)!r}", None)
+            self._cancel_reject(session, f, "2", "1", f"unknown order {_echo(f.get(41))!r}", None)
             return
         if self.closed:
             self._cancel_reject(session, f, "2", "99", "trading window is over", o)
@@ -455,10 +455,10 @@ class VenueGateway:
             self.subscriptions.pop(key, None)
             return
         if sub not in ("0", "1"):
-            self._md_reject(session, req_id, "4", f"unsupported SubscriptionRequestType {sub!r} (0, 1, 2)")
+            self._md_reject(session, req_id, "4", f"unsupported SubscriptionRequestType {_echo(sub)!r} (0, 1, 2)")
             return
         if key in self.subscriptions:
-            self._md_reject(session, req_id, "1", f"duplicate MDReqID {req_id!r}")
+            self._md_reject(session, req_id, "1", f"duplicate MDReqID {_echo(req_id)!r}")
             return
         types = {v for t, v in pairs if t == 269}
         if not types <= {"0", "1"}:
@@ -469,11 +469,11 @@ class VenueGateway:
         if venue is None:  # the routing session names the venue in SecurityExchange (207) or ExDestination (100)
             venue = f.get(207) or f.get(100)
             if venue is None or venue not in self.ctx.venues:
-                self._md_reject(session, req_id, "0", f"unknown venue {venue!r} (SecurityExchange, 207)")
+                self._md_reject(session, req_id, "0", f"unknown venue {_echo(venue)!r} (SecurityExchange, 207)")
                 return
         for s in symbols:
             if s not in self.ctx.symbols or s not in self.ctx.venues[venue].symbols:
-                self._md_reject(session, req_id, "0", f"symbol {s!r} does not trade on {venue}")
+                self._md_reject(session, req_id, "0", f"symbol {_echo(s)!r} does not trade on {venue}")
                 return
         if not symbols:
             self._md_reject(session, req_id, "0", "no symbol requested")

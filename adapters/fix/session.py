@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.fix.frontdoor import OVERSIZE_MARK
+
 SOH = "\x01"
 BEGIN_STRING = "FIX.4.4"
 
@@ -227,6 +229,9 @@ def make_application(fix: Any, inbox: Inbox, *, kind: str, app_types: frozenset[
                 if msg_type in app_types:
                     inbox.put(("app", kind, session_id.toString(), msg_type, pairs))
                     return
+                if msg_type == "j" and f.get(58, "").startswith(OVERSIZE_MARK):  # the front door's notice
+                    _reject_oversize(fix, inbox, kind=kind, session_id=session_id, fields=f)
+                    return
                 # BusinessMessageReject, unsupported message type. Sent here rather than by raising QuickFIX's
                 # UnsupportedMessageType: an exception raised in a Python callback aborts the process.
                 reject = build_message(fix, "j", [(45, f.get(34, "0")), (372, msg_type), (380, "3"),
@@ -236,6 +241,18 @@ def make_application(fix: Any, inbox: Inbox, *, kind: str, app_types: frozenset[
             self._guarded(take)
 
     return _App()
+
+
+def _reject_oversize(fix: Any, inbox: Inbox, *, kind: str, session_id: Any, fields: dict[int, str]) -> None:
+    """Answer the front door's notice of an oversize message, and record an ``oversize_rejected`` event.
+
+    The vendor gets a BusinessMessageReject (380=0, Other) naming the message's sequence number (45), type (372) and
+    size (58).
+    """
+    text = fields[58].removeprefix(OVERSIZE_MARK)
+    inbox.put(("event", kind, session_id.toString(), "oversize_rejected", text))
+    send(fix, session_id, build_message(fix, "j", [(45, fields.get(45, "0")), (372, fields.get(372, "?")),
+                                                   (380, "0"), (58, text)]))
 
 
 class FixEngine:

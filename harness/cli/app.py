@@ -1,7 +1,8 @@
 """The ``sorbench`` typer app: every command registered here, in the order ``sorbench --help`` lists them.
 
 The commands live by what they work on: :mod:`harness.cli.run` (and :mod:`harness.cli.suite`), scenarios and routers
-(:mod:`harness.cli.scenarios`), run folders (:mod:`harness.cli.run_folders`), the market itself
+(:mod:`harness.cli.scenarios`), run folders (:mod:`harness.cli.run_folders`;
+signing them, :mod:`harness.cli.signing`), the market itself
 (:mod:`harness.cli.market`) and execution-quality analysis (:mod:`harness.cli.analysis`).
 """
 
@@ -16,6 +17,7 @@ from harness.cli.probe import probe
 from harness.cli.run import run
 from harness.cli.run_folders import query, report_cmd, verify
 from harness.cli.scenarios import routers, schema, validate
+from harness.cli.signing import keygen, sign
 
 app = typer.Typer(
     name="sorbench",
@@ -45,6 +47,8 @@ app.command()(run)
 app.command()(routers)
 app.command()(validate)
 app.command()(verify)
+app.command()(sign)
+app.command()(keygen)
 app.command("report")(report_cmd)
 app.command()(query)
 app.command()(schema)

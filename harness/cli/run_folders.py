@@ -20,6 +20,9 @@ def verify(
     router: Annotated[list[str] | None, typer.Option(
         "--router", "-r", help="A plug-in to trust for the re-run, MODULE:CLASS or FILE.py:CLASS (repeatable); "
         "used only if its source's sha256 is the one the manifest records.")] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="An ed25519 public key (PEM, sorbench keygen's K.pub): the folder's signature.json must be a "
+        "valid signature by it of the folder as it is.")] = None,
 ) -> None:
     """Check a run folder: files unchanged since the run, and the same results when run again (exit 1 if not).
 
@@ -31,7 +34,7 @@ def verify(
     try:
         if jobs < 1:
             raise UserError(f"--jobs: {jobs} must be at least 1")
-        report = verify_run(run_folder, rerun=rerun, jobs=jobs, plugins=router or ())
+        report = verify_run(run_folder, rerun=rerun, jobs=jobs, plugins=router or (), key=key)
     except UserError as err:
         fail(str(err))
         return

@@ -19,6 +19,12 @@ from harness.errors import UserError
 from harness.report import context as sections
 from harness.report import evidence, methodology
 from harness.report.data import REPORT_FILES, RunData, load_run_data, read_manifest, sha256_file
+from harness.report.provenance import (
+    BODY_HASH,
+    manifest_body_sha256,
+    run_data,
+    run_data_script,
+)
 
 HTML_NAME, PDF_NAME = REPORT_FILES
 SECTIONS = (
@@ -69,6 +75,7 @@ def report_context(data: RunData, *, run_path: Path, pdf_renderer: str) -> dict[
     return {
         "title": title,
         "page": page_marks(data, title=title, run_path=run_path),
+        "run_specific": run_data_script(run_data(data.manifest, run_path=run_path, pdf_renderer=pdf_renderer)),
         "run": {"scenario": data.scenario.get("name", "?"), "description": data.scenario.get("description", ""),
                 "session": _session_text(data.scenario), "seeds": data.manifest.get("seeds", []),
                 "routers": data.routers, "benchmark": bench, "analysis": analysis,
@@ -175,12 +182,15 @@ def display_path(folder: Path) -> Path:
     return folder.parent / m.group("name") if m else folder
 
 
-def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None = None) -> ReportFiles:
+def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None = None,
+                 pdf_label: str | None = None) -> ReportFiles:
     """Write ``report.html`` (and ``report.pdf`` with ``pdf``) into the run folder ``folder`` from its files only.
 
     ``run_path`` is the folder's path to show in the reproducibility section (default: the folder's, with a run's
-    temporary folder name resolved, see :func:`display_path`). Raises ``UserError`` for a folder that is not a run
-    folder or holds an unreadable table; returns the files written and the PDF renderer used.
+    temporary folder name resolved, see :func:`display_path`); ``pdf_label`` the PDF engine to name there (default:
+    the one used; ``sorbench verify`` re-renders a report with the label the report records). Raises ``UserError``
+    for a folder that is not a run folder or holds an unreadable table; returns the files written and the PDF
+    renderer used.
     """
     from harness.report import pdf as pdf_mod
     from harness.report.figures import make_figures
@@ -191,7 +201,7 @@ def build_report(folder: Path | str, *, pdf: bool = True, run_path: Path | None 
     engine = pdf_mod.find_renderer() if pdf else None
     renderer = engine.label if engine is not None else None
     ctx = report_context(data, run_path=run_path or display_path(folder),
-                         pdf_renderer=renderer or "no PDF printed with this build (html only)")
+                         pdf_renderer=pdf_label or renderer or "no PDF printed with this build (html only)")
     figures = make_figures(data, bench=ctx["run"]["benchmark"], terms=evidence.venue_terms(data))
     ctx["figures"] = figures
     text = render_html(ctx)
@@ -235,6 +245,8 @@ def report_status(files: ReportFiles) -> str:
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     path = folder / "manifest.json"
     tmp = folder / f".manifest.json.tmp-{os.getpid()}"
+    manifest.pop(BODY_HASH, None)
+    manifest[BODY_HASH] = manifest_body_sha256(manifest)  # last, over every other field (docs/workflows.md)
     try:
         tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, path)

@@ -1,6 +1,7 @@
 """The HTML report: one self-contained file rendered from the Jinja2 templates in ``templates/``.
 
-Inline CSS, figures as inline base64 PNG, no external URL and no script: the file reads the same offline, in a
+Inline CSS, figures as inline base64 PNG, no external URL and no script (the run-specific data is one
+``<script type="application/json">`` element, which a browser never executes): the file reads the same offline, in a
 browser, in an archive, and printed. Rendering is deterministic (no clock, no random identifiers).
 """
 

@@ -40,10 +40,12 @@ def apply_router_config(scenario: Any, path: Path, registry: RouterRegistry) -> 
 
     data = read_toml(path, what="router config file")
     for name, table in data.items():
+        shown = name if name.isprintable() else repr(name)  # one line whatever the table's name holds
         if not isinstance(table, dict):
-            raise UserError(f"{path}: {name}: expected a table of parameters for router {name!r} (got {table!r})")
+            raise UserError(f"{path}: {shown}: expected a table of parameters for router {name!r} "
+                            f"(got {repr(table)[:60]})")
         if name not in registry:
-            raise UserError(f"{path}: [{name}]: unknown router (known: {', '.join(registry.names())})")
+            raise UserError(f"{path}: [{shown}]: unknown router (known: {', '.join(registry.names())})")
     updated = scenario.model_copy(update={"router_params": {**scenario.router_params, **data}})
     for name in data:
         resolve_router_params(updated, registry, name, source=str(path), prefix="")

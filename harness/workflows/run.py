@@ -29,6 +29,7 @@ from adapters.loader import source_sha256
 from adapters.registry import RouterRegistry, builtin_registry
 from harness.errors import UserError
 from harness.paths import REPO_ROOT
+from harness.report.provenance import BODY_HASH, manifest_body_sha256
 from harness.scenario.routers import resolve_router_params
 from harness.scenario.schema import Scenario
 from harness.sim.engine import RunResult, build_parents
@@ -270,6 +271,7 @@ def _publish(
     manifest["files"] = {
         str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
     }
+    manifest[BODY_HASH] = manifest_body_sha256(manifest)  # last: the canonical hash of every other field
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, out_dir)

@@ -1,13 +1,18 @@
 """``sorbench verify``: prove that a run folder is exactly what its stated inputs produce.
 
-Two checks, in order:
+Three checks, in order:
 
 1. **Integrity.** Every file listed in ``manifest.json`` is present with the recorded sha256, and no file was added
-   (a run folder edited after the fact fails here).
-2. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
+   (a run folder edited after the fact fails here; ``signature.json`` aside).
+2. **Evidence** (:mod:`harness.workflows.evidence`, :mod:`harness.workflows.signing`): the manifest's canonical hash
+   and the fields recomputed from others, the report's run-specific data against the manifest, the report
+   re-rendered from the folder's data, and with ``--key`` the folder's signature; what a forger who rewrote the
+   hashes still cannot hide.
+3. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
    the seeds, the routers by name, the router limits, the incentive twins and, if one was used, the
    parent-order file, whose hash must match) into a temporary folder, and every result file's hash is compared with
-   the recorded one. A difference names the file. Runs that charged *measured* decision latency depend on the
+   the recorded one, and every manifest field a re-run reproduces with the re-run's. A difference names the file
+   or field. Runs that charged *measured* decision latency depend on the
    machine's speed and cannot be reproduced byte for byte; verify says so instead of failing them.
 
 Verify never executes code that came with the folder: the re-run uses sorbench's built-in routers and the plug-ins
@@ -20,7 +25,8 @@ results); the comparison is still made.
 
 The report files are presentation: both are integrity-checked like every file, but in the re-run comparison
 ``report.html`` is compared without its run-specific block (versions, commit, times, command lines, paths: see
-:mod:`harness.report.provenance`) and ``report.pdf`` is not compared (Chromium writes its creation time into it).
+:mod:`harness.report.provenance`) and ``report.pdf`` is not compared (Chromium writes its creation time into it);
+the evidence checks compare both with the report re-rendered from the folder itself.
 """
 
 from __future__ import annotations
@@ -35,9 +41,10 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.paths import REPO_ROOT
+from harness.workflows.evidence import check_integrity, read_manifest
 from harness.workflows.provenance import sha256_file
 
-REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
+REPORT_HTML, REPORT_PDF, SIGNATURE = "report.html", "report.pdf", "signature.json"
 NOT_COMPARED = "not compared"
 
 
@@ -56,82 +63,21 @@ class VerifyReport:
     not_rerun: list[str] = field(default_factory=list)
     """Why the run could not be re-run here (a router that is neither built in nor named, by matching source, on
     the command line); empty when it was re-run or the re-run was not asked for."""
+    evidence: list[str] = field(default_factory=list)
+    """One line per tampering sign beyond the file hashes (:mod:`harness.workflows.evidence`) and per signature
+    problem (:mod:`harness.workflows.signing`): ``"manifest.json: git_commit: ..."``, ``"report.pdf: ..."``."""
 
     @property
     def problems(self) -> list[str]:
         """Every file that failed a check, as ``"file: state (check)"``."""
         out = [f"{f}: {s} (integrity)" for f, s in sorted(self.integrity.items()) if s != "ok"]
         out += [f"{f}: {s} (re-run)" for f, s in sorted(self.reproduction.items()) if s not in ("ok", NOT_COMPARED)]
-        return out
+        return out + self.evidence
 
     @property
     def ok(self) -> bool:
         """No integrity or reproduction problem."""
         return not self.problems
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The run folder's manifest (one-line errors for a missing or unreadable one)."""
-    path = folder / "manifest.json"
-    if not folder.is_dir():
-        raise UserError(f"{folder}: not a run folder (no such directory)")
-    if not path.is_file():
-        raise UserError(f"{path}: not found (is {folder} a sorbench run folder?)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not valid JSON: {err}") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{path}: expected a JSON object at the top level")
-    for key in ("scenario", "seeds", "routers", "files"):
-        if key not in manifest:
-            raise UserError(f"{path}: {key}: required field is missing")
-    _check_types(manifest, path)
-    return manifest
-
-
-def _check_types(manifest: dict[str, Any], path: Path) -> None:
-    """One-line errors for manifest fields of the wrong type (a hand-edited or hostile manifest)."""
-    def bad(where: str, want: str, value: Any) -> UserError:
-        shown = repr(value)
-        return UserError(f"{path}: {where}: expected {want}, got {shown[:60]}{'...' if len(shown) > 60 else ''}")
-
-    if not isinstance(manifest["scenario"], dict):
-        raise bad("scenario", "an object", manifest["scenario"])
-    seeds = manifest["seeds"]
-    if not isinstance(seeds, list) or not all(type(x) is int and 0 <= x < 2**63 for x in seeds):
-        raise bad("seeds", "a list of integers 0..2^63-1", seeds)
-    files = manifest["files"]
-    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise bad("files", "an object of file names to sha256 strings", files)
-    for rel in files:
-        if Path(rel).is_absolute() or ".." in Path(rel).parts:
-            raise bad("files", "paths inside the run folder", rel)
-    routers = manifest["routers"]
-    if not isinstance(routers, list):
-        raise bad("routers", "a list", routers)
-    for i, r in enumerate(routers):
-        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
-            raise bad(f"routers[{i}]", "an object with a string name", r)
-        for key in ("origin", "source_sha256"):
-            if r.get(key) is not None and not isinstance(r[key], str):
-                raise bad(f"routers[{i}].{key}", "a string", r[key])
-        if not isinstance(r.get("params", {}), dict):
-            raise bad(f"routers[{i}].params", "an object", r["params"])
-
-
-def check_integrity(folder: Path, manifest: dict[str, Any]) -> dict[str, str]:
-    """Recorded files against the folder: ``ok``, ``modified``, ``missing``; unrecorded files are ``added``."""
-    out: dict[str, str] = {}
-    recorded: dict[str, str] = manifest["files"]
-    for rel, digest in recorded.items():
-        p = folder / rel
-        out[rel] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == digest else "modified")
-    for p in sorted(folder.rglob("*")):
-        rel = str(p.relative_to(folder))
-        if p.is_file() and rel != "manifest.json" and rel not in recorded:
-            out[rel] = "added"
-    return out
 
 
 def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tuple[Any, list[str]]:
@@ -171,8 +117,10 @@ def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tup
     return registry, missing
 
 
-def reproduce(manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None) -> tuple[dict[str, str], list[str]]:
-    """Run again from the manifest into a temporary folder; returns the new files' hashes and notes.
+def reproduce(
+    manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None
+) -> tuple[dict[str, str], list[str], dict[str, Any]]:
+    """Run again from the manifest into a temporary folder; returns the new files' hashes, notes and manifest.
 
     ``registry`` comes from :func:`rerun_registry` (default: built-in routers only).
     """
@@ -232,27 +180,36 @@ def reproduce(manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None) 
             report=manifest.get("report", "skipped") != "skipped",
             pdf="html only" not in str(manifest.get("report", "")),
         )
-        again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+        again_manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        again = again_manifest["files"]
         if (out / REPORT_HTML).is_file():
             from harness.report.provenance import comparable_sha256
 
             again[REPORT_HTML] = comparable_sha256(out / REPORT_HTML)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return again, notes
+    return again, notes, again_manifest
 
 
-def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequence[str] = ()) -> VerifyReport:
-    """Integrity and (with ``rerun``) reproduction checks of a run folder.
+def verify_run(
+    folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequence[str] = (), key: Path | None = None,
+    check_report: bool = True,
+) -> VerifyReport:
+    """Integrity, evidence and (with ``rerun``) reproduction checks of a run folder.
 
     ``plugins`` are the ``--router`` specs the user trusts for the re-run (:func:`rerun_registry`); a run with a
-    router that is neither built in nor among them is checked for integrity only, and the report says why.
+    router that is neither built in nor among them is checked for integrity only, and the report says why. ``key``
+    is an ed25519 public key (PEM) whose signature the folder must carry (:mod:`harness.workflows.signing`).
+    ``check_report`` re-renders the report from the folder's data and compares it (the slowest check: a test that
+    checks something else may skip it).
     """
     folder = folder.resolve()
     manifest = read_manifest(folder)
     report = VerifyReport(folder=folder, integrity=check_integrity(folder, manifest))
+    _check_evidence(report, manifest, key=key, check_report=check_report)
     if not rerun:
-        report.notes.append("re-run skipped (--no-rerun): only integrity was checked")
+        report.notes.append("re-run skipped (--no-rerun): the files, the manifest and the report were checked, the "
+                            "results were not re-run")
         return report
     limits = manifest.get("router_limits") or {}
     if manifest.get("realtime"):
@@ -268,8 +225,13 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequ
         report.not_rerun = missing
         report.notes += [*missing, "re-run skipped: only integrity was checked"]
         return report
-    again, notes = reproduce(manifest, jobs=jobs, registry=registry)
+    result = reproduce(manifest, jobs=jobs, registry=registry)
+    again, notes = result[0], result[1]
     report.notes += notes
+    if len(result) > 2:
+        from harness.workflows.evidence import rerun_problems
+
+        report.evidence += rerun_problems(manifest, result[2])
     report.reproduced = True
     recorded: dict[str, str] = dict(manifest["files"])
     if REPORT_HTML in recorded and (folder / REPORT_HTML).is_file():
@@ -288,3 +250,20 @@ def verify_run(folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequ
         if rel not in recorded:
             report.reproduction[rel] = "extra"
     return report
+
+
+def _check_evidence(report: VerifyReport, manifest: dict[str, Any], *, key: Path | None, check_report: bool) -> None:
+    """The manifest's hash and cross-checks, the signature, and the report re-rendered (:mod:`.evidence`)."""
+    from harness.workflows.evidence import manifest_problems, report_problems
+    from harness.workflows.signing import signature_problems
+
+    folder = report.folder
+    report.evidence += manifest_problems(folder, manifest)
+    if key is not None:
+        report.evidence += signature_problems(folder, manifest, key)
+    elif (folder / SIGNATURE).is_file():
+        report.notes.append(f"{SIGNATURE}: the folder is signed; give --key PUBLIC_KEY to check the signature")
+    if check_report:
+        problems, notes = report_problems(folder, manifest)
+        report.evidence += problems
+        report.notes += notes

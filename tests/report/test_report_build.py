@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from harness.report import SECTIONS, build_report, rebuild_report
-from harness.report.provenance import BEGIN, END, comparable_bytes
+from harness.report.provenance import BEGIN, END, RUN_DATA_ID, comparable_bytes, read_run_data
 from harness.workflows.verify import verify_run
 from tests.report.conftest import REPORT_ROUTERS, small_report_run
 from tests.sim.helpers import REPO, CrashingRouter, registry_with
@@ -55,7 +55,9 @@ def test_a_run_writes_its_report_and_records_its_hashes(report_run):
 
 def test_the_html_is_one_self_contained_file_without_scripts_or_external_urls(report_run):
     html = (report_run / "report.html").read_text(encoding="utf-8")
-    assert "<script" not in html.lower()
+    # no script: the one script element is the run-specific data, a type browsers never execute
+    assert html.lower().count("<script") == 1
+    assert html.count(f'<script type="application/json" id="{RUN_DATA_ID}">') == 1
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", html), "every src/href is inline or an anchor"
     assert not re.search(r"url\(\s*['\"]?(?!data:)", html), "no CSS url() to fetch"
     images = re.findall(r'<img src="([^"]+)"', html)
@@ -67,6 +69,9 @@ def test_the_html_is_one_self_contained_file_without_scripts_or_external_urls(re
     assert re.findall(r"<h2>(.*?)</h2>", html) == [title for _id, title in SECTIONS]
     # two run-specific blocks: the printed header's run id and date (head), the reproducibility section (body)
     assert html.count(BEGIN) == 2 and html.count(END) == 2
+    data = read_run_data(html.encode())  # plain data that agrees with the manifest
+    manifest = json.loads((report_run / "manifest.json").read_text(encoding="utf-8"))
+    assert data["git_commit"] == manifest["git_commit"] and data["run_folder"].endswith(report_run.name)
 
 
 def test_the_summary_verdicts_are_review_csvs_worst_status_per_router(report_run):

@@ -42,6 +42,24 @@ def test_frames_are_split_by_body_length_and_garbage_is_passed_on():
     assert frames == [b"junk", a, b] and rest == b[:10]
 
 
+def test_an_oversize_message_is_read_past_in_pieces_and_replaced_by_a_reject_notice():
+    """A 1 MiB message trickled in 64 KiB pieces, then a heartbeat: out come the notice (35=j, same seq and
+    CompIDs, RefMsgType D) and the heartbeat; nothing of the big message is kept."""
+    from adapters.fix.frontdoor import OVERSIZE_MARK, FrameSplitter
+
+    big = _frame("35=D\x0134=7\x0149=V\x0152=20261120-14:30:00.000\x0156=NSDQ\x0158=" + "y" * (1 << 20) + "\x01")
+    hb = _frame("35=0\x0134=8\x0149=V\x0152=20261120-14:30:00.000\x0156=NSDQ\x01")
+    splitter, out = FrameSplitter(), []
+    stream = big + hb
+    for i in range(0, len(stream), 65536):
+        out += splitter.feed(stream[i: i + 65536])
+    assert len(out) == 2 and out[1] == hb
+    notice = dict(f.split("=", 1) for f in out[0].decode().split("\x01")[:-1])
+    assert notice["35"] == "j" and notice["34"] == "7" and notice["45"] == "7" and notice["372"] == "D"
+    assert notice["49"] == "V" and notice["58"].startswith(OVERSIZE_MARK) and len(out[0]) < 400
+    assert rewrite_comp_id(out[0], 49, b"V", b"W") != out[0]  # well-formed: BodyLength and CheckSum hold
+
+
 def test_the_front_door_listens_on_loopback_and_renames_in_both_directions():
     """A client's 49=V reaches the inside as 49=V~s; the inside's 56=V~s comes back as 56=V."""
     inner = socket.socket()

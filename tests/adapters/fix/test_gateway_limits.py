@@ -2,8 +2,8 @@
 
 A 10^20-share or 400-digit OrderQty, a 400-digit Price and a child larger than its parent's open quantity each get
 an ExecutionReport 150=8 (OrdRejReason 13 or 99, a short Text); the run stays ``ok`` and the child-order table only
-holds int64 numbers. (A message over about 1 MiB is still mangled by QuickFIX's own parser, which rejects it as a
-CompID problem and logs the session out: not yet handled.)
+holds int64 numbers. A message over the front door's 64 KiB limit (here 2 MiB, sent in one piece or trickled) gets a
+BusinessMessageReject (35=j) naming its sequence number and type, and the session goes on in sequence.
 """
 
 from __future__ import annotations
@@ -46,3 +46,24 @@ def test_out_of_range_orders_get_business_rejects_and_the_run_completes(ports): 
     ch = result.child_orders
     assert all(0 <= q < 2**63 for q in ch["qty"])
     assert "exceeds_parent" in ch["reject_reason"]
+
+
+def test_an_oversize_message_gets_a_business_reject_and_the_session_goes_on(ports):  # noqa: F811
+    vendor_port, gateway_port, vendor = ports
+    fut = start_run(fix_scenario(seconds=5), params(vendor_port=vendor_port, gateway_port=gateway_port),
+                    [parent(1, qty=1000, limit_usd=50.5, at_s=0.1)])
+    client = _logged_on(gateway_port)
+    assert _parent_arrived(vendor)
+    big_seq = client.seq
+    client.send("D", order("big", extra=[(58, "x" * (2 << 20))]))  # a 2 MiB NewOrderSingle
+    r = client.wait_for(lambda m: m.get(35) == "j" and m.get(45) == str(big_seq), 10)
+    assert r is not None and r.get(372) == "D" and "over the 65536-byte limit" in r.get(58, ""), r
+    client.send("D", order("after"))  # the next message is in sequence and handled
+    r = client.wait_for(lambda m: m.get(35) == "8" and m.get(11) == "after", 5)
+    assert r is not None, client.received[-3:]
+    assert client.wait_for(lambda m: m.get(35) in ("2", "5"), 0.5) is None  # no resend request, no logout
+    result = fut.result(timeout=30)
+    client.close()
+    assert result.status == "ok", result.error
+    events = result.extra_tables["fix/session_events.parquet"]
+    assert "oversize_rejected" in set(events["event"])
