@@ -110,8 +110,8 @@ class Channel:
         if size > MAX_FRAME_BYTES:
             raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME_BYTES}-byte limit")
         self._fill(_HEADER + size, deadline)
-        body = bytes(self._buf[_HEADER:_HEADER + size])
-        del self._buf[:_HEADER + size]
+        body = bytes(self._buf[_HEADER : _HEADER + size])
+        del self._buf[: _HEADER + size]
         return decode(body)
 
     def _fill(self, n: int, deadline: float | None) -> None:
@@ -181,17 +181,32 @@ def decode_quote(d: dict[str, Any]) -> Quote:
 
 def encode_venue(v: VenueInfo) -> dict[str, Any]:
     """A venue's static data as plain data."""
-    return {"name": v.name, "kind": v.kind.value, "protected": v.protected, "symbols": list(v.symbols),
-            "speed_bump_ns": v.speed_bump_ns, "min_qty": v.min_qty,
-            "fees": {"take_fee_micros": v.fees.take_fee_micros, "make_fee_micros": v.fees.make_fee_micros,
-                     "pfof_micros": v.fees.pfof_micros}}
+    return {
+        "name": v.name,
+        "kind": v.kind.value,
+        "protected": v.protected,
+        "symbols": list(v.symbols),
+        "speed_bump_ns": v.speed_bump_ns,
+        "min_qty": v.min_qty,
+        "fees": {
+            "take_fee_micros": v.fees.take_fee_micros,
+            "make_fee_micros": v.fees.make_fee_micros,
+            "pfof_micros": v.fees.pfof_micros,
+        },
+    }
 
 
 def decode_venue(d: dict[str, Any]) -> VenueInfo:
     """A venue's static data from :func:`encode_venue`'s data."""
-    return VenueInfo(name=d["name"], kind=VenueKind(d["kind"]), fees=FeeSchedule(**d["fees"]),
-                     protected=d["protected"], symbols=tuple(d["symbols"]), speed_bump_ns=d["speed_bump_ns"],
-                     min_qty=d["min_qty"])
+    return VenueInfo(
+        name=d["name"],
+        kind=VenueKind(d["kind"]),
+        fees=FeeSchedule(**d["fees"]),
+        protected=d["protected"],
+        symbols=tuple(d["symbols"]),
+        speed_bump_ns=d["speed_bump_ns"],
+        min_qty=d["min_qty"],
+    )
 
 
 def encode_symbol(s: SymbolInfo) -> dict[str, Any]:

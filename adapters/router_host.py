@@ -105,9 +105,21 @@ class RemoteContext:
         """A venue's top of book as its direct feed shows it now (asked of the simulator)."""
         return decode_quote(self._ask({"t": "quote", "venue": str(venue), "symbol": str(symbol)}))
 
-    def send(self, *, parent_id: int, venue: str, side: Side, qty: int, price: int | None,
-             tif: TimeInForce = TimeInForce.DAY, post_only: bool = False, iso: bool = False,
-             midpoint_peg: bool = False, display_qty: int | None = None, min_qty: int = 0) -> int:
+    def send(
+        self,
+        *,
+        parent_id: int,
+        venue: str,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce = TimeInForce.DAY,
+        post_only: bool = False,
+        iso: bool = False,
+        midpoint_peg: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
+    ) -> int:
         """Send a child order; returns its child id (the simulator assigns it)."""
         if not isinstance(side, Side):
             raise TypeError(f"side must be a Side, got {side!r}")
@@ -117,12 +129,22 @@ class RemoteContext:
             raise ValueError(f"unknown parent order {parent_id!r}")
         if not isinstance(venue, str):
             raise ValueError(f"unknown venue {venue!r}")
-        child_id: int = self._ask({
-            "t": "send", "parent_id": parent_id, "venue": venue, "side": side.value, "qty": int(qty),
-            "price": None if price is None else int(price), "tif": tif.value, "post_only": bool(post_only),
-            "iso": bool(iso), "midpoint_peg": bool(midpoint_peg),
-            "display_qty": None if display_qty is None else int(display_qty), "min_qty": int(min_qty),
-        })
+        child_id: int = self._ask(
+            {
+                "t": "send",
+                "parent_id": parent_id,
+                "venue": venue,
+                "side": side.value,
+                "qty": int(qty),
+                "price": None if price is None else int(price),
+                "tif": tif.value,
+                "post_only": bool(post_only),
+                "iso": bool(iso),
+                "midpoint_peg": bool(midpoint_peg),
+                "display_qty": None if display_qty is None else int(display_qty),
+                "min_qty": int(min_qty),
+            }
+        )
         return child_id
 
     def fills(self, parent_id: int | None = None) -> list[ChildFill]:
@@ -197,8 +219,14 @@ def main(read_fd: int, write_fd: int, memory_bytes: int, cpu_seconds: int) -> No
     try:
         router = _build(hello)
     except BaseException as exc:  # whatever building the router did, the simulator hears of it
-        ch.send({"t": "failed", "where": "__init__", "message": failure_text(exc, memory_bytes)[:4000],
-                 "traceback": traceback.format_exc()[-20000:]})
+        ch.send(
+            {
+                "t": "failed",
+                "where": "__init__",
+                "message": failure_text(exc, memory_bytes)[:4000],
+                "traceback": traceback.format_exc()[-20000:],
+            }
+        )
         return
     venues = MappingProxyType({v["name"]: decode_venue(v) for v in hello["venues"]})
     symbols = MappingProxyType({s["name"]: decode_symbol(s) for s in hello["symbols"]})
@@ -221,8 +249,14 @@ def _serve(ch: Channel, ctx: RemoteContext, router: Router, memory_bytes: int) -
         except ChannelClosed:
             return
         except BaseException as exc:  # a callback's failure is reported, not fatal to the protocol
-            ch.send({"t": "failed", "seq": msg.get("seq"), "message": failure_text(exc, memory_bytes)[:4000],
-                     "traceback": traceback.format_exc()[-20000:]})
+            ch.send(
+                {
+                    "t": "failed",
+                    "seq": msg.get("seq"),
+                    "message": failure_text(exc, memory_bytes)[:4000],
+                    "traceback": traceback.format_exc()[-20000:],
+                }
+            )
             continue
         ch.send({"t": "done", "seq": msg["seq"]})
 

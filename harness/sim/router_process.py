@@ -17,6 +17,7 @@ its (router, seed) run with the reason, and nothing it did can reach another run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -53,8 +54,10 @@ def class_spec(cls: type[Router]) -> str:
     module = sys.modules.get(cls.__module__)
     path = getattr(module, "__file__", None)
     if "<locals>" in cls.__qualname__:
-        raise ValueError(f"router class {cls.__qualname__} is defined inside a function and cannot be loaded by "
-                         "a router process (define it at module level)")
+        raise ValueError(
+            f"router class {cls.__qualname__} is defined inside a function and cannot be loaded by "
+            "a router process (define it at module level)"
+        )
     if cls.__module__.startswith("sorbench_plugin_") and path:
         return f"{path}:{cls.__qualname__}"
     return f"{cls.__module__}:{cls.__qualname__}"
@@ -103,14 +106,25 @@ class RemoteRouter:
         self._seq = 0
         self._closed = False
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "nbbo": self._nbbo, "quote": self._quote, "send": self._send, "cancel": self._cancel,
-            "replace": self._replace, "timer": self._timer,
+            "nbbo": self._nbbo,
+            "quote": self._quote,
+            "send": self._send,
+            "cancel": self._cancel,
+            "replace": self._replace,
+            "timer": self._timer,
         }
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def start(cls, router_cls: type[Router], params: Any, *, limits: RouterLimits, venues: Mapping[str, VenueInfo],
-              symbols: Mapping[str, SymbolInfo]) -> RemoteRouter:
+    def start(
+        cls,
+        router_cls: type[Router],
+        params: Any,
+        *,
+        limits: RouterLimits,
+        venues: Mapping[str, VenueInfo],
+        symbols: Mapping[str, SymbolInfo],
+    ) -> RemoteRouter:
         """Start a router process and build the router in it; :class:`RouterFailure` (``__init__``) if it fails."""
         name = router_cls.name
         try:
@@ -119,13 +133,20 @@ class RemoteRouter:
             raise RouterFailure(name, "__init__", "", str(exc)) from None
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        code = ("import sys; sys.path.insert(0, %r); from adapters.router_host import main; main(%d, %d, %d, %d)"
-                % (_ROOT, to_child_r, from_child_w, limits.router_memory_bytes or 0, limits.router_cpu_s or 0))
+        code = (
+            f"import sys; sys.path.insert(0, {_ROOT!r}); from adapters.router_host import main; "
+            f"main({to_child_r}, {from_child_w}, {limits.router_memory_bytes or 0}, {limits.router_cpu_s or 0})"
+        )
         env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=2, pass_fds=(to_child_r, from_child_w),
-                close_fds=True, start_new_session=True, env=env,
+                [sys.executable, "-c", code],
+                stdin=subprocess.DEVNULL,
+                stdout=2,
+                pass_fds=(to_child_r, from_child_w),
+                close_fds=True,
+                start_new_session=True,
+                env=env,
             )
         except OSError as exc:
             os.close(to_child_w)
@@ -135,10 +156,16 @@ class RemoteRouter:
             os.close(to_child_r)
             os.close(from_child_w)
         self = cls(name, proc, Channel(from_child_r, to_child_w, nonblocking=True), limits)
-        hello = {"t": "hello", "v": PROTOCOL_VERSION, "spec": spec, "name": name,
-                 "params": params.model_dump(mode="json"), "sys_path": [p for p in sys.path if isinstance(p, str)],
-                 "venues": [encode_venue(v) for v in venues.values()],
-                 "symbols": [encode_symbol(s) for s in symbols.values()]}
+        hello = {
+            "t": "hello",
+            "v": PROTOCOL_VERSION,
+            "spec": spec,
+            "name": name,
+            "params": params.model_dump(mode="json"),
+            "sys_path": [p for p in sys.path if isinstance(p, str)],
+            "venues": [encode_venue(v) for v in venues.values()],
+            "symbols": [encode_symbol(s) for s in symbols.values()],
+        }
         timeout = limits.callback_timeout_s
         deadline = time.monotonic() + max(timeout or 0.0, _STARTUP_S)
         try:
@@ -148,8 +175,9 @@ class RemoteRouter:
             raise self._dead("__init__", exc) from None
         if answer.get("t") == "failed":
             self.close()
-            raise RouterFailure(name, "__init__", str(answer.get("traceback", ""))[:20000],
-                                str(answer.get("message", ""))[:4000])
+            raise RouterFailure(
+                name, "__init__", str(answer.get("traceback", ""))[:20000], str(answer.get("message", ""))[:4000]
+            )
         if answer.get("t") != "ready" or answer.get("v") != PROTOCOL_VERSION or answer.get("name") != name:
             raise self._violation("__init__", f"expected ready v{PROTOCOL_VERSION} for {name!r}, got {answer!r:.200}")
         return self
@@ -160,27 +188,19 @@ class RemoteRouter:
             return
         self._closed = True
         if self._proc.returncode is None:
-            try:
+            with contextlib.suppress(ChannelClosed, ChannelTimeout, ProtocolError):
                 self._ch.send({"t": "bye"}, time.monotonic() + 0.5)
-            except (ChannelClosed, ChannelTimeout, ProtocolError):
-                pass
             self._reap(1.0)
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)  # anything the router process left behind in its session
-        except (ProcessLookupError, PermissionError):
-            pass
         for fd in (self._ch.read_fd, self._ch.write_fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def _kill(self) -> None:
         if self._proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, signal.SIGKILL)  # its own session: whatever it started goes too
-            except (ProcessLookupError, PermissionError):
-                pass
             self._reap(None)
 
     def _reap(self, timeout_s: float | None) -> tuple[int, float]:
@@ -205,8 +225,9 @@ class RemoteRouter:
     def _violation(self, where: str, what: str) -> RouterFailure:
         self._kill()
         self.close()
-        return RouterFailure(self.name, where, "", f"the router process broke the protocol: {what[:300]} "
-                                                   "(its process was killed)")
+        return RouterFailure(
+            self.name, where, "", f"the router process broke the protocol: {what[:300]} (its process was killed)"
+        )
 
     def _dead(self, where: str, exc: Exception) -> RouterFailure:
         """The failure of a callback whose process stopped answering, timed out or sent something unreadable."""
@@ -216,8 +237,12 @@ class RemoteRouter:
             self._kill()
             self.close()
             limit = self._limits.callback_timeout_s
-            return RouterFailure(self.name, where, "", f"callback ran longer than the {limit or _STARTUP_S:g} s limit "
-                                                       "and its process was killed")
+            return RouterFailure(
+                self.name,
+                where,
+                "",
+                f"callback ran longer than the {limit or _STARTUP_S:g} s limit and its process was killed",
+            )
         code, used_s = self._reap(2.0)
         self.close()
         cpu = self._limits.router_cpu_s
@@ -282,16 +307,21 @@ class RemoteRouter:
                 if kind == "done":
                     return
                 if kind == "failed":
-                    raise RouterFailure(self.name, where, str(msg.get("traceback", ""))[:20000],
-                                        str(msg.get("message", ""))[:4000])
+                    raise RouterFailure(
+                        self.name, where, str(msg.get("traceback", ""))[:20000], str(msg.get("message", ""))[:4000]
+                    )
                 handler = self._handlers.get(kind)
                 if handler is None:
                     raise ProtocolError(f"unknown message type {kind[:40]!r}")
                 served += 1
                 if limit and served > limit:
                     self._kill()
-                    raise RouterFailure(self.name, where, "", f"the router sent more than {limit} requests in one "
-                                                              "callback (its process was killed)")
+                    raise RouterFailure(
+                        self.name,
+                        where,
+                        "",
+                        f"the router sent more than {limit} requests in one callback (its process was killed)",
+                    )
                 self._answer(handler, msg, deadline)
         except (ChannelClosed, ChannelTimeout, ProtocolError) as exc:
             raise self._dead(where, exc) from None
@@ -318,10 +348,17 @@ class RemoteRouter:
         if side not in (1, -1) or tif not in ("day", "ioc", "fok"):
             raise ProtocolError(f"send with side {side!r} and tif {tif!r}")
         return self._ctx.send(
-            parent_id=_int(m, "parent_id"), venue=_str(m, "venue"), side=Side(side), qty=_int(m, "qty"),
-            price=_int(m, "price", none=True), tif=TimeInForce(tif), post_only=_bool(m, "post_only"),
-            iso=_bool(m, "iso"), midpoint_peg=_bool(m, "midpoint_peg"),
-            display_qty=_int(m, "display_qty", none=True), min_qty=_int(m, "min_qty"),
+            parent_id=_int(m, "parent_id"),
+            venue=_str(m, "venue"),
+            side=Side(side),
+            qty=_int(m, "qty"),
+            price=_int(m, "price", none=True),
+            tif=TimeInForce(tif),
+            post_only=_bool(m, "post_only"),
+            iso=_bool(m, "iso"),
+            midpoint_peg=_bool(m, "midpoint_peg"),
+            display_qty=_int(m, "display_qty", none=True),
+            min_qty=_int(m, "min_qty"),
         )
 
     def _cancel(self, m: dict[str, Any]) -> None:

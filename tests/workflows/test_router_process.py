@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
-
 from adapters.loader import PluginRegistry
 from harness.sim.engine import simulate
 from harness.sim.router_node import RouterLimits
@@ -21,8 +19,17 @@ from tests.sim.helpers import REPO, small_scenario
 PLUGINS = REPO / "tests" / "data" / "plugins"
 OS_HOSTILE = PLUGINS / "os_hostile_routers.py"
 HOSTILE = PLUGINS / "hostile_routers.py"
-SIM_TABLES = ["fills.parquet", "child_orders.parquet", "nbbo.parquet", "trades.parquet", "quotes.parquet",
-              "activity.parquet", "fast_trader_fills.parquet", "parent_orders.parquet", "common/nbbo.parquet"]
+SIM_TABLES = [
+    "fills.parquet",
+    "child_orders.parquet",
+    "nbbo.parquet",
+    "trades.parquet",
+    "quotes.parquet",
+    "activity.parquet",
+    "fast_trader_fills.parquet",
+    "parent_orders.parquet",
+    "common/nbbo.parquet",
+]
 
 
 def _digests(folder: Path, names: list[str]) -> dict[str, str]:
@@ -43,9 +50,17 @@ def test_reference_routers_give_byte_identical_files_in_and_out_of_process(tmp_p
     folders = {}
     for mode in ("plugins", "always"):
         out = tmp_path / mode
-        outcome = run_scenario(small_scenario(), scenario_path=None, routers=routers, seeds=[1], out_dir=out,
-                               results_root=tmp_path, registry=None, report=False,
-                               limits=RouterLimits(router_process=mode))
+        outcome = run_scenario(
+            small_scenario(),
+            scenario_path=None,
+            routers=routers,
+            seeds=[1],
+            out_dir=out,
+            results_root=tmp_path,
+            registry=None,
+            report=False,
+            limits=RouterLimits(router_process=mode),
+        )
         assert [r.status for r in outcome.results] == ["ok"] * 3, [r.error for r in outcome.results]
         folders[mode] = out
     names = sorted(str(p.relative_to(folders["plugins"])) for p in folders["plugins"].rglob("*.parquet"))
@@ -74,9 +89,17 @@ def test_hostile_plugins_fail_alone_and_the_other_routers_files_are_byte_identic
     reg, names = _registry(*(spec for spec, _ in HOSTILE_CASES), f"{OS_HOSTILE}:SpyRouter")
     limits = RouterLimits(callback_timeout_s=1.0, router_requests_per_callback=1000)  # quick to hit on a busy box
     clean = ["best-price", "single-venue"]
-    hostile = run_scenario(small_scenario(), scenario_path=None, routers=[clean[0], *names, clean[1]], seeds=[1],
-                           out_dir=tmp_path / "hostile", results_root=tmp_path, registry=reg, limits=limits,
-                           analyze_tables=False)
+    hostile = run_scenario(
+        small_scenario(),
+        scenario_path=None,
+        routers=[clean[0], *names, clean[1]],
+        seeds=[1],
+        out_dir=tmp_path / "hostile",
+        results_root=tmp_path,
+        registry=reg,
+        limits=limits,
+        analyze_tables=False,
+    )
     by_router = {r.router: r for r in hostile.results}
     for name, (_spec, text) in zip(names, HOSTILE_CASES, strict=False):
         assert by_router[name].status == "failed", name
@@ -84,9 +107,17 @@ def test_hostile_plugins_fail_alone_and_the_other_routers_files_are_byte_identic
     assert by_router["spy-test"].status == "ok", by_router["spy-test"].error
     assert all(by_router[r].status == "ok" for r in clean)
     assert len(hostile.failures) == len(HOSTILE_CASES)
-    alone = run_scenario(small_scenario(), scenario_path=None, routers=[clean[0], "spy-test", clean[1]], seeds=[1],
-                         out_dir=tmp_path / "alone", results_root=tmp_path, registry=reg, limits=limits,
-                         analyze_tables=False)
+    alone = run_scenario(
+        small_scenario(),
+        scenario_path=None,
+        routers=[clean[0], "spy-test", clean[1]],
+        seeds=[1],
+        out_dir=tmp_path / "alone",
+        results_root=tmp_path,
+        registry=reg,
+        limits=limits,
+        analyze_tables=False,
+    )
     assert not alone.failures
     assert _digests(tmp_path / "hostile", SIM_TABLES) == _digests(tmp_path / "alone", SIM_TABLES)
 
@@ -94,8 +125,9 @@ def test_hostile_plugins_fail_alone_and_the_other_routers_files_are_byte_identic
 def test_the_spy_finds_the_simulator_when_it_runs_in_process():
     """The spy's search is real: in this process (``never``) it finds the simulation's objects and fails."""
     reg, (name,) = _registry(f"{OS_HOSTILE}:SpyRouter")
-    res = simulate(small_scenario(), name, reg.get(name).Params(), 1, registry=reg,
-                   limits=RouterLimits(router_process="never"))
+    res = simulate(
+        small_scenario(), name, reg.get(name).Params(), 1, registry=reg, limits=RouterLimits(router_process="never")
+    )
     assert res.status == "failed" and "found simulator state" in res.error
     assert "harness.sim" in res.error
 
@@ -104,8 +136,14 @@ def test_a_router_process_over_its_cpu_limit_is_killed_and_its_run_fails():
     """A spinning router that ignores SIGXCPU is killed at its hard CPU limit (1 s + 1), long before the 60 s
     callback limit."""
     reg, (name,) = _registry(f"{OS_HOSTILE}:CpuSpinRouter")
-    res = simulate(small_scenario(), name, reg.get(name).Params(), 1, registry=reg,
-                   limits=RouterLimits(callback_timeout_s=60.0, router_cpu_s=1))
+    res = simulate(
+        small_scenario(),
+        name,
+        reg.get(name).Params(),
+        1,
+        registry=reg,
+        limits=RouterLimits(callback_timeout_s=60.0, router_cpu_s=1),
+    )
     assert res.status == "failed"
     assert "exceeded its CPU limit of 1 s" in res.error, res.error
 
@@ -122,8 +160,12 @@ def test_a_plugin_using_the_whole_contract_does_the_same_in_and_out_of_process()
     """contract_router.py (quotes, NBBO, resting and hidden orders, replace, cancel, tuple timer tokens, ctx.fills, a
     refused cancel it catches): its child orders and fills are identical in this process and in its own."""
     reg, (name,) = _registry(f"{PLUGINS / 'contract_router.py'}:ContractRouter")
-    runs = {mode: simulate(small_scenario(), name, reg.get(name).Params(), 1, registry=reg,
-                           limits=RouterLimits(router_process=mode)) for mode in ("never", "plugins")}
+    runs = {
+        mode: simulate(
+            small_scenario(), name, reg.get(name).Params(), 1, registry=reg, limits=RouterLimits(router_process=mode)
+        )
+        for mode in ("never", "plugins")
+    }
     assert [r.status for r in runs.values()] == ["ok", "ok"], [r.error for r in runs.values()]
     inproc, oop = runs["never"], runs["plugins"]
     # 20 parents: a resting child and an IOC for the rest each; the timers replaced and cancelled the resting ones

@@ -36,8 +36,15 @@ class ContractRouter(Router):
         if touch is None:
             return
         price = touch - tick if parent.side is Side.BUY else touch + tick
-        child = ctx.send(parent_id=parent.parent_id, venue=venue, side=parent.side, qty=max(1, parent.qty // 2),
-                         price=price, tif=TimeInForce.DAY, display_qty=0 if parent.qty > 300 else None)
+        child = ctx.send(
+            parent_id=parent.parent_id,
+            venue=venue,
+            side=parent.side,
+            qty=max(1, parent.qty // 2),
+            price=price,
+            tif=TimeInForce.DAY,
+            display_qty=0 if parent.qty > 300 else None,
+        )
         self.resting[child] = parent.parent_id
         ctx.set_timer(2_000_000, ("replace", child, price, parent))
         try:
@@ -49,8 +56,9 @@ class ContractRouter(Router):
         kind, child, price, parent = token
         if kind == "replace":
             step = self.ctx.symbols[parent.symbol].tick
-            self.ctx.replace(child, qty=max(1, parent.qty // 3), price=price + (step if parent.side is Side.BUY
-                                                                              else -step))
+            self.ctx.replace(
+                child, qty=max(1, parent.qty // 3), price=price + (step if parent.side is Side.BUY else -step)
+            )
             self.ctx.set_timer(3_000_000, ("cancel", child, price, parent))
         else:
             self.ctx.cancel(child)
@@ -60,8 +68,14 @@ class ContractRouter(Router):
                 raise RuntimeError(f"ctx.fills says {filled}, on_fill said {mine}")
             rest = parent.qty - filled - 1
             if rest > 0:
-                self.ctx.send(parent_id=parent.parent_id, venue=self.lit[0], side=parent.side, qty=rest,
-                              price=parent.limit_price, tif=TimeInForce.IOC)
+                self.ctx.send(
+                    parent_id=parent.parent_id,
+                    venue=self.lit[0],
+                    side=parent.side,
+                    qty=rest,
+                    price=parent.limit_price,
+                    tif=TimeInForce.IOC,
+                )
 
     def on_fill(self, fill: ChildFill) -> None:
         self.seen.append(fill)

@@ -27,7 +27,7 @@ class SwallowingLoopRouter(Router):
             try:
                 while True:
                     pass
-            except BaseException:  # noqa: BLE001, S110 - the point of the test
+            except BaseException:
                 pass
 
 
@@ -45,7 +45,7 @@ class TimerResetRouter(Router):
             try:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.pause()
-            except BaseException:  # noqa: BLE001, S110
+            except BaseException:
                 pass
 
 
@@ -70,8 +70,9 @@ class FloodRouter(Router):
 
     def on_parent(self, parent: ParentOrder) -> None:
         for _ in range(self.params.n):
-            self.ctx.send(parent_id=parent.parent_id, venue="NSDQ", side=parent.side, qty=1, price=None,
-                          tif=TimeInForce.IOC)
+            self.ctx.send(
+                parent_id=parent.parent_id, venue="NSDQ", side=parent.side, qty=1, price=None, tif=TimeInForce.IOC
+            )
 
 
 class MemoryHogRouter(Router):
@@ -112,9 +113,11 @@ class GarbageFrameRouter(Router):
             "oversize": None,
             "garbage": b"\xff\xfe not json {",
             "unknown": b'{"t":"give_me_the_market","seq":%d}' % ctx._seq,  # type: ignore[attr-defined]
-            "badtype": (b'{"t":"send","seq":%d,"parent_id":%d,"venue":"NSDQ","side":1,"qty":"100","price":null,'
-                        b'"tif":"ioc","post_only":false,"iso":false,"midpoint_peg":false,"display_qty":null,'
-                        b'"min_qty":0}' % (ctx._seq, parent.parent_id)),  # type: ignore[attr-defined]
+            "badtype": (
+                b'{"t":"send","seq":%d,"parent_id":%d,"venue":"NSDQ","side":1,"qty":"100","price":null,'
+                b'"tif":"ioc","post_only":false,"iso":false,"midpoint_peg":false,"display_qty":null,'
+                b'"min_qty":0}' % (ctx._seq, parent.parent_id)
+            ),  # type: ignore[attr-defined]
         }[self.KIND]
         os.write(fd, b"\xff\xff\xff\xff" if body is None else len(body).to_bytes(4, "big") + body)
         while True:
@@ -162,8 +165,9 @@ class SpyRouter(Router):
         found = self._search()
         if found:
             raise RuntimeError(f"found simulator state: {found[:5]}")
-        self.ctx.send(parent_id=parent.parent_id, venue="NSDQ", side=parent.side, qty=parent.qty, price=None,
-                      tif=TimeInForce.IOC)
+        self.ctx.send(
+            parent_id=parent.parent_id, venue="NSDQ", side=parent.side, qty=parent.qty, price=None, tif=TimeInForce.IOC
+        )
 
     def _search(self) -> list[str]:
         found = [name for name in sys.modules if name.startswith(("harness.sim", "harness.workflows", "simpy"))]
