@@ -67,7 +67,8 @@ def runs_out_of_process(registry: Any, name: str, limits: RouterLimits) -> bool:
     """Whether router ``name`` runs in a process of its own under ``limits.router_process``.
 
     Built into sorbench: registered as ``built-in`` (or ``internal``) from sorbench's own packages. Routers that
-    take part only in real time (the FIX gateway) stay in this process.
+    take part only in real time (the FIX gateway) stay in this process, and so, under ``plugins``, does a class
+    defined inside a function (registered by code in this process, such as a test).
     """
     cls = registry.get(name)
     if getattr(cls, "requires_realtime", False) or limits.router_process == "never":
@@ -75,7 +76,9 @@ def runs_out_of_process(registry: Any, name: str, limits: RouterLimits) -> bool:
     if limits.router_process == "always":
         return True
     built_in = registry.origin(name) in ("built-in", "internal") and cls.__module__.split(".")[0] in _OWN_PACKAGES
-    return not built_in
+    # A class defined inside a function cannot be loaded by another process; only code already running in this
+    # process can register one (a plug-in from a file, a module or an entry point is always at module level).
+    return not built_in and "<locals>" not in cls.__qualname__
 
 
 _OWN_PACKAGES = ("adapters", "harness", "venues")
