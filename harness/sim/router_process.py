@@ -178,9 +178,7 @@ class RemoteRouter:
             raise self._dead("__init__", exc) from None
         if answer.get("t") == "failed":
             self.close()
-            raise RouterFailure(
-                name, "__init__", str(answer.get("traceback", ""))[:20000], str(answer.get("message", ""))[:4000]
-            )
+            raise RouterFailure(name, "__init__", str(answer.get("traceback", ""))[:20000], _line(answer))
         if answer.get("t") != "ready" or answer.get("v") != PROTOCOL_VERSION or answer.get("name") != name:
             raise self._violation("__init__", f"expected ready v{PROTOCOL_VERSION} for {name!r}, got {answer!r:.200}")
         return self
@@ -228,9 +226,7 @@ class RemoteRouter:
     def _violation(self, where: str, what: str) -> RouterFailure:
         self._kill()
         self.close()
-        return RouterFailure(
-            self.name, where, "", f"the router process broke the protocol: {what[:300]} (its process was killed)"
-        )
+        return self._stopped(where, f"the router process broke the protocol: {what[:300]} (its process was killed)")
 
     def _dead(self, where: str, exc: Exception) -> RouterFailure:
         """The failure of a callback whose process stopped answering, timed out or sent something unreadable."""
@@ -240,11 +236,8 @@ class RemoteRouter:
             self._kill()
             self.close()
             limit = self._limits.callback_timeout_s
-            return RouterFailure(
-                self.name,
-                where,
-                "",
-                f"callback ran longer than the {limit or _STARTUP_S:g} s limit and its process was killed",
+            return self._stopped(
+                where, f"callback ran longer than the {limit or _STARTUP_S:g} s limit and its process was killed"
             )
         code, used_s = self._reap(2.0)
         self.close()
@@ -256,7 +249,12 @@ class RemoteRouter:
         else:
             why = f"the router process exited with status {code}"
         detail = "" if str(exc) == "end of file" else f" (its pipe: {exc})"
-        return RouterFailure(self.name, where, "", why + detail)
+        return self._stopped(where, why + detail)
+
+    def _stopped(self, where: str, message: str) -> RouterFailure:
+        """A failure with no Python traceback (the process was killed or ended): the failure file says where."""
+        tb = f"No Python traceback: the router process of {self.name!r} was stopped in {where}.\n{message}\n"
+        return RouterFailure(self.name, where, tb, message)
 
     # ------------------------------------------------------------------ callbacks (called by the node)
     def on_start(self, ctx: Any) -> None:
@@ -310,20 +308,15 @@ class RemoteRouter:
                 if kind == "done":
                     return
                 if kind == "failed":
-                    raise RouterFailure(
-                        self.name, where, str(msg.get("traceback", ""))[:20000], str(msg.get("message", ""))[:4000]
-                    )
+                    raise RouterFailure(self.name, where, str(msg.get("traceback", ""))[:20000], _line(msg))
                 handler = self._handlers.get(kind)
                 if handler is None:
                     raise ProtocolError(f"unknown message type {kind[:40]!r}")
                 served += 1
                 if limit and served > limit:
                     self._kill()
-                    raise RouterFailure(
-                        self.name,
-                        where,
-                        "",
-                        f"the router sent more than {limit} requests in one callback (its process was killed)",
+                    raise self._stopped(
+                        where, f"the router sent more than {limit} requests in one callback (its process was killed)"
                     )
                 self._answer(handler, msg, deadline)
         except (ChannelClosed, ChannelTimeout, ProtocolError) as exc:
@@ -382,6 +375,15 @@ def _int(m: dict[str, Any], key: str, *, none: bool = False) -> Any:
     if type(v) is not int:
         raise ProtocolError(f"{m['t']}: {key} must be an integer, got {str(v)[:40]}")
     return v
+
+
+def _line(msg: dict[str, Any]) -> str:
+    """A router process's failure message as one printable line of at most 4,000 characters.
+
+    It is shown on the console: no control characters, no line breaks that could pass for sorbench's own output.
+    """
+    text = str(msg.get("message", ""))[:4000]
+    return "".join(ch if ch.isprintable() else " " for ch in text.replace("\n", " | "))
 
 
 def _str(m: dict[str, Any], key: str) -> str:
