@@ -174,3 +174,13 @@ def test_a_plugin_using_the_whole_contract_does_the_same_in_and_out_of_process()
     for table in ("child_orders", "fills", "trades", "nbbo"):
         assert getattr(inproc, table) == getattr(oop, table), table
     assert inproc.sip_reads == oop.sip_reads
+
+
+def test_a_router_process_s_failure_message_is_one_printable_line():
+    """A message with line breaks and an ANSI escape cannot pose as sorbench's console output."""
+    reg, (name,) = _registry(f"{OS_HOSTILE}:SpoofingRouter")
+    res = simulate(small_scenario(), name, reg.get(name).Params(), 1, registry=reg)
+    assert res.status == "failed"
+    assert "RuntimeError: boom | ok: every router passed" in res.error
+    assert all(ch.isprintable() for ch in res.error), repr(res.error)
+    assert "Traceback" in res.traceback and "SpoofingRouter" in res.traceback

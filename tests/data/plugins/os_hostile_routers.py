@@ -186,3 +186,13 @@ class SpyRouter(Router):
             elif type(obj).__name__ in ("Market", "OrderBook", "EfficientPrice", "RouterNode", "Kernel"):
                 found.append(type(obj).__qualname__)
         return found
+
+
+class SpoofingRouter(Router):
+    """Raises with a message made to look like sorbench's own console lines (line breaks, an ANSI escape)."""
+
+    name = "spoof-test"
+    description = "Test plug-in: a failure message with line breaks and escapes."
+
+    def on_parent(self, parent: ParentOrder) -> None:
+        raise RuntimeError("boom\nok: every router passed\x1b[2J\rFAILED nothing")
