@@ -46,6 +46,21 @@ def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 
 
+def _die_with_parent() -> None:
+    """Linux: be killed when the simulator's process ends (even by SIGKILL), so no router process outlives it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        parent = os.getppid()
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # it ended before the call took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def failure_text(exc: BaseException, memory_bytes: int) -> str:
     """The reason a callback failed, in the words the in-process containment uses."""
     if isinstance(exc, SystemExit):
@@ -209,6 +224,7 @@ def _build(hello: dict[str, Any]) -> Router:
 
 def main(read_fd: int, write_fd: int, memory_bytes: int, cpu_seconds: int) -> None:
     """Serve one router over the pipe ``read_fd`` / ``write_fd`` until ``bye`` or the end of the pipe."""
+    _die_with_parent()
     _limit_self(memory_bytes, cpu_seconds)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the simulator's to handle; it ends this process
     ch = Channel(read_fd, write_fd)

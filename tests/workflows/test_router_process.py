@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from adapters.loader import PluginRegistry
 from harness.sim.engine import simulate
 from harness.sim.router_node import RouterLimits
@@ -184,3 +186,45 @@ def test_a_router_process_s_failure_message_is_one_printable_line():
     assert "RuntimeError: boom | ok: every router passed" in res.error
     assert all(ch.isprintable() for ch in res.error), repr(res.error)
     assert "Traceback" in res.traceback and "SpoofingRouter" in res.traceback
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc ('' once it is gone; 'Z' for a zombie nobody reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_router_process_does_not_outlive_a_killed_simulator(tmp_path):
+    """SIGKILL the simulating process while its plug-in loops in a callback: the router process ends with it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+        "from adapters.loader import PluginRegistry\nfrom harness.sim.engine import simulate\n"
+        "from harness.sim.router_node import RouterLimits\nfrom tests.sim.helpers import small_scenario\n"
+        f"reg = PluginRegistry(); name = reg.add_spec({str(OS_HOSTILE) + ':SwallowingLoopRouter'!r})\n"
+        "simulate(small_scenario(), name, reg.get(name).Params(), 1, registry=reg,\n"
+        "         limits=RouterLimits(callback_timeout_s=None, router_cpu_s=None))\n"
+    )
+    sim = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
+    children: list[int] = []
+    deadline = time.monotonic() + 120
+    while not children and time.monotonic() < deadline and sim.poll() is None:
+        time.sleep(0.2)
+        text = Path(f"/proc/{sim.pid}/task/{sim.pid}/children").read_text() if _state(sim.pid) else ""
+        children = [int(p) for p in text.split()]
+    assert children, "the simulator never started a router process"
+    time.sleep(1.0)  # into the endless callback
+    assert _state(children[0]) not in ("", "Z")
+    sim.send_signal(signal.SIGKILL)
+    sim.wait()
+    end = time.monotonic() + 10
+    while _state(children[0]) not in ("", "Z") and time.monotonic() < end:
+        time.sleep(0.1)
+    assert _state(children[0]) in ("", "Z"), "the router process outlived the simulator"
