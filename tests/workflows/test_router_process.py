@@ -196,6 +196,17 @@ def _state(pid: int) -> str:
         return ""
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds a process has used (utime + stime from /proc; 0 once it is gone)."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_a_router_process_does_not_outlive_a_killed_simulator(tmp_path):
     """SIGKILL the simulating process while its plug-in loops in a callback: the router process ends with it."""
@@ -213,17 +224,21 @@ def test_a_router_process_does_not_outlive_a_killed_simulator(tmp_path):
         "         limits=RouterLimits(callback_timeout_s=None, router_cpu_s=None))\n"
     )
     sim = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
-    children: list[int] = []
-    deadline = time.monotonic() + 120
-    while not children and time.monotonic() < deadline and sim.poll() is None:
-        time.sleep(0.2)
-        text = Path(f"/proc/{sim.pid}/task/{sim.pid}/children").read_text() if _state(sim.pid) else ""
-        children = [int(p) for p in text.split()]
-    assert children, "the simulator never started a router process"
-    time.sleep(1.0)  # into the endless callback
-    assert _state(children[0]) not in ("", "Z")
-    sim.send_signal(signal.SIGKILL)
-    sim.wait()
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + 180
+        while not children and time.monotonic() < deadline and sim.poll() is None:
+            time.sleep(0.2)
+            text = Path(f"/proc/{sim.pid}/task/{sim.pid}/children").read_text() if _state(sim.pid) else ""
+            children = [int(p) for p in text.split()]
+        assert children, "the simulator never started a router process"
+        # Its start takes well under 2 s of CPU; past 3 s it is spinning in the endless callback.
+        while _cpu_s(children[0]) < 3.0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _state(children[0]) not in ("", "Z") and _cpu_s(children[0]) >= 3.0
+    finally:
+        sim.send_signal(signal.SIGKILL)
+        sim.wait()
     end = time.monotonic() + 10
     while _state(children[0]) not in ("", "Z") and time.monotonic() < end:
         time.sleep(0.1)
