@@ -49,9 +49,9 @@ def _instrument() -> None:
             CHILD_CPU.append(cpu)
         return code, cpu
 
-    RemoteRouter._call = counted_call  # type: ignore[method-assign]
-    RemoteRouter._answer = counted_answer  # type: ignore[method-assign]
-    RemoteRouter._reap = timed_reap  # type: ignore[method-assign]
+    RemoteRouter._call = counted_call  # type: ignore[method-assign,assignment]
+    RemoteRouter._answer = counted_answer  # type: ignore[method-assign,assignment]
+    RemoteRouter._reap = timed_reap  # type: ignore[method-assign,assignment]
 
 
 def main(router: str) -> None:
