@@ -68,8 +68,42 @@ def realtime_options(
     return apply_window(sc, span), RealtimeSettings(time_factor=time_factor, window=span)
 
 
-def router_limits(timeout_s: float, decision: str, *, cls: Any) -> Any:
-    """``RouterLimits`` from the CLI options (one-line errors)."""
+RouterProcessOption = Annotated[str, typer.Option(
+    help="Which routers run in a router process of their own: plugins (every router not built in), always, or "
+         "never (debugging one's own router only).")]
+RouterMemoryOption = Annotated[str, typer.Option(
+    help="Address-space limit of each router process: bytes, or with KiB/MiB/GiB (default 1GiB; 0: none).")]
+RouterCpuOption = Annotated[int, typer.Option(
+    help="CPU-time limit of each router process over its (router, seed) run, seconds (0: none).")]
+
+_UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_memory(text: str) -> int | None:
+    """``--router-memory`` in bytes (None for 0); one-line error otherwise."""
+    raw = text.strip().lower()
+    digits = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(digits):].strip()
+    if not digits.strip().isdigit() or unit not in _UNITS or len(digits) > 15:
+        raise UserError(f"--router-memory: {text[:40]!r} is not a size such as 1GiB, 512MiB or 0 (none)")
+    value = int(digits) * _UNITS[unit]
+    if value and value < 64 << 20:
+        raise UserError(f"--router-memory: {text!r} is below 64MiB, too little to start a Python process")
+    return value or None
+
+
+def router_limits(timeout_s: float, decision: str, *, cls: Any,
+                  isolation: tuple[str, str, int] = ("plugins", "1GiB", 600)) -> Any:
+    """``RouterLimits`` from the CLI options (one-line errors).
+
+    ``isolation`` is ``(--router-process, --router-memory, --router-cpu)``.
+    """
+    process, memory, cpu_s = isolation
+    if process not in ("plugins", "always", "never"):
+        raise UserError(f"--router-process: {process!r} is not plugins, always or never")
+    if not 0 <= cpu_s <= 10**7:
+        raise UserError(f"--router-cpu: {cpu_s} must be between 0 (none) and 10,000,000 seconds")
+    extra = {"router_process": process, "router_memory_bytes": parse_memory(memory), "router_cpu_s": cpu_s or None}
     if not (timeout_s >= 0 and math.isfinite(timeout_s)):
         raise UserError(f"--callback-timeout: {timeout_s} must be a number of seconds >= 0")
     value: str | int = decision
@@ -80,7 +114,7 @@ def router_limits(timeout_s: float, decision: str, *, cls: Any) -> Any:
             raise UserError(f"--decision-latency: {decision!r} is not none, measured or a number of ns") from None
         if value < 0:
             raise UserError(f"--decision-latency: {decision!r} must be >= 0 ns")
-    return cls(callback_timeout_s=timeout_s or None, decision_latency=value)
+    return cls(callback_timeout_s=timeout_s or None, decision_latency=value, **extra)
 
 
 def apply_router_config(sc: Any, path: Path, registry: Any) -> Any:

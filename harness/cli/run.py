@@ -21,6 +21,9 @@ from harness.cli.options import (
     BrokerOption,
     PeriodOption,
     PolicyOption,
+    RouterCpuOption,
+    RouterMemoryOption,
+    RouterProcessOption,
     analysis_options,
     apply_router_config,
     realtime_options,
@@ -104,6 +107,9 @@ def run(
     router_config: RouterConfigOption = None,
     callback_timeout: CallbackTimeoutOption = 30.0,
     decision_latency: DecisionLatencyOption = "none",
+    router_process: RouterProcessOption = "plugins",
+    router_memory: RouterMemoryOption = "1GiB",
+    router_cpu: RouterCpuOption = 600,
     incentive_test: IncentiveTestOption = False,
     incentive_twins: IncentiveTwinsOption = 3,
     policy: PolicyOption = None,
@@ -133,7 +139,8 @@ def run(
             if given:
                 raise UserError(f"--suite and {', '.join(given)} are exclusive (the suite file sets them per run)")
             run_suite_command(suite, out=out, jobs=jobs, quiet=quiet, callback_timeout=callback_timeout,
-                              decision_latency=decision_latency, policy=policy, broker=broker, period=period)
+                              decision_latency=decision_latency, policy=policy, broker=broker, period=period,
+                              isolation=(router_process, router_memory, router_cpu))
         except UserError as err:
             fail(str(err))
         return
@@ -143,6 +150,7 @@ def run(
             callback_timeout=callback_timeout, decision_latency=decision_latency, incentive_test=incentive_test,
             incentive_twins=incentive_twins, policy=policy, broker=broker, period=period, realtime=realtime,
             time_factor=time_factor, window=window, baseline=baseline,
+            isolation=(router_process, router_memory, router_cpu),
         )
         outcome = _simulate(plan, out=out, jobs=jobs, quiet=quiet, report=not no_report, pdf=not no_pdf)
     except UserError as err:
@@ -182,6 +190,7 @@ def _plan_run(
     orders: Path | None, router_config: Path | None, callback_timeout: float, decision_latency: str,
     incentive_test: bool, incentive_twins: int, policy: Path | None, broker: str | None, period: str | None,
     realtime: bool, time_factor: float, window: str | None, baseline: Path | None,
+    isolation: tuple[str, str, int] = ("plugins", "1GiB", 600),
 ) -> RunPlan:
     """The run's plan from its options; ``UserError`` (one line) on the first bad one, in the order they are checked."""
     if baseline is not None and seed is None and seeds is None:
@@ -195,7 +204,7 @@ def _plan_run(
     from harness.sim.router_node import RouterLimits
 
     registry, specs = _registry_with_specs(router)
-    limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits)
+    limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits, isolation=isolation)
     review, regulatory = analysis_options(policy, broker, period=period)
     path = scenario if scenario is not None else default_scenario_path()
     sc, resolved = load_scenario(path, registry=registry)

@@ -16,14 +16,15 @@ from harness.errors import EXIT_PARTIAL, UserError
 
 
 def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, callback_timeout: float,
-                      decision_latency: str, policy: Path | None, broker: str | None, period: str | None) -> None:
+                      decision_latency: str, policy: Path | None, broker: str | None, period: str | None,
+                      isolation: tuple[str, str, int] = ("plugins", "1GiB", 600)) -> None:
     """``sorbench run --suite``: check the suite, run its scenarios into one bundle and print its summary."""
     from harness.sim.router_node import RouterLimits
     from harness.workflows.suite import load_suite, run_suite
 
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
-    limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits)
+    limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits, isolation=isolation)
     review, regulatory = analysis_options(policy, broker, period=period)
     plan = load_suite(path)
     progress = progress_bar(quiet=quiet)

@@ -36,6 +36,7 @@ from harness.sim.kernel import Kernel
 from harness.sim.market import Market
 from harness.sim.realtime import RealtimeSettings, close_router, requires_realtime, run_router_paced
 from harness.sim.router_node import RouterFailure, RouterLimits, RouterNode
+from harness.sim.router_process import RemoteRouter, runs_out_of_process
 from venues.venue import SymbolInfo
 
 _NS = 1_000_000_000
@@ -112,17 +113,23 @@ def simulate(
 
     if parents is None:
         parents = generate_parents(scenario, seed, values)
+    limits = limits or RouterLimits(callback_timeout_s=None)
     with contained() as containment:  # sys.exit, os._exit, a raised KeyboardInterrupt fail this run only
         router, failed = _build_router(registry, router_name, router_params, seed=seed, parents=parents,
-                                       realtime=realtime, containment=containment)
+                                       realtime=realtime, containment=containment, limits=limits,
+                                       infos=infos, symbols=symbols)
         if failed is not None:
             return failed
         names = list(infos)
-        node = build_router_node(router, kernel=kernel, market=market, infos=infos, symbols=symbols, links=links,
-                                 names=names, limits=limits)
-        node.containment = containment
-        status, error, tb, paced, extra, sim_wall = _run_router(kernel, node, router, parents=parents,
-                                                                end_ns=end_ns, realtime=realtime)
+        try:
+            node = build_router_node(router, kernel=kernel, market=market, infos=infos, symbols=symbols,
+                                     links=links, names=names, limits=limits)
+            node.containment = containment
+            status, error, tb, paced, extra, sim_wall = _run_router(kernel, node, router, parents=parents,
+                                                                    end_ns=end_ns, realtime=realtime)
+        finally:
+            if isinstance(router, RemoteRouter):
+                router.close()
     if containment.exit_attempts and status == "ok":  # e.g. from a thread of the router's that swallowed it
         status, error = "failed", f"router {router_name!r} failed: {containment.describe_exit()}"
     result = RunResult(router=router_name, seed=seed, status=status, error=error, traceback=tb,
@@ -159,14 +166,26 @@ def _overfilled(node: RouterNode) -> str:
 
 def _build_router(
     registry: RouterRegistry, router_name: str, router_params: BaseModel, *, seed: int, parents: list[ParentOrder],
-    realtime: RealtimeSettings | None, containment: Containment,
+    realtime: RealtimeSettings | None, containment: Containment, limits: RouterLimits, infos: dict[str, Any],
+    symbols: dict[str, SymbolInfo],
 ) -> tuple[Any, RunResult | None]:
-    """The router, or None and the failed result of a router that is real-time only or that cannot be built."""
+    """The router, or None and the failed result of a router that is real-time only or that cannot be built.
+
+    A plug-in (any router with ``limits.router_process == "always"``) is built in a process of its own and
+    represented here by a :class:`~harness.sim.router_process.RemoteRouter`.
+    """
     if realtime is None and router_name in registry and requires_realtime(registry.get(router_name)):
         return None, RunResult(
             router=router_name, seed=seed, status="failed", stats={"parents": len(parents)},
             error=f"router {router_name!r} takes part only in real time (sorbench run --realtime)",
         )
+    if runs_out_of_process(registry, router_name, limits):
+        try:
+            return RemoteRouter.start(registry.get(router_name), router_params, limits=limits, venues=infos,
+                                      symbols=symbols), None
+        except RouterFailure as failure:
+            return None, RunResult(router=router_name, seed=seed, status="failed", error=str(failure),
+                                   traceback=failure.traceback, stats={"parents": len(parents)})
     try:
         router = make_router(registry, router_name, router_params)
     except BaseException as exc:  # a router that cannot even be built fails alone, like one that raises later

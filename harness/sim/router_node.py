@@ -17,7 +17,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from adapters.contract import (
@@ -32,6 +31,7 @@ from adapters.contract import (
 from harness.sim.containment import Containment, failure_message
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
+from harness.sim.limits import RouterLimits
 from harness.sim.market import Market, consolidate
 from venues.types import (
     FEE_SCALE,
@@ -47,36 +47,6 @@ from venues.venue import SymbolInfo, VenueInfo
 
 _ADDED = Liquidity.ADDED
 _REMOVED = Liquidity.REMOVED
-
-
-@dataclass(frozen=True)
-class RouterLimits:
-    """How a run contains and charges the router's own computation.
-
-    Parameters
-    ----------
-    callback_timeout_s : float or None
-        Wall-clock limit of one callback; a callback that runs longer is stopped (``SIGALRM``, POSIX main thread)
-        and the run fails with the reason. ``None``: no limit.
-    decision_latency : "none", "measured" or int
-        Router computation charged as latency: ``"none"`` (the router thinks in zero time), ``"measured"`` (each
-        order, cancel or replace leaves the router after the wall-clock time the callback had spent when it was
-        sent; results then depend on the machine and are not reproducible) or a fixed number of nanoseconds added
-        to each of them (reproducible).
-    """
-
-    callback_timeout_s: float | None = 30.0
-    decision_latency: str | int = "none"
-
-    def __post_init__(self) -> None:
-        if self.callback_timeout_s is not None and not self.callback_timeout_s > 0:
-            raise ValueError(f"callback timeout must be positive, got {self.callback_timeout_s}")
-        d = self.decision_latency
-        if isinstance(d, str):
-            if d not in ("none", "measured"):
-                raise ValueError(f"decision latency must be 'none', 'measured' or nanoseconds, got {d!r}")
-        elif d < 0:
-            raise ValueError(f"decision latency must be >= 0 ns, got {d}")
 
 
 class CallbackTimeout(BaseException):
@@ -162,8 +132,9 @@ class RouterNode:
         self.router = router
         self.limits = limits or RouterLimits(callback_timeout_s=None)
         timeout = self.limits.callback_timeout_s
-        self._timeout_s = (
+        self._timeout_s = (  # a router in its own process is stopped by the simulator's deadlines instead
             timeout if timeout is not None and hasattr(signal, "setitimer")
+            and not getattr(router, "enforces_own_timeout", False)
             and threading.current_thread() is threading.main_thread() else None
         )
         """The enforced limit (None where SIGALRM is unavailable: not POSIX, or not the main thread)."""

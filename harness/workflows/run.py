@@ -232,6 +232,10 @@ def _manifest(
         "router_limits": {
             "callback_timeout_s": limits.callback_timeout_s,
             "decision_latency": limits.decision_latency,
+            "router_process": limits.router_process,
+            "router_memory_bytes": limits.router_memory_bytes,
+            "router_cpu_s": limits.router_cpu_s,
+            "router_requests_per_callback": limits.router_requests_per_callback,
             "reproducible": limits.decision_latency != "measured" and realtime is None,
         },
         "realtime": realtime.describe() if realtime is not None else None,

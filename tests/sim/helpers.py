@@ -3,7 +3,8 @@
 ``small_scenario()`` is ``scenarios/default.toml`` cut to a 40-second window, 20 parent orders and two routers, so one
 :func:`harness.sim.engine.simulate` call takes a fraction of a second. ``simulate_keeping_market`` runs the real
 :func:`~harness.sim.engine.simulate` and also returns its :class:`~harness.sim.market.Market` (by spying on the engine's
-``_collect`` step), so a test can compare what a router saw with what the venues really showed.
+``_collect`` step), so a test can compare what a router saw with what the venues really showed; the router runs in
+the test's process (``--router-process never``), so that the test can look at the router object afterwards.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from adapters.registry import RouterRegistry, builtin_registry
 from harness.scenario.schema import Scenario, scenario_from_dict
 from harness.sim.engine import RunResult
 from harness.sim.market import Market
-from harness.sim.router_node import RouterNode
+from harness.sim.router_node import RouterLimits, RouterNode
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TOML = REPO / "scenarios" / "default.toml"
@@ -77,9 +78,9 @@ def simulate_keeping_market(
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "_collect", spy)
-        result = engine.simulate(
+        result = engine.simulate(  # in this process: the tests look at the router object itself afterwards
             scenario, router.name, params if params is not None else router.Params(), seed,
-            parents=parents, registry=reg,
+            parents=parents, registry=reg, limits=RouterLimits(callback_timeout_s=None, router_process="never"),
         )
     return result, captured["market"], captured["node"]
 

@@ -12,19 +12,21 @@ import pytest
 
 from adapters.contract import Router
 from adapters.loader import PluginRegistry
+from harness.sim.router_node import RouterLimits
 from harness.workflows.run import run_scenario
 from tests.sim.helpers import REPO, small_scenario
 
 HOSTILE = REPO / "tests" / "data" / "plugins" / "hostile_routers.py"
 SEEDS = [1]
 
-# (class, text the failure reason must contain)
+# (class, text the failure reason must contain: in a router process of its own, in this process)
 EXITING = [
-    ("SysExitRouter", "sys.exit(None)"),
-    ("InterruptRouter", "raised Sneaky (a KeyboardInterrupt) though no Ctrl-C was pressed"),
-    ("OsExitRouter", "os._exit(0)"),
-    ("ThreadExitRouter", "os._exit(0) from a thread"),
-    ("OverfillRouter", "overfilled"),
+    ("SysExitRouter", "sys.exit(None)", "sys.exit(None)"),
+    ("InterruptRouter", "raised Sneaky (a KeyboardInterrupt) though no Ctrl-C was pressed",
+     "raised Sneaky (a KeyboardInterrupt) though no Ctrl-C was pressed"),
+    ("OsExitRouter", "the router process exited with status 0", "os._exit(0)"),
+    ("ThreadExitRouter", "the router process exited with status 0", "os._exit(0) from a thread"),
+    ("OverfillRouter", "overfilled", "overfilled"),
 ]
 
 
@@ -34,16 +36,22 @@ def _registry(*classes: str) -> tuple[PluginRegistry, list[str]]:
     return reg, [reg.add_spec(f"{HOSTILE}:{c}") for c in classes]
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_exiting_and_overfilling_plugins_fail_alone_and_the_run_is_written_as_partial(tmp_path, jobs):
-    """Each hostile router's run is failed with its reason; best-price is ok; the manifest says partial and why."""
-    reg, names = _registry(*(c for c, _ in EXITING))
+@pytest.mark.parametrize(("jobs", "process"), [(1, "plugins"), (2, "plugins"), (1, "never")])
+def test_exiting_and_overfilling_plugins_fail_alone_and_the_run_is_written_as_partial(tmp_path, jobs, process):
+    """Each hostile router's run is failed with its reason; best-price is ok; the manifest says partial and why.
+
+    By default the plug-ins run in router processes of their own; ``never`` keeps them in this process, where the
+    in-process containment (harness.sim.containment) has to catch them.
+    """
+    reg, names = _registry(*(c for c, _, _ in EXITING))
     routers = ["best-price", *names]
     outcome = run_scenario(small_scenario(), scenario_path=None, routers=routers, seeds=SEEDS, out_dir=tmp_path / "r",
-                           results_root=tmp_path, jobs=jobs, registry=reg, report=False)
+                           results_root=tmp_path, jobs=jobs, registry=reg, report=False,
+                           limits=RouterLimits(router_process=process))
     by_router = {r.router: r for r in outcome.results}
     assert by_router["best-price"].status == "ok"
-    for name, (_cls, text) in zip(names, EXITING, strict=True):
+    for name, (_cls, oop_text, in_text) in zip(names, EXITING, strict=True):
+        text = in_text if process == "never" else oop_text
         assert by_router[name].status == "failed", name
         assert text in by_router[name].error, (name, by_router[name].error)
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
@@ -127,7 +135,8 @@ def test_a_router_failing_on_an_incentive_twin_is_a_failure_of_the_run(tmp_path)
     FailsAfterTheBaseline.built = 0
     outcome = run_scenario(small_scenario(), scenario_path=None, routers=[FailsAfterTheBaseline.name], seeds=SEEDS,
                            out_dir=tmp_path / "r", results_root=tmp_path, registry=registry_with(FailsAfterTheBaseline),
-                           incentive_twins=1, report=False)
+                           incentive_twins=1, report=False,
+                           limits=RouterLimits(router_process="never"))  # it counts its simulations: in-process only
     assert outcome.partial
     assert outcome.failures and all(line.startswith("incentive twin ") for line in outcome.failures)
     assert "RuntimeError: twin" in outcome.failures[0]
