@@ -170,6 +170,9 @@ class Market:
         """Venues whose feeds have stopped updating (stale quotes); their books keep trading."""
         self.trade_watcher: Any = None
         """A participant told of trades as they print (the fast trader), or None."""
+        self.flow_listeners: dict[str, Any] = {}
+        """Per symbol, what hears of every execution's aggressive flow first (the efficient price's impact,
+        :meth:`~harness.sim.background.efficient_price.EfficientPrice.on_execution`)."""
         # Per venue and symbol: [new orders, cancels, replaces, orders that rested]; and the resting orders that
         # traded at least once (for passive fill probabilities).
         self.counts: list[dict[str, list[int]]] = [{sym: [0, 0, 0, 0] for sym in v.info.symbols} for v in self.venues]
@@ -385,6 +388,9 @@ class Market:
                      len(self.nbbo[symbol].ts) - 1)
                 )
                 self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
+                flow = self.flow_listeners.get(symbol)
+                if flow is not None:  # before anyone reacts: the price has moved when they look
+                    flow.on_execution(ev.ts_ns, taker_id, ev.taker_side, ev.qty)  # type: ignore[union-attr]
                 h = owners[maker]
                 if h is not None:
                     h.on_exec(venue_idx, symbol, ev, True)  # type: ignore[arg-type]

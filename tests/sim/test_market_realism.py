@@ -47,15 +47,18 @@ def _row(stats: pd.DataFrame, seed: int, symbol: str, venue: str) -> pd.Series:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_liquid_names_are_mostly_one_tick_wide(default_run, seed):
-    """Spec: spreads of one to a few ticks for liquid names, mostly at one tick."""
+def test_liquid_names_are_a_few_ticks_wide_at_the_open(default_run, seed):
+    """Spec: spreads of one to a few ticks for liquid names; LOBSTER: the first 30 minutes 1.7-1.9x the day's mean.
+
+    The default window is 09:30-09:40, where quotes are widest (docs/market-model.md, "Spreads that respond"): the
+    day's mean of these one-tick names is 1.1-1.5 ticks (measured midday), so the open's is about 1.5-3 ticks. The
+    mostly-one-tick midday market is checked in tests/sim/test_impact_and_spreads.py. (Before spreads responded to
+    the time of day, this test asked for a median of 1 tick at the open: 0.98 of the day's mean, unlike real data.)
+    """
     stats, _ = default_run
     aaa, bbb = _row(stats, seed, "AAA", "ALL"), _row(stats, seed, "BBB", "ALL")
-    assert aaa.median_spread_ticks == 1 and bbb.median_spread_ticks == 1
-    assert aaa.share_time_one_tick >= 0.90  # the large cap: tightest
-    assert 0.70 <= bbb.share_time_one_tick <= 0.99  # wider market makers: more time above one tick
-    assert bbb.share_time_one_tick < aaa.share_time_one_tick
-    assert 1.0 <= aaa.mean_spread_ticks <= 1.3 and 1.0 <= bbb.mean_spread_ticks <= 1.5
+    assert aaa.median_spread_ticks in (1, 2) and bbb.median_spread_ticks in (1, 2, 3)
+    assert 1.4 <= aaa.mean_spread_ticks <= 3.0 and 1.4 <= bbb.mean_spread_ticks <= 3.5
 
 
 @pytest.mark.parametrize("seed", [1, 2])

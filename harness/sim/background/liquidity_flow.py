@@ -5,8 +5,11 @@ Liquidity flow
     ``market_per_second`` times the symbol's ``activity``, the venue's ``limit_share`` / ``market_share`` (both
     default to its ``flow_share``; inverted venues attract fewer makers and more takers) and the intraday curve. A
     limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the (true,
-    undelayed) NBBO on that side (or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick);
-    with that side empty, one tick behind the contra best. A price that would lock or cross the NBBO slides to one
+    undelayed) NBBO on that side (or, with ``improve_prob``, one tick inside an NBBO spread wider than w(t) ticks);
+    with that side empty, one tick behind the contra best. w(t) is 1 tick through the day and wider after the open:
+    the nearest whole number of ticks to the market makers' open widening 1 + ``open_spread_boost`` *
+    exp(-(t - 09:30) / ``open_spread_decay_minutes``) (:func:`harness.sim.background.quoting.open_widening`), so that
+    early-morning limit flow does not undercut the makers' wider quotes back to one tick. A price that would lock or cross the NBBO slides to one
     tick away from it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit
     order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
     Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
@@ -52,6 +55,7 @@ class LiquidityFlow:
         activity: ActivityCurve,
         router: TakerRouter,
         retail_wholesaler_p: float = 0.0,
+        improve_gap_ticks: list[int] | None = None,
     ) -> None:
         self.kernel = kernel
         self.router = router
@@ -80,6 +84,9 @@ class LiquidityFlow:
         self._thin = [u / activity.peak for u in activity.values]
         self._thin_last = len(self._thin) - 1
         self._t0 = activity.start_ns
+        # Per second of the grid: the spread (price units) above which a limit order improves the NBBO.
+        gaps = improve_gap_ticks or [1] * len(self._thin)
+        self._gap = [tick * k for k in gaps] + [tick * gaps[-1]] * (len(self._thin) - len(gaps))
         self._i = _BATCH
         if self.active:
             self._refill()
@@ -119,7 +126,8 @@ class LiquidityFlow:
         kernel = self.kernel
         market = self.market
         g = (kernel.env._now - self._t0) // 1_000_000_000
-        if keep > self._thin[g if 0 <= g < self._thin_last else (0 if g < 0 else self._thin_last)]:
+        g = g if 0 <= g < self._thin_last else (0 if g < 0 else self._thin_last)
+        if keep > self._thin[g]:
             pass  # thinned away: this candidate event does not happen (same test as ActivityCurve.at)
         elif is_limit:
             bid, _, ask, _ = market._nbbo_last[self.symbol]
@@ -129,7 +137,7 @@ class LiquidityFlow:
                 side = _BUY
                 if bid is not None:
                     price = bid - depth * tick
-                    if improve and ask is not None and ask - bid > tick:
+                    if improve and ask is not None and ask - bid > self._gap[g]:
                         price = bid + tick
                 elif ask is not None:
                     price = ask - (1 + depth) * tick
@@ -141,7 +149,7 @@ class LiquidityFlow:
                 side = _SELL
                 if ask is not None:
                     price = ask + depth * tick
-                    if improve and bid is not None and ask - bid > tick:
+                    if improve and bid is not None and ask - bid > self._gap[g]:
                         price = ask - tick
                 elif bid is not None:
                     price = bid + (1 + depth) * tick
