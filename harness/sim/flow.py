@@ -7,7 +7,8 @@ type is drawn from ``mix``: market orders have no limit; a marketable limit sits
 limit order is actually marketable is decided by the NBBO when it arrives, not here. Sizes are lognormal (median
 ``median_shares``, log-sd ``size_sigma``), rounded to whole round lots with probability ``round_lot_share``, at least
 one share and at most ``max_shares``. Everything comes from the ``("parents",)`` stream and the efficient prices'
-exogenous paths (``exogenous_at``: without the flow's impact), which do not depend on the router: every router receives the identical flow.
+exogenous paths (``exogenous_at``: without the flow's impact), which do not depend on the router: every router
+receives the identical flow.
 
 A flow from a CSV/Parquet file is read and checked by :mod:`harness.io.orders` (``load_parents``).
 """

@@ -83,15 +83,17 @@ def test_one_minute_volatility_matches_the_inputs(default_run, seed):
 def test_inverted_venue_fills_passive_orders_more_often(default_run, seed):
     """Spec: fill probability of passive orders higher on inverted venues than on maker-taker venues.
 
-    With routed takers (fee-aware at the NBBO, docs/market-model.md) seeds 1-2 give BYX 0.18-0.20 against 0.10-0.13
-    on NSDQ/EDGX, an edge of 0.05-0.09; before routing (takers assigned to venues by market_share) it was 0.19-0.25
-    against 0.11-0.15. The 0.04 margin is unchanged.
+    With routed takers (fee-aware at the NBBO, docs/market-model.md) seeds 1-2 give BYX 0.18-0.20 against 0.12-0.15
+    on NSDQ/EDGX, an edge of 0.034-0.075 (0.05-0.09 before spreads responded to the time of day: with wider quotes at
+    the open more orders rest behind the NBBO on every venue; before routing it was 0.19-0.25 against 0.11-0.15).
+    The margin is 0.03 (was 0.04); the edge per share at the NBBO, which does not depend on where orders rest, is
+    checked in tests/sim/test_impact_and_spreads.py.
     """
     stats, _ = default_run
     for sym in ("AAA", "BBB"):
         byx = _row(stats, seed, sym, "BYX").passive_fill_prob
         makers = [_row(stats, seed, sym, v).passive_fill_prob for v in ("NSDQ", "EDGX")]
-        assert byx > max(makers) + 0.04
+        assert byx > max(makers) + 0.03
         # LOBSTER's 0.16-0.22 for touch-adding orders is an upper bound for orders at any depth.
         assert all(0.05 <= p <= 0.5 for p in [byx, *makers])
 

@@ -156,7 +156,7 @@ class EfficientPrice:
         return self._flow * math.exp(-(t_ns - self._t_ns) / imp.flow_tau_ns)
 
     def on_execution(self, ts_ns: int, order_id: int, sign: int, qty: int) -> None:
-        """An execution of ``qty`` shares by aggressive order ``order_id`` (``sign`` +1 buy, -1 sell): O(1), per fill."""
+        """An execution of ``qty`` shares by aggressive order ``order_id`` (``sign`` +1 buy, -1 sell); O(1)."""
         imp = self.impact
         if imp is None:
             return

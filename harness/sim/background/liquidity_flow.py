@@ -9,8 +9,9 @@ Liquidity flow
     with that side empty, one tick behind the contra best. w(t) is 1 tick through the day and wider after the open:
     the nearest whole number of ticks to the market makers' open widening 1 + ``open_spread_boost`` *
     exp(-(t - 09:30) / ``open_spread_decay_minutes``) (:func:`harness.sim.background.quoting.open_widening`), so that
-    early-morning limit flow does not undercut the makers' wider quotes back to one tick. A price that would lock or cross the NBBO slides to one
-    tick away from it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d). Each limit
+    early-morning limit flow does not undercut the makers' wider quotes back to one tick. A price that would lock or
+    cross the NBBO slides to one tick away from it, as exchanges' price-sliding does for displayed orders under Reg
+    NMS Rule 610(d). Each limit
     order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
     Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
     Market orders are routed (:mod:`harness.sim.background.routing`): the venue's stream only counts their rate,

@@ -6,8 +6,9 @@ Market makers
     efficient price as of the moment the maker decided (one order-entry latency before its messages reach the
     venue): h starts from ``half_spread_ticks`` (or the symbol's ``mm_half_spread_ticks``) plus a per-venue offset
     in [0, ``venue_offset_ticks``] drawn once per (symbol, venue) and responds to volatility, recent signed flow and
-    time of day; skew = ``skew_ticks_per_lot`` per round lot of inventory (long inventory lowers both quotes). It re-quotes at Poisson times
-    (``requotes_per_second``) and after each fill of its quotes (one response plus one order-entry latency later).
+    time of day; skew = ``skew_ticks_per_lot`` per round lot of inventory (long inventory lowers both quotes). It
+    re-quotes at Poisson times (``requotes_per_second``) and after each fill of its quotes (one response plus one
+    order-entry latency later).
     Re-quoting replaces an order whose price changed or whose open size fell below ``refill_below`` of the quote
     size; unchanged quotes send nothing. Its quotes are plain limit orders, so a re-quote through a stale contra
     order on its own venue trades with it; a quote that would lock or cross another venue's protected quote is
