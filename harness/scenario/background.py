@@ -13,7 +13,11 @@ from harness.scenario.strict import _Strict
 
 
 class MarketMakerSpec(_Strict):
-    """Market makers: one per (symbol, venue), quoting one level each side around the efficient price."""
+    """Market makers: one per (symbol, venue), quoting one level each side around the efficient price.
+
+    The half-spread responds to recent volatility, recent signed flow and time of day within
+    [``min_half_spread_ticks``, ``max_half_spread_ticks``] (:mod:`harness.sim.background.quoting`).
+    """
 
     enabled: bool = True
     half_spread_ticks: float = Field(0.75, gt=0, le=100, description="Half the quoted spread around value, ticks.")
@@ -38,6 +42,40 @@ class MarketMakerSpec(_Strict):
     )
     fade_hold_ms: float = Field(
         1.0, ge=0, le=60_000, description="How long a side pulled after a trade elsewhere stays out, milliseconds.",
+    )
+    min_half_spread_ticks: float = Field(
+        0.5, gt=0, le=100, description="Smallest half-spread a maker quotes, ticks (default 0.5: one-tick spread)."
+    )
+    max_half_spread_ticks: float = Field(
+        25.0, gt=0, le=1000, description="Largest half-spread a maker quotes, ticks (default 25)."
+    )
+    vol_elasticity: float = Field(
+        1.0, ge=0, le=5,
+        description="Exponent of the half-spread on recent over nominal volatility, dimensionless (default 1: "
+                    "proportional; 0: ignore volatility).",
+    )
+    vol_decay_s: float = Field(
+        60.0, gt=0, le=86_400,
+        description="Time constant of the makers' recent-volatility estimate, seconds (default 60).",
+    )
+    open_spread_boost: float = Field(
+        1.5, ge=0, le=50,
+        description="Extra half-spread at 09:30 as a multiple of the base, dimensionless (default 1.5: 2.5 times "
+                    "as wide at the open), decaying with open_spread_decay_minutes; liquidity flow does not improve "
+                    "a spread narrower than the nearest whole number of ticks to that width factor.",
+    )
+    open_spread_decay_minutes: float = Field(
+        30.0, gt=0, le=390, description="Time constant of the open's extra width, minutes (default 30)."
+    )
+    flow_widen_ticks_per_lot: float = Field(
+        0.02, ge=0, le=10,
+        description="Half-spread added per round lot of recent signed flow |F| (background.impact.flow_decay_s), "
+                    "ticks per lot (default 0.02): adverse selection.",
+    )
+    flow_skew_ticks_per_lot: float = Field(
+        0.02, ge=0, le=10,
+        description="Quote shift in the flow's direction per round lot of recent signed flow F, ticks per lot "
+                    "(default 0.02).",
     )
 
 
@@ -140,6 +178,36 @@ class TakerRoutingSpec(_Strict):
     )
 
 
+class ImpactSpec(_Strict):
+    """Permanent and transient impact: the efficient price responds to signed order flow (square-root in size).
+
+    Every execution moves the efficient log-price in its aggressor's direction; an aggressive order of q shares
+    moves it by ``(permanent_bps + transient_bps) * sqrt(q / round_lot)`` bps in all (concave in size), of which the
+    transient part decays exponentially. The symbol's ``impact_scale`` multiplies both. The exogenous random walk is
+    unchanged (common random numbers); see docs/market-model.md, "Permanent impact".
+    """
+
+    enabled: bool = Field(True, description="Whether order flow moves the efficient price (False: exogenous only).")
+    permanent_bps: float = Field(
+        0.02, ge=0, le=1000,
+        description="Permanent move of the efficient price per aggressive order of one round lot, bps (default "
+                    "0.02); an order of q shares moves it permanent_bps * sqrt(q / round_lot).",
+    )
+    transient_bps: float = Field(
+        0.02, ge=0, le=1000,
+        description="Transient move per aggressive order of one round lot, bps (default 0.02), decaying with "
+                    "transient_decay_s.",
+    )
+    transient_decay_s: float = Field(
+        30.0, gt=0, le=86_400, description="Time constant of the transient part's exponential decay, seconds."
+    )
+    flow_decay_s: float = Field(
+        5.0, gt=0, le=86_400,
+        description="Time constant of the recent signed flow (shares, exponentially weighted) market makers read, "
+                    "seconds (default 5).",
+    )
+
+
 class BackgroundSpec(_Strict):
     """The background market."""
 
@@ -150,3 +218,4 @@ class BackgroundSpec(_Strict):
     informed: InformedSpec = InformedSpec()
     fast_trader: FastTraderSpec = FastTraderSpec()
     routing: TakerRoutingSpec = TakerRoutingSpec()
+    impact: ImpactSpec = ImpactSpec()

@@ -72,6 +72,11 @@ class SymbolSpec(_Strict):
     mm_half_spread_ticks: float | None = Field(
         None, gt=0, le=100, description="Market makers' half-spread for this symbol (default: background's)."
     )
+    impact_scale: float = Field(
+        1.0, ge=0, le=100,
+        description="Multiplier on background.impact's permanent and transient impact for this symbol (default 1; "
+                    "thinner names move more per share).",
+    )
 
     @field_validator("tick_usd")
     @classmethod

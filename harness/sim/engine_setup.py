@@ -19,12 +19,14 @@ from harness.sim.background import (
     DarkLiquidity,
     EfficientPrice,
     FastTrader,
+    Impact,
     InformedTrader,
     LiquidityFlow,
     MarketMaker,
     TakerRouter,
 )
 from harness.sim.background.plants import StandingLiquidity
+from harness.sim.background.quoting import improve_gaps
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link, model_from_spec
 from harness.sim.market import Market
@@ -123,11 +125,15 @@ def efficient_prices(scenario: Scenario, seed: int) -> dict[str, EfficientPrice]
     s = scenario.session
     grid_ns = max(1, int(scenario.background.price_grid_ms * 1_000_000))
     curve = activity_curve(scenario)
+    imp = scenario.background.impact
     return {
         sym.name: EfficientPrice(
             start_ns=s.start_ns, end_ns=s.end_ns, grid_ns=grid_ns, price=sym.price_usd * 10_000,
             volatility_annual=sym.volatility_annual, jumps_per_hour=sym.jumps_per_hour,
             jump_sd_bps=sym.jump_sd_bps, rng=stream(seed, "efficient_price", sym.name), activity=curve,
+            impact=Impact(permanent_bps=imp.permanent_bps, transient_bps=imp.transient_bps,
+                          transient_decay_s=imp.transient_decay_s, flow_decay_s=imp.flow_decay_s,
+                          round_lot=sym.round_lot, scale=sym.impact_scale) if imp.enabled else None,
         )
         for sym in scenario.symbols
     }
@@ -185,6 +191,7 @@ def start_background(
     """
     bg = scenario.background
     curve = activity_curve(scenario)
+    market.flow_listeners.update(values)  # every execution feeds its symbol's price impact (before owners react)
     makers: dict[tuple[int, str], MarketMaker] = {}
     info_list = list(infos.values())
     lit = lit_venues_by_fee(scenario, info_list)
@@ -249,7 +256,7 @@ def _start_venue_participants(
             rng=stream(seed, "market_maker", sym.name, vspec.name),
             entry=links.get("market_maker", vspec.name, "order_entry", instance=sym.name),
             response=links.get("market_maker", vspec.name, "response", instance=sym.name),
-            start_ns=start_ns, half_spread_ticks=sym.mm_half_spread_ticks,
+            start_ns=start_ns, half_spread_ticks=sym.mm_half_spread_ticks, volatility_annual=sym.volatility_annual,
             feeds={w: links.get("market_maker", venue_names[w], "market_data",
                                 instance=f"{sym.name}@{vspec.name}")
                    for w in market.protected_venues(sym.name) if w != vi},
@@ -262,6 +269,9 @@ def _start_venue_participants(
             market_scale=sym.activity * _or(vspec.market_share, vspec.flow_share),
             rng=stream(seed, "flow", sym.name, vspec.name), start_ns=start_ns, activity=curve, router=router,
             retail_wholesaler_p=bg.routing.retail_share * bg.routing.retail_wholesaler_share,
+            improve_gap_ticks=improve_gaps(curve.start_ns, curve.start_ns + (len(curve.values) - 1) * 1_000_000_000,
+                                           boost=bg.market_maker.open_spread_boost,
+                                           decay_minutes=bg.market_maker.open_spread_decay_minutes),
         )
 
 

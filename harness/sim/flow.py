@@ -6,8 +6,9 @@ type is drawn from ``mix``: market orders have no limit; a marketable limit sits
 *through* the efficient price (above it for a buy); a non-marketable limit sits as many ticks *behind* it. Whether a
 limit order is actually marketable is decided by the NBBO when it arrives, not here. Sizes are lognormal (median
 ``median_shares``, log-sd ``size_sigma``), rounded to whole round lots with probability ``round_lot_share``, at least
-one share and at most ``max_shares``. Everything comes from the ``("parents",)`` stream and the efficient price
-paths, which do not depend on the router: every router receives the identical flow.
+one share and at most ``max_shares``. Everything comes from the ``("parents",)`` stream and the efficient prices'
+exogenous paths (``exogenous_at``: without the flow's impact), which do not depend on the router: every router
+receives the identical flow.
 
 A flow from a CSV/Parquet file is read and checked by :mod:`harness.io.orders` (``load_parents``).
 """
@@ -63,7 +64,7 @@ def generate_parents(scenario: Any, seed: int, values: Mapping[str, Any]) -> lis
             order_type = OrdType.MARKET
         else:
             order_type = OrdType.LIMIT
-            v = values[sym].at(t)
+            v = values[sym].exogenous_at(t)  # the exogenous path: identical for every router
             k = int(offsets[i])
             up = math.ceil(v / tick) + k  # k ticks above the value
             down = math.floor(v / tick) - k  # k ticks below it

@@ -175,6 +175,9 @@ class Market:
         self.lit_trade_watchers: dict[str, list[Callable[[int, Fill], None]]] = {}
         """Per symbol, ``callback(venue_idx, fill)`` for every trade on a lit venue (:meth:`watch_lit_trades`)."""
         self._top_watchers: dict[str, list[Callable[[int], None]]] = {}
+        self.flow_listeners: dict[str, Any] = {}
+        """Per symbol, what hears of every execution's aggressive flow first (the efficient price's impact,
+        :meth:`~harness.sim.background.efficient_price.EfficientPrice.on_execution`)."""
         # Per venue and symbol: [new orders, cancels, replaces, orders that rested]; and the resting orders that
         # traded at least once (for passive fill probabilities).
         self.counts: list[dict[str, list[int]]] = [{sym: [0, 0, 0, 0] for sym in v.info.symbols} for v in self.venues]
@@ -402,6 +405,9 @@ class Market:
                      len(self.nbbo[symbol].ts) - 1)
                 )
                 self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
+                flow = self.flow_listeners.get(symbol)
+                if flow is not None:  # before anyone reacts: the price has moved when they look
+                    flow.on_execution(ev.ts_ns, taker_id, ev.taker_side, ev.qty)  # type: ignore[union-attr]
                 h = owners[maker]
                 if h is not None:
                     h.on_exec(venue_idx, symbol, ev, True)  # type: ignore[arg-type]

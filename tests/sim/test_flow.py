@@ -47,7 +47,7 @@ class _Flat:
     def __init__(self, price: int) -> None:
         self.price = price
 
-    def at(self, ts_ns: int) -> int:
+    def exogenous_at(self, ts_ns: int) -> int:
         return self.price
 
 

@@ -3,7 +3,8 @@
 Every parameter is in the scenario's ``[background]`` table (:mod:`harness.scenario.background`; see
 docs/market-model.md). One module per participant, each describing its model:
 
-* :mod:`~harness.sim.background.efficient_price`: the latent efficient price and the intraday activity curve
+* :mod:`~harness.sim.background.efficient_price`: the latent efficient price (exogenous walk and flow impact) and
+  the intraday activity curve
 * :mod:`~harness.sim.background.market_maker`: market makers quoting around the efficient price
 * :mod:`~harness.sim.background.maker_reactions`: their event-driven re-quotes and fades (other venues' quote
   changes and trades, seen through delayed feeds)
@@ -23,7 +24,7 @@ Common random numbers
 from __future__ import annotations
 
 from harness.sim.background.dark_liquidity import DarkLiquidity
-from harness.sim.background.efficient_price import ActivityCurve, EfficientPrice
+from harness.sim.background.efficient_price import ActivityCurve, EfficientPrice, Impact
 from harness.sim.background.fast_trader import FastTrader
 from harness.sim.background.informed_trader import InformedTrader
 from harness.sim.background.liquidity_flow import LiquidityFlow
@@ -35,6 +36,7 @@ __all__ = [
     "DarkLiquidity",
     "EfficientPrice",
     "FastTrader",
+    "Impact",
     "InformedTrader",
     "LiquidityFlow",
     "MarketMaker",

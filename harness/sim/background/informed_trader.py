@@ -23,7 +23,9 @@ class InformedTrader:
     venues showing it, routed as every background taker routes (:mod:`harness.sim.background.routing`: not ISO, so
     the venues' order protection applies); symmetrically for sells. Its orders appear at the venue at the arrival
     time (its information and speed are part of the model, not of its latency links), later at a speed-bumped venue.
-    This is what makes resting orders adversely selected and markouts informative.
+    This is what makes resting orders adversely selected and markouts informative. Its executions are part of the
+    signed flow that moves the efficient price (:mod:`harness.sim.background.efficient_price`, permanent impact)
+    and that market makers widen and skew on (:mod:`harness.sim.background.quoting`).
     """
 
     def __init__(

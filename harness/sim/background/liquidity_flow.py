@@ -6,11 +6,15 @@ Liquidity flow
     default to its ``flow_share``; inverted venues attract fewer makers and more takers) and the intraday curve. A
     limit order joins its side Geometric(``depth_geometric_p``) - 1 ticks behind the best price of the NBBO on that
     side as it was ``view_lag_us`` ago (these traders are slow: they price from a consolidated view; 0 gives the
-    true NBBO now), or, with ``improve_prob``, one tick inside an NBBO spread wider than one tick; with that side
-    empty, one tick behind the contra best. A price that would lock or cross that NBBO slides to one tick away from
-    it, as exchanges' price-sliding does for displayed orders under Reg NMS Rule 610(d), and (with a lag) one that
-    would trade with its own venue's contra best slides one tick behind it (the order is meant to rest): so a limit
-    order can lock or cross another venue's quote that changed within the lag, never its own venue's. Each limit
+    true NBBO now), or, with ``improve_prob``, one tick inside an NBBO spread wider than w(t) ticks; with that side
+    empty, one tick behind the contra best. w(t) is 1 tick through the day and wider after the open: the nearest
+    whole number of ticks to the market makers' open widening 1 + ``open_spread_boost`` *
+    exp(-(t - 09:30) / ``open_spread_decay_minutes``) (:func:`harness.sim.background.quoting.open_widening`), so that
+    early-morning limit flow does not undercut the makers' wider quotes back to one tick. A price that would lock or
+    cross that NBBO slides to one tick away from it, as exchanges' price-sliding does for displayed orders under Reg
+    NMS Rule 610(d), and (with a lag) one that would trade with its own venue's contra best slides one tick behind it
+    (the order is meant to rest): so a limit order can lock or cross another venue's quote that changed within the
+    lag, never its own venue's. Each limit
     order is cancelled by its owner after an exponential lifetime (``mean_lifetime_s``) unless it has traded away.
     Market order sides persist with probability ``sign_persistence`` (trade signs are positively autocorrelated).
     Market orders are routed (:mod:`harness.sim.background.routing`): the venue's stream only counts their rate,
@@ -64,6 +68,7 @@ class LiquidityFlow:
         activity: ActivityCurve,
         router: TakerRouter,
         retail_wholesaler_p: float = 0.0,
+        improve_gap_ticks: list[int] | None = None,
     ) -> None:
         self.kernel = kernel
         self.router = router
@@ -104,6 +109,10 @@ class LiquidityFlow:
         self._call = _Call(self._arrival, None)  # one event object, re-armed for each arrival
         self._expire_fn = self._expire
         self._submit = market.submit
+        # Per second of the grid: the spread (price units) above which a limit order improves the NBBO.
+        gaps = improve_gap_ticks or [1] * len(self._thin)
+        self._gap = [tick * k for k in gaps] + [tick * gaps[-1]] * (len(self._thin) - len(gaps))
+        self._gap_last = len(self._gap) - 1
         if self.active:
             self._schedule_next()
 
@@ -181,13 +190,15 @@ class LiquidityFlow:
                 bid, _, ask, _ = hist.tops[j] if j >= 0 else _EMPTY_TOP
             else:
                 bid, _, ask, _ = self.market._nbbo_last[self.symbol]
+            g = (_t - self._t0) // _NS
+            wide = self._gap[g if 0 <= g < self._gap_last else (0 if g < 0 else self._gap_last)]
             tick = self.tick
             price: int | None
             if kind == 0:
                 side = _BUY
                 if bid is not None:
                     price = bid - depth_px
-                    if improve and ask is not None and ask - bid > tick:
+                    if improve and ask is not None and ask - bid > wide:
                         price = bid + tick
                 elif ask is not None:
                     price = ask - tick - depth_px
@@ -199,7 +210,7 @@ class LiquidityFlow:
                 side = _SELL
                 if ask is not None:
                     price = ask + depth_px
-                    if improve and bid is not None and ask - bid > tick:
+                    if improve and bid is not None and ask - bid > wide:
                         price = ask - tick
                 elif bid is not None:
                     price = bid + tick + depth_px

@@ -1,12 +1,14 @@
 """Market makers: one per (symbol, venue), quoting one level each side around the efficient price.
 
 Market makers
-    One per (symbol, venue), quoting one level on each side: bid = floor(v - h - skew), ask = ceil(v + h - skew) on
-    the tick grid, with v the efficient price as of the moment the maker decided (one order-entry latency before its
-    messages reach the venue), h = ``half_spread_ticks`` (or the symbol's ``mm_half_spread_ticks``) plus a per-venue
-    offset in [0, ``venue_offset_ticks``] drawn once per (symbol, venue), and skew = ``skew_ticks_per_lot`` per
-    round lot of inventory (long inventory lowers both quotes). It re-quotes at Poisson times
-    (``requotes_per_second``) and after each fill of its quotes (one response plus one order-entry latency later).
+    One per (symbol, venue), quoting one level on each side: bid = floor(c - h - skew), ask = ceil(c + h - skew) on
+    the tick grid, with c and h the centre and half-spread :mod:`~harness.sim.background.quoting` prices from v, the
+    efficient price as of the moment the maker decided (one order-entry latency before its messages reach the
+    venue): h starts from ``half_spread_ticks`` (or the symbol's ``mm_half_spread_ticks``) plus a per-venue offset
+    in [0, ``venue_offset_ticks``] drawn once per (symbol, venue) and responds to volatility, recent signed flow and
+    time of day; skew = ``skew_ticks_per_lot`` per round lot of inventory (long inventory lowers both quotes). It
+    re-quotes at Poisson times (``requotes_per_second``) and after each fill of its quotes (one response plus one
+    order-entry latency later).
     Re-quoting replaces an order whose price changed or whose open size fell below ``refill_below`` of the quote
     size; unchanged quotes send nothing. Its quotes are plain limit orders, so a re-quote through a stale contra
     order on its own venue trades with it; a quote that would lock or cross another venue's protected quote *as the
@@ -31,6 +33,7 @@ import numpy as np
 
 from harness.sim.background.efficient_price import EfficientPrice
 from harness.sim.background.maker_reactions import MakerReactions
+from harness.sim.background.quoting import QuotePricer
 from harness.sim.background.shared import _BATCH, _BUY, _NS, _SELL
 from harness.sim.kernel import Kernel
 from harness.sim.latency import Link
@@ -58,6 +61,7 @@ class MarketMaker:
         start_ns: int,
         half_spread_ticks: float | None = None,
         feeds: dict[int, Link] | None = None,
+        volatility_annual: float = 0.0,
     ) -> None:
         """``feeds[w]`` is the maker's market-data link from protected venue ``w`` (every one but its own)."""
         self.kernel = kernel
@@ -76,6 +80,8 @@ class MarketMaker:
         self.skew_per_share = spec.skew_ticks_per_lot * tick / round_lot
         half = spec.half_spread_ticks if half_spread_ticks is None else half_spread_ticks
         self.half_spread = (half + rng.uniform(0.0, spec.venue_offset_ticks)) * tick
+        self.pricer = QuotePricer(spec=spec, tick=tick, round_lot=round_lot, base_half=self.half_spread, value=value,
+                                  volatility_annual=volatility_annual, start_ns=start_ns)
         self.mean_gap_ns = _NS / spec.requotes_per_second
         self.rng = rng
         self.inventory = 0
@@ -103,10 +109,11 @@ class MarketMaker:
         now = self.kernel.env._now
         if not periodic:
             self._refill_pending = False
-        v = self.value.at(now - self.entry.delay()) - self.inventory * self.skew_per_share
+        centre, half = self.pricer.quote(now, self.value.at(now - self.entry.delay()))
+        v = centre - self.inventory * self.skew_per_share
         tick = self.tick
-        bid = math.floor((v - self.half_spread) / tick) * tick
-        ask = math.ceil((v + self.half_spread) / tick) * tick
+        bid = math.floor((v - half) / tick) * tick
+        ask = math.ceil((v + half) / tick) * tick
         if ask <= bid:
             ask = bid + tick
         bid, ask = self._slide(now, bid, ask)
