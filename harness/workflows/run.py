@@ -93,7 +93,7 @@ def run_scenario(
     review_policy: Any = None,
     regulatory: Any = None,
     realtime: RealtimeSettings | None = None,
-    report: bool = True, pdf: bool = True,
+    report: bool = True, pdf: bool = True, on_phase: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
@@ -106,8 +106,11 @@ def run_scenario(
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
     (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
-    the files are hashed.
+    the files are hashed. ``on_phase`` hears each phase's name as it starts (``simulating``, ``writing tables``,
+    ``analysing``, ``writing report``, ``hashing files``), for a progress display.
     """
+    phase = on_phase or (lambda _name: None)
+    phase("simulating")
     registry, limits, review_policy, regulatory = _with_defaults(
         registry, limits, review_policy=review_policy, regulatory=regulatory)
     started = utc_now()
@@ -124,6 +127,7 @@ def run_scenario(
         twins, shares = incentive_test(scenario, tasks, baseline=results, registry=registry, jobs=jobs,
                                        n=incentive_twins, on_done=on_done)
 
+    phase("writing tables")
     flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
     tmp = partial_folder(out_dir)
     try:
@@ -143,7 +147,7 @@ def run_scenario(
         if twin_failures:
             manifest["incentive_failures"] = twin_failures
         failures = _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report, pdf=pdf,
-                            review_policy=review_policy, regulatory=regulatory)
+                            review_policy=review_policy, regulatory=regulatory, phase=phase)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"{out_dir}: cannot write the run folder: {err.strerror or err}") from None
@@ -249,7 +253,7 @@ def _manifest(
 
 def _publish(
     tmp: Path, out_dir: Path, *, manifest: dict[str, Any], analyze_tables: bool, report: bool, pdf: bool = True,
-    review_policy: Any, regulatory: Any,
+    review_policy: Any, regulatory: Any, phase: Callable[[str], None] = lambda _name: None,
 ) -> list[str]:
     """Analyse and report the written folder, hash its files into the manifest and rename it to ``out_dir``.
 
@@ -257,8 +261,11 @@ def _publish(
     """
     manifest_path = tmp / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the analytics read it
+    if analyze_tables:
+        phase("analysing")
     manifest["analysis"] = _analyze(tmp, review_policy, regulatory) if analyze_tables else "skipped"
     if analyze_tables and report:
+        phase("writing report")
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the report reads it
         manifest["report"] = _report(tmp, out_dir, pdf=pdf)
     else:
@@ -267,6 +274,7 @@ def _publish(
     manifest["partial"] = bool(failures)
     manifest["failures"] = failures
     manifest["finished_utc"] = utc_now().isoformat()
+    phase("hashing files")
     manifest["files"] = {
         str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
     }
