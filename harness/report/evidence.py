@@ -135,14 +135,14 @@ def conflict_section(data: RunData) -> dict[str, Any]:
                                        label("broker_net_cph"), label("pi_all"), label("regret_cph"), "95% interval",
                                        "Finding"],
                   numeric=[False, True, True, True, True, True, True, True, False],
-                  caption="Elasticity: share points of venue share per 10 cph ($0.001/share) of payment (incentive "
-                          "test). Broker net: PFOF + rebates - fees per executed share (> 0 the broker is paid). "
-                          "PI, all filled orders: the customers' share-weighted price improvement. Regret: the "
-                          "reference router's PI minus the router's on the orders both filled (> 0 the router's "
-                          "customers got less). Finding: flagged when some evidence survives its interval; insufficient evidence when none does "
-                          "but an effect above the threshold is not excluded (an interval straddling it, too few "
-                          "seeds, no incentive test); not flagged when every conflict channel's interval lies at or "
-                          "below the threshold.")
+                  caption="Elasticity: share points of venue share per 10 cph ($0.001/share) of payment "
+                          "(incentive test). Broker net: PFOF + rebates - fees per executed share (> 0 the broker "
+                          "is paid). PI, all filled orders: the customers' share-weighted price improvement. "
+                          "Regret: the reference router's PI minus the router's on the orders both filled (> 0 the "
+                          "router's customers got less). Finding: flagged when some evidence survives its "
+                          "interval; insufficient evidence when none does but an effect above the threshold is not "
+                          "excluded (an interval straddling it, too few seeds, no incentive test); not flagged when "
+                          "every conflict channel's interval lies at or below the threshold.")
         for r in summary.to_dict("records"):
             flagged = str(r["flagged"]).strip().lower() in ("true", "1")
             t.add(Cell(str(r["router"]), "router"), fmt.pct(r["paying_venue_share"]),

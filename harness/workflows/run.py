@@ -85,15 +85,13 @@ def run_scenario(
     parents: list[ParentOrder] | None = None,
     orders_file: Path | None = None,
     registry: RouterRegistry | None = None,
-    on_done: Callable[[RunResult], None] | None = None,
+    on_done: Callable[[RunResult], None] | None = None, on_phase: Callable[[str], None] | None = None,
     command: Sequence[str] = (),
     limits: RouterLimits | None = None,
-    incentive_twins: int = 0,
-    analyze_tables: bool = True,
-    review_policy: Any = None,
-    regulatory: Any = None,
+    incentive_twins: int = 0, analyze_tables: bool = True,
+    review_policy: Any = None, regulatory: Any = None,
     realtime: RealtimeSettings | None = None,
-    report: bool = True, pdf: bool = True, on_phase: Callable[[str], None] | None = None,
+    report: bool = True, pdf: bool = True,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.
 
@@ -106,11 +104,9 @@ def run_scenario(
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
     (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
-    the files are hashed. ``on_phase`` hears each phase's name as it starts (``simulating``, ``writing tables``,
-    ``analysing``, ``writing report``, ``hashing files``), for a progress display.
+    the files are hashed. ``on_phase`` hears each phase's name as it starts (:data:`PHASES`).
     """
-    phase = on_phase or (lambda _name: None)
-    phase("simulating")
+    (phase := on_phase or (lambda _name: None))("simulating")
     registry, limits, review_policy, regulatory = _with_defaults(
         registry, limits, review_policy=review_policy, regulatory=regulatory)
     started = utc_now()
@@ -157,6 +153,10 @@ def run_scenario(
     _drop_tables(results)
     return RunOutcome(out_dir=out_dir, results=results, summary=summary, failures=failures,
                       stale=stale_partial_folders(out_dir.parent))
+
+
+PHASES = ("simulating", "writing tables", "analysing", "writing report", "hashing files")
+"""The phases of :func:`run_scenario` in order, the names its ``on_phase`` hears (a progress display shows them)."""
 
 
 def _simulate(
