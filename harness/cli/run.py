@@ -307,8 +307,12 @@ def print_summary(outcome: Any) -> None:
                                 "fees_usd", "pfof_usd")]
     table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left",
                   caption="Definitions: docs/analytics.md, Headline figures", caption_justify="left")
-    for col, just in (("router", "left"), ("status", "left"), ("orders", "right"), *((c.label, "right") for c in cols)):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    width = max([len("router"), *(len(str(r)) for r in outcome.summary["router"])])
+    table.add_column("router", no_wrap=True, min_width=width)  # names whole; the labels wrap instead
+    table.add_column("status", no_wrap=True)
+    table.add_column("orders", justify="right", no_wrap=True)
+    for c in cols:
+        table.add_column(c.label, justify="right")
     for row in outcome.summary.itertuples(index=False):
         _fill, pi, eq, first, fees, pfof = cols
         table.add_row(
