@@ -42,6 +42,8 @@ class FigureRule(_Strict):
     """A figure over some order classes against a benchmark, with the margins that trigger review and fail."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
+    name: str = Field("", description="The rule's human name in reports and on the console (default: its figure "
+                      "and orders in words); the id is shown beside it.")
     description: str = ""
     figure: FigureName
     order_classes: list[ClassName] = Field(default_factory=lambda: _classes("all"), min_length=1)
@@ -70,6 +72,8 @@ class PayingVenueRule(_Strict):
     """Share of routed shares to paying venues above a limit while the price improvement there is not better."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
+    name: str = Field("", description="The rule's human name in reports and on the console (default: its figure "
+                      "and orders in words); the id is shown beside it.")
     description: str = ""
     order_classes: list[ClassName] = Field(default_factory=lambda: _classes("all"), min_length=1)
     review_share: float = Field(ge=0, le=1)
@@ -110,29 +114,36 @@ class ExceptionSection(_Strict):
 
 def _default_rules() -> list[FigureRule]:
     return [
-        FigureRule(id="pi-marketable", figure="pi_per_share", order_classes=["market", "marketable_limit"],
+        FigureRule(id="pi-marketable", name="Price improvement on marketable orders",
+                   figure="pi_per_share", order_classes=["market", "marketable_limit"],
                    fallback=0.0, review_margin=0.0005, fail_margin=0.002, by_symbol=True,
                    description="Price improvement per share on market and marketable limit orders."),
-        FigureRule(id="eq-marketable", figure="eq_ratio", order_classes=["market", "marketable_limit"],
+        FigureRule(id="eq-marketable", name="Effective over quoted spread on marketable orders",
+                   figure="eq_ratio", order_classes=["market", "marketable_limit"],
                    fallback=1.0, review_margin=0.05, fail_margin=0.2,
                    description="Effective over quoted spread on market and marketable limit orders."),
-        FigureRule(id="speed-marketable", figure="time_to_first_fill_ms", order_classes=["market", "marketable_limit"],
+        FigureRule(id="speed-marketable", name="Speed to first fill of marketable orders",
+                   figure="time_to_first_fill_ms", order_classes=["market", "marketable_limit"],
                    relative=True, review_margin=0.5, fail_margin=1.0,
                    description="Time to first fill of marketable orders: 50% slower -> review, twice as slow -> fail."),
-        FigureRule(id="fill-marketable", figure="fill_rate", order_classes=["market", "marketable_limit"],
+        FigureRule(id="fill-marketable", name="Fill rate of marketable orders",
+                   figure="fill_rate", order_classes=["market", "marketable_limit"],
                    fallback=1.0, review_margin=0.02, fail_margin=0.1,
                    description="Share of marketable orders' shares executed."),
-        FigureRule(id="fill-limit", figure="fill_rate",
+        FigureRule(id="fill-limit", name="Fill rate of non-marketable limit orders",
+                   figure="fill_rate",
                    order_classes=["nml_beyond_midpoint", "nml_at_or_inside_quote", "nml_near_quote"],
                    review_margin=0.05, fail_margin=0.15,
                    description="Share of non-marketable limit orders' shares executed (away orders excluded)."),
-        FigureRule(id="shortfall-all", figure="shortfall_per_share", review_margin=0.001, fail_margin=0.005,
+        FigureRule(id="shortfall-all", name="Implementation shortfall on all orders",
+                   figure="shortfall_per_share", review_margin=0.001, fail_margin=0.005,
                    description="Implementation shortfall per share over every order."),
     ]
 
 
 def _default_paying_rules() -> list[PayingVenueRule]:
-    return [PayingVenueRule(id="paying-venues-marketable", order_classes=["market", "marketable_limit"],
+    return [PayingVenueRule(id="paying-venues-marketable", name="Marketable flow to paying venues",
+                   order_classes=["market", "marketable_limit"],
                             review_share=0.5, fail_share=0.8, quality_margin_cph=0.0,
                             description="Marketable flow to venues that pay for it, while its price improvement there "
                             "is not better than the reference router's on the same orders.")]

@@ -117,14 +117,23 @@ def _tca_tables(
 def _print_tca(result: Any, notes: list[str]) -> None:
     """The per-router table of the TCA, its notes and where its tables are."""
     from harness.analytics.aggregate import pooled_rows
+    from harness.analytics.labels import BY_KEY
 
-    table = Table(title="Per-router execution quality (all orders; NBBO at arrival)", title_justify="left")
-    for col in ("router", "orders", "fill rate", "PI $/sh", "E/Q", "shortfall $/sh", "1st fill ms (median)"):
-        table.add_column(col, justify="left" if col == "router" else "right", no_wrap=True)
-    for row in pooled_rows(result.summary).itertuples(index=False):
+    cols = [BY_KEY[k] for k in ("fill_rate_all", "pi_all", "eq_all", "shortfall_all", "first_fill_median_all")]
+    table = Table(title="Per-router execution quality (NBBO at arrival)", title_justify="left",
+                  caption="Definitions: docs/analytics.md, Headline figures", caption_justify="left")
+    pooled = pooled_rows(result.summary)
+    width = max([len("router"), *(len(str(r)) for r in pooled["router"])])
+    table.add_column("router", no_wrap=True, min_width=width)  # names whole; the labels wrap instead
+    table.add_column("orders", justify="right", no_wrap=True)
+    for c in cols:
+        table.add_column(c.label, justify="right")
+    _fill, pi, eq, shortfall, first = cols
+    for row in pooled.itertuples(index=False):
         table.add_row(
-            str(row.router), str(row.orders), fmt(row.fill_rate, ".1%"), fmt(row.pi_per_share, "+.4f"),
-            fmt(row.eq_ratio, ".3f"), fmt(row.shortfall_per_share, "+.4f"), fmt(row.first_fill_ms_median, ".2f"),
+            str(row.router), str(row.orders), fmt(row.fill_rate, ".1%"), fmt(pi.shown(row.pi_per_share), "+.2f"),
+            fmt(eq.shown(row.eq_ratio), ".3f"), fmt(shortfall.shown(row.shortfall_per_share), "+.2f"),
+            fmt(first.shown(row.first_fill_ms_median), ".2f"),
         )
     out_console.print(table)
     for note in notes:

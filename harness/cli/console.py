@@ -50,7 +50,12 @@ def fmt(v: object, spec: str) -> str:
 
 
 def progress_bar(*, quiet: bool) -> Progress:
-    """The progress bar of a run or suite on stderr (disabled by ``--quiet``; gone when done)."""
+    """The progress bar of a run or suite on stderr (disabled by ``--quiet``; gone when done).
+
+    Its text names the phase under way (simulating, writing tables, analysing, writing report, hashing files) and a
+    clock runs beside it (refreshed by rich's own thread), so the bar never sits still at N/N while the analytics and
+    the report are built.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(

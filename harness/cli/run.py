@@ -276,13 +276,15 @@ def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool, report
     total = len(plan.routers) * len(plan.seeds) * (1 + plan.twins)
     progress = progress_bar(quiet=quiet)
     with progress:
-        task = progress.add_task(f"{sc.name}: {len(plan.routers)} router(s) x {len(plan.seeds)} seed(s)", total=total)
+        what = f"{sc.name}: {len(plan.routers)} router(s) x {len(plan.seeds)} seed(s)"
+        task = progress.add_task(what, total=total)
         return run_scenario(
             sc, scenario_path=plan.scenario_path, routers=plan.routers, seeds=plan.seeds, out_dir=out,
             results_root=Path("results"), jobs=jobs, parents=plan.parents, orders_file=plan.orders_file,
             registry=plan.registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=plan.limits,
             incentive_twins=plan.twins,
             review_policy=plan.review, regulatory=plan.regulatory, realtime=plan.realtime, report=report, pdf=pdf,
+            on_phase=lambda name: progress.update(task, description=f"{what}: {name}"),
         )
 
 
@@ -307,19 +309,26 @@ def print_headlines(folder: Path) -> None:
 
 def print_summary(outcome: Any) -> None:
     """The run's per-router table, failures, simulation size, conflict flags and where its files are."""
+    from harness.analytics.labels import BY_KEY
+
+    print_headlines(outcome.out_dir)  # the verdict first: one line per router, before any table
+    cols = [BY_KEY[k] for k in ("fill_rate_all", "pi_marketable", "eq_marketable", "first_fill_mean_marketable",
+                                "fees_usd", "pfof_usd")]
     table = Table(title="Per-router summary (all seeds pooled; NBBO at arrival)", title_justify="left",
-                  caption="PI, E/Q, 1st fill: market and marketable-limit orders", caption_justify="left")
-    for col, just in (
-        ("router", "left"), ("status", "left"), ("orders", "right"), ("fill rate", "right"),
-        ("PI $/sh", "right"), ("E/Q", "right"), ("1st fill ms", "right"), ("fees $", "right"),
-        ("PFOF $", "right"),
-    ):
-        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+                  caption="Definitions: docs/analytics.md, Headline figures", caption_justify="left")
+    width = max([len("router"), *(len(str(r)) for r in outcome.summary["router"])])
+    table.add_column("router", no_wrap=True, min_width=width)  # names whole; the labels wrap instead
+    table.add_column("status", no_wrap=True)
+    table.add_column("orders", justify="right", no_wrap=True)
+    for c in cols:
+        table.add_column(c.label, justify="right")
     for row in outcome.summary.itertuples(index=False):
+        _fill, pi, eq, first, fees, pfof = cols
         table.add_row(
-            row.router, row.status, str(row.orders), fmt(row.fill_rate, ".1%"), fmt(row.pi_per_share, "+.4f"),
-            fmt(row.eq_ratio, ".3f"), fmt(row.mean_first_fill_ms, ".2f"), fmt(row.fees_usd, ",.2f"),
-            fmt(row.pfof_usd, ",.2f"),
+            row.router, row.status, str(row.orders), fmt(row.fill_rate, ".1%"),
+            fmt(pi.shown(row.pi_per_share), "+.2f"), fmt(eq.shown(row.eq_ratio), ".3f"),
+            fmt(first.shown(row.mean_first_fill_ms), ".2f"), fmt(fees.shown(row.fees_usd), ",.2f"),
+            fmt(pfof.shown(row.pfof_usd), ",.2f"),
         )
     out_console.print(table)
     for line in outcome.failures:  # every failed simulation, the analytics, the report
@@ -343,7 +352,6 @@ def print_summary(outcome: Any) -> None:
         else:
             out_console.print(f"conflict of interest: {too_few_seeds(seeds)} (--seeds {MIN_SEEDS}; "
                               "conflict/summary.csv gives the figures)")
-    print_headlines(outcome.out_dir)
     if outcome.stale:
         out_console.print(f"note: {len(outcome.stale)} folder(s) beside it were left by runs killed while writing "
                           f"(delete them when no run on another machine is writing there): {', '.join(outcome.stale)}")

@@ -28,12 +28,21 @@ def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, c
     review, regulatory = analysis_options(policy, broker, period=period)
     plan = load_suite(path)
     progress = progress_bar(quiet=quiet)
+    current = {"entry": ""}
+
+    def phase(name: str) -> None:
+        where = f"{plan.suite.name}: {current['entry']}" if current["entry"] else plan.suite.name
+        progress.update(task, description=f"suite {where}: {name}")
+
+    def entry(e: Any) -> None:
+        current["entry"] = e.label
+
     with progress:
         task = progress.add_task(f"suite {plan.suite.name}", total=plan.simulations)
         outcome = run_suite(
             plan, out_dir=out, results_root=Path("results"), jobs=jobs, command=sys.argv, limits=limits,
             review_policy=review, regulatory=regulatory, on_done=lambda _res: progress.advance(task),
-            on_entry=lambda entry: progress.update(task, description=f"suite {plan.suite.name}: {entry.label}"),
+            on_entry=entry, on_phase=phase,
         )
     print_suite_summary(plan, outcome)
     failures = [rec for rec in outcome.runs if rec["status"] != "ok" or rec.get("failures")]

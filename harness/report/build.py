@@ -30,8 +30,8 @@ HTML_NAME, PDF_NAME = REPORT_FILES
 SECTIONS = (
     ("summary", "Summary verdict per router"), ("review", "Quarterly review"), ("tca", "TCA dashboard"),
     ("paired", "Paired comparisons"), ("conflict", "Conflict of interest"), ("exceptions", "Exceptions"),
-    ("regulatory", "Rule 605/606 tables"), ("methodology", "Methodology and model assumptions"),
-    ("reproducibility", "Reproducibility"),
+    ("regulatory", "Rule 605/606 tables"), ("glossary", "Glossary of headline figures"),
+    ("methodology", "Methodology and model assumptions"), ("reproducibility", "Reproducibility"),
 )
 """The report's sections, in order: (HTML id, heading)."""
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.partial-\d+$")
@@ -89,6 +89,7 @@ def report_context(data: RunData, *, run_path: Path, pdf_renderer: str) -> dict[
         "conflict": evidence.conflict_section(data),
         "exceptions": sections.exceptions_section(data),
         "regulatory": evidence.regulatory_section(data),
+        "glossary": {"table": methodology.glossary_table()},
         "methodology": {"parameters": methodology.parameter_tables(data),
                         "analysis": methodology.analysis_tables(data)},
         "a": methodology.assumption_values(data),
@@ -133,7 +134,8 @@ def _tables_of(ctx: dict[str, Any]) -> list[tuple[str, Any]]:
     for key, title in (("summary", "Summary verdict per router"), ("review", "Quarterly review"),
                        ("dashboard", "TCA dashboard"), ("paired", "Paired comparisons"),
                        ("conflict", "Conflict of interest"), ("exceptions", "Exceptions"),
-                       ("regulatory", "Rule 605/606 tables"), ("methodology", "Methodology and model assumptions"),
+                       ("regulatory", "Rule 605/606 tables"), ("glossary", "Glossary of headline figures"),
+                       ("methodology", "Methodology and model assumptions"),
                        ("repro", "Reproducibility")):
         walk(title, ctx[key])
     return out

@@ -19,27 +19,36 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from harness.analytics.labels import BY_KEY
+
 if TYPE_CHECKING:
     from harness.analytics.compare import Comparison
 
 TEMPLATES = Path(__file__).parent / "templates"
 DASH = "\u2013"
-FIGURE_LABELS = {
-    "pi_per_share": "price improvement, $/share",
-    "effective_spread": "effective spread, $/share",
-    "eq_ratio": "E/Q (effective over quoted spread)",
-    "fill_rate": "fill rate",
-    "shortfall_per_share": "implementation shortfall, $/share",
-    "time_to_first_fill_ms": "time to first fill, ms",
-    "markout_1s": "markout at 1 s, $/share",
-    "net_fees_per_share": "net fees, $/share",
-}
 MARKET_STATISTICS = ("mean_spread_ticks", "mean_depth_shares", "trades_per_min", "return_vol_1min",
                      "passive_fill_prob")
 RC: dict[str, Any] = {
     "font.family": "DejaVu Sans", "font.size": 8.0, "axes.titlesize": 9.0, "axes.spines.top": False,
     "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "figure.facecolor": "white",
 }
+
+
+SHOWN_COLUMNS = ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high")
+"""The paired figures' columns shown in the label's unit (cph for prices, % for the fill rate)."""
+
+
+def figure_label(name: str) -> str:
+    """A paired figure's label (:mod:`harness.analytics.labels`: population and unit); unknown names as given."""
+    found = BY_KEY.get(f"paired_{name}")
+    return found.label if found else name
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """Paired figures (one per row, ``figure`` column) with :data:`SHOWN_COLUMNS` in each label's unit."""
+    scale = frame["figure"].map(lambda f: BY_KEY[f"paired_{f}"].scale if f"paired_{f}" in BY_KEY else 1.0)
+    cols = [c for c in SHOWN_COLUMNS if c in frame.columns]
+    return frame.assign(**{c: frame[c].astype(float) * scale.astype(float) for c in cols})
 
 
 def num(value: Any, digits: int = 4) -> str:
@@ -118,7 +127,7 @@ def forest_figure(figures: pd.DataFrame, routers: Sequence[str]) -> str:
             ax.hlines(y, low, high, colors=colors, linewidth=2.0)
             ax.scatter(mid, y, color=colors, zorder=3, s=14)
             ax.set_yticks(y, list(routers) if k % cols == 0 else [""] * len(routers))
-            ax.set_title(FIGURE_LABELS.get(name, name), loc="left", fontsize=8)
+            ax.set_title(figure_label(name), loc="left", fontsize=8)
             ax.set_ylim(-0.7, len(routers) - 0.3)
             ax.locator_params(axis="x", nbins=4)
             ax.tick_params(axis="x", labelsize=7)
@@ -178,15 +187,15 @@ def _reproduce(comparison: Comparison, command: Sequence[str] | None) -> list[st
 
 def render_compare_html(comparison: Comparison, *, command: Sequence[str] | None = None) -> str:
     """The compare report as one self-contained HTML page."""
-    figs = comparison.figures
+    figs = shown(comparison.figures) if len(comparison.figures) else comparison.figures
     per_router = []
     for r in comparison.routers:
         rows = figs[figs["router"] == r]
         per_router.append({
             "router": r, "verdict": comparison.verdicts[r],
-            "better": [FIGURE_LABELS.get(f, f) for f in rows.loc[rows["direction"] == "better", "figure"]],
-            "worse": [FIGURE_LABELS.get(f, f) for f in rows.loc[rows["direction"] == "worse", "figure"]],
-            "rows": [{**rec, "label": FIGURE_LABELS.get(rec["figure"], rec["figure"])}
+            "better": [figure_label(f) for f in rows.loc[rows["direction"] == "better", "figure"]],
+            "worse": [figure_label(f) for f in rows.loc[rows["direction"] == "worse", "figure"]],
+            "rows": [{**rec, "label": figure_label(rec["figure"])}
                      for rec in rows.to_dict("records")],
         })
     mix = comparison.venue_mix

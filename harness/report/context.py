@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.analytics.labels import BY_KEY
+from harness.analytics.labels import label as figure_label
 from harness.report import fmt
 from harness.report.data import RunData
-from harness.report.headline import Headline, headlines
+from harness.report.headline import FIGURE_WORDS, Headline, headlines, rule_words
 from harness.report.tables import Cell, Table, status_cell
 
 STATUS_RANK = {"pass": 0, "review": 1, "fail": 2}
@@ -35,16 +37,13 @@ ORDER_GROUPS = (
                                                "nml_away")),
     ("other", "IOC, FOK and unclassified orders", ("ioc", "unknown")),
 )
-PAIRED_LABELS = {
-    "pi_per_share": "Price improvement", "effective_spread": "Effective spread", "eq_ratio": "E/Q",
-    "fill_rate": "Fill rate", "shortfall_per_share": "Shortfall", "time_to_first_fill_ms": "Time to first fill",
-    "markout_1s": "Markout 1 s", "net_fees_per_share": "Net fees",
-}
+PAIRED_LABELS = {k.removeprefix("paired_"): v.label for k, v in BY_KEY.items() if k.startswith("paired_")}
+"""A paired figure's label (:mod:`harness.analytics.labels`): its population and unit."""
 EXCEPTION_LABELS = {
     "slow_first_fill": "slow first fill", "pi_below_ticks": "price outside the quote", "poor_fill": "poor fill",
     "unexpected_venue": "unexpected venue",
 }
-EXCEPTION_FORMATS = {"slow_first_fill": fmt.ms, "pi_below_ticks": fmt.usd4, "poor_fill": fmt.pct,
+EXCEPTION_FORMATS = {"slow_first_fill": fmt.ms, "pi_below_ticks": fmt.price, "poor_fill": fmt.pct,
                      "unexpected_venue": fmt.pct}
 MAX_EXCEPTION_ROWS = 200
 
@@ -193,13 +192,18 @@ def _headline_rows(data: RunData) -> dict[str, dict[str, Any]]:
     return out
 
 
-def findings_text(v: RouterVerdict) -> str:
-    """The rules a router failed or is reviewed on, compactly: ``fail: pi-marketable (all, AAA), eq-marketable``."""
+def findings_text(v: RouterVerdict, names: dict[str, dict[str, Any]] | None = None) -> str:
+    """The rules a router failed or is reviewed on, by name with the id beside it.
+
+    ``fail: Price improvement on marketable orders [pi-marketable] (all, AAA)``; ``names`` are the policy's rules by
+    id (without them, the ids alone).
+    """
     parts = []
     for status in ("fail", "review"):
         rules = v.findings.get(status, {})
         if rules:
-            items = [rule if symbols == ["all"] else f"{rule} ({', '.join(symbols)})"
+            items = [rule_words(rule, (names or {}).get(rule)) + ("" if symbols == ["all"]
+                                                                   else f" ({', '.join(symbols)})")
                      for rule, symbols in rules.items()]
             parts.append(f"{status}: {', '.join(items)}")
     return "; ".join(parts)
@@ -209,13 +213,15 @@ def summary_section(data: RunData) -> dict[str, Any]:
     """The verdict table, one row per router, and the conflict findings in words."""
     verdicts = router_verdicts(data)
     head = _headline_rows(data)
+    policy_rules = _policy_rules(data)
+    figures = ("orders", "fill_rate_all", "pi_marketable", "eq_marketable", "first_fill_median_marketable")
     t = Table("verdict", ["Router", "Runs", "Review verdict", "Rules pass / review / fail",
-                          "Rules failed or in review", "Conflict of interest", "Orders", "Fill rate", "PI $/share *",
-                          "E/Q *", "Median 1st fill ms *"],
-              numeric=[False] * 6 + [True] * 5,
-              caption="Review verdict: the worst status of the router's review rules (tca/review.csv), rules in "
-                      "brackets by symbol. Conflict: conflict/summary.csv's flag (the reason is below). Orders and "
-                      "fill rate: all orders. * market and marketable limit orders, NBBO at arrival.")
+                          "Conflict of interest", *(figure_label(k) for k in figures)],
+              numeric=[False] * 5 + [True] * 5,
+              caption="Review verdict: the worst status of the router's review rules (tca/review.csv); the rules "
+                      "behind it are named in the lines above (and on the counts' tooltip). Conflict: "
+                      "conflict/summary.csv's flag (the reason is below). Marketable orders: market and marketable "
+                      "limit orders, NBBO at arrival. Definitions: the glossary.")
     for v in verdicts:
         row = head.get(v.router, {})
         name = v.router + (" (benchmark)" if v.benchmark else "")
@@ -223,11 +229,11 @@ def summary_section(data: RunData) -> dict[str, Any]:
         if v.run_status == "partial":
             runs = status_cell("partial", title="; ".join(v.errors))
         counts = " / ".join(str(v.counts[s]) for s in ("pass", "review", "fail"))
-        problems = findings_text(v)
+        problems = findings_text(v, policy_rules)
         conflict = (status_cell(v.conflict_finding, title=v.conflict_reason) if v.flagged is not None
                     else Cell(fmt.DASH))
-        t.add(Cell(name, "router"), runs, status_cell(v.verdict), counts, Cell(problems or fmt.DASH, "detail"),
-              conflict, fmt.integer(row.get("orders")), fmt.pct(row.get("fill_rate")), fmt.usd4(row.get("pi")),
+        t.add(Cell(name, "router"), runs, status_cell(v.verdict), Cell(counts, title=problems), conflict,
+              fmt.integer(row.get("orders")), fmt.pct(row.get("fill_rate")), fmt.price(row.get("pi")),
               fmt.ratio(row.get("eq")), fmt.ms(row.get("first_fill")))
     findings = [{"router": v.router, "flagged": v.flagged, "reason": v.conflict_reason} for v in verdicts
                 if v.flagged]
@@ -265,7 +271,8 @@ def review_section(data: RunData) -> dict[str, Any]:
         return {"available": False, "matrix": None, "categories": []}
     rules = _policy_rules(data)
     rule_ids = list(dict.fromkeys(str(r) for r in review["rule"]))
-    matrix = Table("review-matrix", ["Router", *rule_ids], numeric=[False] * (1 + len(rule_ids)),
+    matrix = Table("review-matrix", ["Router", *(rule_words(r, rules.get(r)) for r in rule_ids)],
+                   numeric=[False] * (1 + len(rule_ids)),
                    caption="Worst status of each rule per router (over symbols, for rules reviewed symbol by symbol).")
     records = review.to_dict("records")
     for router in [r for r in data.routers if any(x["router"] == r for x in records)]:
@@ -301,7 +308,9 @@ def review_section(data: RunData) -> dict[str, Any]:
             else:
                 benches = sorted({str(r["benchmark"]) for r in rows if isinstance(r["benchmark"], str)})
                 how = f"benchmark: {', '.join(benches) or 'none'}, on the same orders"
-            t.group(f"{rule}: {desc}. Figure {figure} ({fmt.FIGURE_UNITS.get(figure, 'units')}) of {classes} "
+            words = FIGURE_WORDS.get(figure, figure)
+            t.group(f"{rule_words(rule, rules.get(rule))}: {desc}. Figure: {words} "
+                    f"({fmt.FIGURE_UNITS.get(figure, 'units')}) of {classes} "
                     f"orders; {how}.")
             for r in rows:
                 if share_rule:
@@ -315,6 +324,10 @@ def review_section(data: RunData) -> dict[str, Any]:
                       thresholds, status_cell(str(r["status"])), Cell(fmt.text(r["detail"]), "detail"))
         categories.append({"key": key, "title": title, "table": t})
     return {"available": True, "matrix": matrix, "categories": categories}
+
+
+DASHBOARD_FIGURES = ("fill_rate_row", "pi_row", "pi_vs_bench_row", "eq_row", "markout_1s_row", "shortfall_row",
+                     "first_fill_median_row")
 
 
 def dashboard_tables(data: RunData, bench: str | None) -> list[Table]:
@@ -336,8 +349,7 @@ def dashboard_tables(data: RunData, bench: str | None) -> list[Table]:
         sub = table[table["symbol"] == symbol]
         rows = {(r["router"], r["order_class"]): r for r in sub.to_dict("records")}
         label = "all symbols" if symbol == "all" else symbol
-        t = Table(f"dashboard-{symbol}", ["Router", "Orders", "Shares", "Fill rate", "PI $/share", "PI vs benchmark",
-                                          "E/Q", "Markout 1 s $/share", "Shortfall $/share", "Median 1st fill ms"],
+        t = Table(f"dashboard-{symbol}", ["Router", "Orders", "Shares", *(figure_label(k) for k in DASHBOARD_FIGURES)],
                   numeric=[False] + [True] * 9, caption=f"Execution quality, {label}.", wide=True)
         for key, title, _classes in ORDER_GROUPS:
             present = [r for r in routers if (r, key) in rows]
@@ -348,11 +360,11 @@ def dashboard_tables(data: RunData, bench: str | None) -> list[Table]:
             for router in present:
                 r = rows[(router, key)]
                 vs = (fmt.DASH if ref is None or router == bench
-                      else fmt.usd4(r["pi_per_share"] - ref["pi_per_share"]))
+                      else fmt.price(r["pi_per_share"] - ref["pi_per_share"]))
                 name = router + (" (benchmark)" if router == bench else "")
                 t.add(Cell(name, "router bench" if router == bench else "router"), fmt.integer(r["orders"]),
-                      fmt.integer(r["shares"]), fmt.pct(r["fill_rate"]), fmt.usd4(r["pi_per_share"]), vs,
-                      fmt.ratio(r["eq_ratio"]), fmt.usd4(r["markout_1s"]), fmt.usd4(r["shortfall_per_share"]),
+                      fmt.integer(r["shares"]), fmt.pct(r["fill_rate"]), fmt.price(r["pi_per_share"]), vs,
+                      fmt.ratio(r["eq_ratio"]), fmt.price(r["markout_1s"]), fmt.price(r["shortfall_per_share"]),
                       fmt.ms(r["first_fill_ms_median"]))
         out.append(t)
     return out
@@ -410,7 +422,7 @@ def _vs_bench(data: RunData, records: list[dict[str, Any]], figures: list[str], 
         if not rows:
             continue
         direction = "higher is better" if _flag(rows[0]["higher_is_better"]) else "lower is better"
-        t.group(f"{PAIRED_LABELS.get(figure, figure)} ({fmt.FIGURE_UNITS.get(figure, '')}; {direction})")
+        t.group(f"{PAIRED_LABELS.get(figure, figure)}, {direction}")
         rows.sort(key=lambda r: (order.get(r["router_b"] if r["router_a"] == bench else r["router_a"], len(order)),
                                  str(r.get("order_class", ""))))
         for r in rows:
@@ -471,7 +483,7 @@ def paired_section(data: RunData, bench: str | None) -> dict[str, Any]:
               caption="Every pair of routers (A before B alphabetically), stratum all (population as above); "
                       "every stratum: tca/paired.csv.", wide=True)
     for figure in figures:
-        t.group(f"{PAIRED_LABELS.get(figure, figure)} ({fmt.FIGURE_UNITS.get(figure, '')})")
+        t.group(PAIRED_LABELS.get(figure, figure))
         for r in (x for x in records if x["figure"] == figure):
             better = _few(r) or (fmt.text(r["better"]) if isinstance(r["better"], str) and r["better"] else "none")
             t.add(Cell(str(r["router_a"]), "router"), Cell(str(r["router_b"]), "router"),

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from harness.analytics.incentive import CHANNEL_LABELS, LEGACY_CHANNEL
+from harness.analytics.labels import label
 from harness.report import fmt
 from harness.report.data import RunData
 from harness.report.tables import Cell, Table, status_cell
@@ -131,16 +132,17 @@ def conflict_section(data: RunData) -> dict[str, Any]:
     summary = data.table("conflict/summary.csv")
     if summary is not None:
         t = Table("conflict-summary", ["Router", "Paying-venue share", "Elasticity", "95% interval",
-                                       "Broker net cph", "Customer PI cph", "Regret cph", "95% interval", "Finding"],
+                                       label("broker_net_cph"), label("pi_all"), label("regret_cph"), "95% interval",
+                                       "Finding"],
                   numeric=[False, True, True, True, True, True, True, True, False],
-                  caption="Elasticity: share points of venue share per $0.001/share of payment (incentive test). "
-                          "Broker net: PFOF + rebates - fees per executed share (> 0 the broker is paid). Customer "
-                          "PI: share-weighted price improvement. Regret: the reference router's PI minus the "
-                          "router's on the orders both filled (> 0 the router's customers got less). Finding: "
-                          "flagged when some evidence survives its interval; insufficient evidence when none does "
-                          "but an effect above the threshold is not excluded (an interval straddling it, too few "
-                          "seeds, no incentive test); not flagged when every conflict channel's interval lies at or "
-                          "below the threshold.")
+                  caption="Elasticity: share points of venue share per 10 cph ($0.001/share) of payment "
+                          "(incentive test). Broker net: PFOF + rebates - fees per executed share (> 0 the broker "
+                          "is paid). PI, all filled orders: the customers' share-weighted price improvement. "
+                          "Regret: the reference router's PI minus the router's on the orders both filled (> 0 the "
+                          "router's customers got less). Finding: flagged when some evidence survives its "
+                          "interval; insufficient evidence when none does but an effect above the threshold is not "
+                          "excluded (an interval straddling it, too few seeds, no incentive test); not flagged when "
+                          "every conflict channel's interval lies at or below the threshold.")
         for r in summary.to_dict("records"):
             flagged = str(r["flagged"]).strip().lower() in ("true", "1")
             t.add(Cell(str(r["router"]), "router"), fmt.pct(r["paying_venue_share"]),
@@ -173,7 +175,7 @@ def venue_mix_table(data: RunData) -> Table | None:
         return None
     terms = venue_terms(data)
     pis = venue_pi_cph(data)
-    t = Table("venue-mix", ["Venue", "Kind", "Routed", "Executed", "Pays for taking $/sh", "Pays for posting $/sh",
+    t = Table("venue-mix", ["Venue", "Kind", "Routed", "Executed", "Pays for taking cph", "Pays for posting cph",
                             "PFOF received cph", "Net fee paid cph", "Fill rate", "PI there cph", "Far side"],
               numeric=[False, False] + [True] * 9, wide=True,
               caption="Routed / executed: the venue's share of the router's routed / executed shares. Pays: PFOF plus "
@@ -188,8 +190,8 @@ def venue_mix_table(data: RunData) -> Table | None:
         for x in rows:
             term = terms.get(str(x["venue"]), {})
             t.add(str(x["venue"]), term.get("kind") or fmt.DASH, fmt.pct(x["frac_of_routed"]),
-                  fmt.pct(x["frac_of_executed"]), fmt.usd4(term.get("pays_take_usd"), signed=False),
-                  fmt.usd4(term.get("pays_make_usd"), signed=False), fmt.cph(x["pfof_cph"], signed=False),
+                  fmt.pct(x["frac_of_executed"]), fmt.price(term.get("pays_take_usd"), signed=False),
+                  fmt.price(term.get("pays_make_usd"), signed=False), fmt.cph(x["pfof_cph"], signed=False),
                   fmt.cph(x["net_fee_cph"]), fmt.pct(x["fill_rate"]),
                   fmt.cph(pis.get((router, str(x["venue"])))), fmt.pct(x["frac_far_side"]))
     return t
@@ -204,7 +206,8 @@ def incentive_part(data: RunData) -> dict[str, Any]:
         why = ("No incentive test in this run: the routers were not rerun on payment twins, so the payment "
                "elasticity is not measured (run with sorbench run --incentive-test).")
         return {"ran": twins > 0, "measured": False, "text": why, "table": None}
-    t = Table("elasticity", ["Router", "Channel", "Elasticity (share pts per $0.001/share)", "95% interval", "Seeds",
+    t = Table("elasticity", ["Router", "Channel", "Elasticity (share pts per 10 cph of payment)", "95% interval",
+                             "Seeds",
                              "Twins", "Note"], numeric=[False, False, True, True, True, True, False],
               caption="Per payment channel (PFOF, maker rebates, take fees; each permuted across venues in its own "
                       "twins): slope of a venue's share of the flow that channel pays for on its payment, per seed "
@@ -229,10 +232,11 @@ def venue_choice_table(data: RunData) -> Table | None:
     if vc is None or vc.empty:
         return None
     terms = ["payment_mils", "pi_cph", "fill_rate_pct", "markout_1s_cph"]
-    t = Table("venue-choice", ["Router", "Payment coef (pts per mil)", "95% interval", "PI coef", "Fill-rate coef",
+    t = Table("venue-choice", ["Router", "Payment coef (pts per 10 cph)", "95% interval", "PI coef", "Fill-rate coef",
                                "Markout coef", "Obs.", "Note"],
               numeric=[False, True, True, True, True, True, True, False], wide=True,
-              caption="OLS of the router's venue share (points) on the venue's payment (mils) controlling for the "
+              caption="OLS of the router's venue share (points) on the venue's payment (per 10 cph = $0.001/share) "
+                      "controlling for the "
                       "venue's quality over every router's orders; HC1 standard errors. Weaker evidence than the "
                       "incentive test; not used for the flag.")
     recs = vc.to_dict("records")

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.analytics.labels import BY_KEY, CPH
 from harness.report.data import RunData
+from harness.report.figure_layout import horizon_coverage, horizon_note, mark_flat_boxes, place_labels
 
 DPI = 110
 WIDTH_IN = 10.0
@@ -139,19 +141,25 @@ def horizons(columns: list[str]) -> list[tuple[str, float]]:
 
 
 def fig_markouts(data: RunData, colors: dict[str, str], bench: str | None) -> ReportFigure:
-    """Markout curves: each router's share-weighted markout at every horizon, all orders (tca/summary.csv)."""
+    """Markout curves: each router's share-weighted markout at every horizon, all orders (tca/summary.csv), cph.
+
+    A horizon that too few filled orders have (fills later than the session's end minus the horizon have none) is
+    left off; the caption says which horizons only early fills have.
+    """
     fig = new_figure(3.6)
     ax = fig.subplots()
     summary = data.table("tca/summary.csv")
-    hz = horizons(list(summary.columns)) if summary is not None else []
+    window = session_window_ns(data)
+    cover = horizon_coverage(data.table("tca/orders.parquet"), horizons(list(summary.columns))
+                             if summary is not None else [], window[1] if window else None)
+    hz = [(h.column, h.seconds) for h in cover if h.kept]
     overall = (summary[(summary["symbol"] == "all") & (summary["order_class"] == "all") &
                        (summary["size_bucket"] == "all")] if summary is not None else None)
-    routers = _routers_in(data, overall)
     drawn = 0
-    for router in routers:
+    for router in _routers_in(data, overall):
         assert overall is not None  # routers come from it
         row = overall[overall["router"] == router].iloc[0]
-        y = np.array([row[c] for c, _h in hz], dtype=float)
+        y = np.array([row[c] for c, _h in hz], dtype=float) * CPH
         if np.isnan(y).all():
             continue
         ax.plot([h for _c, h in hz], y, marker="o", ms=4, lw=2.2 if router == bench else 1.4,
@@ -164,12 +172,18 @@ def fig_markouts(data: RunData, colors: dict[str, str], bench: str | None) -> Re
         ax.set_xscale("log")
         ax.set_xticks([h for _c, h in hz], [c.removeprefix("markout_") for c, _h in hz])
         ax.minorticks_off()
+        for h in cover:
+            if h.kept and h.share < 0.995:  # say it where the curve is drawn from fewer fills
+                ax.annotate(f"{h.share:.0%} of fills", (h.seconds, 0), xycoords=("data", "axes fraction"),
+                            xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7, color="#555555")
         ax.set_xlabel("horizon after each fill")
-        ax.set_ylabel("markout, $/share (> 0 good for the customer)")
-        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:+.4f}")
+        ax.set_ylabel("markout, cph (> 0 good for the customer)")
+        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:+.1f}")
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return ReportFigure("markouts", "Markout curves by router",
-                        "Share-weighted markout s x (m(t+h) - p) of every fill, all orders, at each horizon h.", fig)
+    note = horizon_note(cover)
+    return ReportFigure("markouts", "Markout curves by router (cph)",
+                        "Share-weighted markout s x (m(t+h) - p) of every fill, all orders, at each horizon h, in "
+                        "cents per 100 shares." + (f" {note}" if note else ""), fig)
 
 
 def fig_pi_distribution(data: RunData, colors: dict[str, str], bench: str | None) -> ReportFigure:
@@ -182,7 +196,7 @@ def fig_pi_distribution(data: RunData, colors: dict[str, str], bench: str | None
     if orders is not None:
         sel = orders[orders["order_class"].isin(MARKETABLE) & (orders["filled_qty"] > 0)]
         for r in routers:
-            v = sel.loc[sel["router"] == r, "pi_per_share"].to_numpy(dtype=float)
+            v = sel.loc[sel["router"] == r, "pi_per_share"].to_numpy(dtype=float) * CPH
             v = v[~np.isnan(v)]
             if len(v):
                 series.append((r, v))
@@ -205,16 +219,18 @@ def fig_pi_distribution(data: RunData, colors: dict[str, str], bench: str | None
         ax.set_yticks(range(1, len(labels) + 1), labels)
         pooled = np.concatenate(data_)
         lo, hi = np.percentile(pooled, [0.5, 99.5])
-        pad = max(hi - lo, 1e-4) * 0.08
+        pad = max(hi - lo, 1.0) * 0.08
         ax.set_xlim(min(lo, 0.0) - pad, max(hi, 0.0) + pad)  # a few extreme orders would squash every box
         ax.axvline(0.0, color="#444444", lw=0.8)
-        ax.set_xlabel("price improvement per share, $ (> 0 better than the far side of the NBBO at arrival)")
-        ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:+.3f}")
+        mark_flat_boxes(ax, data_, unit="cph")
+        ax.set_xlabel("price improvement, cph (> 0 better than the far side of the NBBO at arrival)")
+        ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:+.0f}")
         ax.grid(axis="y", visible=False)
-    return ReportFigure("pi-distribution", "Price-improvement distributions",
-                        "Per-order price improvement of filled market and marketable limit orders: box 25-75%, "
-                        "whiskers 5-95%, diamond the mean, line the median; the axis spans 99% of the orders, so a "
-                        "few extreme ones may lie beyond it.", fig)
+    return ReportFigure("pi-distribution", "Price improvement per order, marketable orders (cph)",
+                        "Per-order price improvement of filled market and marketable limit orders, cents per 100 "
+                        "shares: box 25-75%, whiskers 5-95%, diamond the mean, line the median; a thick bar marked "
+                        "IQR 0 where the middle half of the orders share one value; the axis spans 99% of the "
+                        "orders, so a few extreme ones may lie beyond it.", fig)
 
 
 def fig_time_to_fill(data: RunData, colors: dict[str, str], bench: str | None) -> ReportFigure:
@@ -246,7 +262,7 @@ def fig_time_to_fill(data: RunData, colors: dict[str, str], bench: str | None) -
         ax.set_ylabel("share of orders filled")
         ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return ReportFigure("time-to-fill", "Time-to-fill distributions",
+    return ReportFigure("time-to-fill", "Time to first fill, marketable orders (ms)",
                         "Cumulative share of each router's market and marketable limit orders with a first fill "
                         "by the time on the axis; orders never filled keep a curve below 100%.", fig)
 
@@ -276,7 +292,7 @@ def fig_fill_rate_by_venue(data: RunData, colors: dict[str, str], venues: list[s
         ax.set_ylabel("executed / routed shares, %")
         ax.grid(axis="x", visible=False)
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    return ReportFigure("fill-rate-venue", "Fill rate by venue",
+    return ReportFigure("fill-rate-venue", "Fill rate by venue (% of routed shares)",
                         "Shares executed over shares routed to each venue (child orders), per router.", fig)
 
 
@@ -304,7 +320,7 @@ def fig_venue_mix_payment(data: RunData, vcolors: dict[str, str], venues: list[s
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
         ax.set_xlabel("share of the router's routed shares, %")
-        ax.set_title("Venue mix")
+        ax.set_title("Venue mix (% of routed shares)")
         ax.grid(axis="y", visible=False)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(6, len(venues)), frameon=False)
     paid = [v for v in venues if v in terms]
@@ -312,18 +328,18 @@ def fig_venue_mix_payment(data: RunData, vcolors: dict[str, str], venues: list[s
         no_data(ax2, "no fee schedules in the manifest")
     else:
         y = np.arange(len(paid))
-        take = [terms[v]["pays_take_usd"] * 1000 for v in paid]
-        make = [terms[v]["pays_make_usd"] * 1000 for v in paid]
+        take = [terms[v]["pays_take_usd"] * CPH for v in paid]
+        make = [terms[v]["pays_make_usd"] * CPH for v in paid]
         ax2.barh(y - 0.2, take, height=0.38, color=[vcolors.get(v, "#999999") for v in paid], label="for taking")
         ax2.barh(y + 0.2, make, height=0.38, color=[vcolors.get(v, "#999999") for v in paid], hatch="///",
                  edgecolor="white", label="for posting")
         ax2.set_yticks(y, paid)
         ax2.invert_yaxis()
-        ax2.set_xlabel("paid to the broker, mils ($0.001) per share")
-        ax2.set_title("What each venue pays (PFOF + rebate)")
+        ax2.set_xlabel("paid to the broker, cph")
+        ax2.set_title("What each venue pays, PFOF + rebate (cph)")
         ax2.grid(axis="y", visible=False)
         ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, frameon=False)
-    return ReportFigure("venue-mix-payment", "Venue mix vs payment",
+    return ReportFigure("venue-mix-payment", "Venue mix (%) vs what venues pay (cph)",
                         "Left: where each router sent its shares. Right: what each venue pays the broker per share "
                         "for liquidity taken (PFOF + taker rebate) and posted (PFOF + maker rebate, hatched), from "
                         "the manifest's fee schedules.", fig)
@@ -404,15 +420,13 @@ def fig_routing_over_day(data: RunData, vcolors: dict[str, str], venues: list[st
         fig.legend([handles[v] for v in venues if v in handles], [v for v in venues if v in handles],
                    loc="outside lower center", ncols=min(8, len(handles)), frameon=False)
         fig.text(0.0, 1.0, f"bucket: {step // 1_000_000_000} s", fontsize=8, va="top", color="#555555")
-    return ReportFigure("routing-day", "Routing over the day",
+    return ReportFigure("routing-day", "Routing over the day (% of routed shares)",
                         "Share of each router's routed shares (child orders, by sending time) going to each venue, "
                         "per time bucket of the session; empty buckets had no child orders.", fig)
 
 
 def fig_paired_forest(data: RunData, colors: dict[str, str], bench: str | None) -> ReportFigure:
     """Each router's paired difference from the benchmark router (stratum all), with its seed-level interval."""
-    from harness.report import fmt
-
     paired = data.table("tca/paired.csv")
     if paired is not None and all(c in paired.columns for c in ("order_class", "symbol", "size_bucket")):
         paired = paired[(paired["order_class"] == "all") & (paired["symbol"] == "all")
@@ -429,7 +443,7 @@ def fig_paired_forest(data: RunData, colors: dict[str, str], bench: str | None) 
             rows = paired[(paired["figure"] == figure) & ((paired["router_a"] == bench) |
                                                           (paired["router_b"] == bench))]
             points: dict[str, list[tuple[int, float, float, float]]] = {}
-            scale = 100.0 if figure == "fill_rate" else 1.0
+            scale = BY_KEY[f"paired_{figure}"].scale
             for i, r in enumerate(others):
                 hit = rows[(rows["router_a"] == r) | (rows["router_b"] == r)]
                 if hit.empty:
@@ -447,14 +461,14 @@ def fig_paired_forest(data: RunData, colors: dict[str, str], bench: str | None) 
                 ys, ds, los, his = (np.array(c, dtype=float) for c in zip(*pts, strict=True))
                 ax.errorbar(ds, ys, xerr=[ds - los, his - ds], fmt="o", color=color, ms=4, capsize=2, lw=1.2)
             ax.axvline(0.0, color="#444444", lw=0.8)
-            unit = "pts" if figure == "fill_rate" else fmt.FIGURE_UNITS.get(figure, "")
-            ax.set_title(f"{figure} ({unit})", fontsize=9)
+            ax.set_title(BY_KEY[f"paired_{figure}"].label.replace("(%)", "(% points)"), fontsize=8, loc="left",
+                         wrap=True)
             ax.set_yticks(range(len(others)), others)
             ax.grid(axis="y", visible=False)
         axes[0].invert_yaxis()
         for ax in axes[len(figs):]:
             ax.set_axis_off()
-    return ReportFigure("paired-forest", "Paired differences from the benchmark router",
+    return ReportFigure("paired-forest", "Paired differences from the benchmark router (figure units)",
                         f"Router minus {bench or 'the benchmark'} on every parent both have the figure for (time "
                         "to first fill: both filled), classified in the common market; per seed the mean paired "
                         "difference within order class x symbol x size bucket, strata weighted by their share of "
@@ -471,6 +485,7 @@ def fig_broker_vs_customer(data: RunData, colors: dict[str, str]) -> ReportFigur
     if cs is None or cs.empty or cs[["broker_net_payment_cph", "customer_net_pi_cph"]].isna().all().all():
         no_data(ax, "no conflict summary (conflict/summary.csv)")
     else:
+        xs, ys, texts, tcolors = [], [], [], []
         for r in cs.to_dict("records"):
             x, y = r["broker_net_payment_cph"], r["customer_net_pi_cph"]
             if np.isnan(x) or np.isnan(y):
@@ -478,14 +493,17 @@ def fig_broker_vs_customer(data: RunData, colors: dict[str, str]) -> ReportFigur
             flagged = str(r["flagged"]).strip().lower() in ("true", "1")
             ax.scatter([x], [y], s=60, color=colors.get(str(r["router"]), "#333333"),
                        edgecolor="#c62828" if flagged else "white", linewidth=2.0 if flagged else 0.5, zorder=3)
-            ax.annotate(str(r["router"]) + (" (flagged)" if flagged else ""), (x, y), textcoords="offset points",
-                        xytext=(6, 4), fontsize=8, color="#c62828" if flagged else "#222222")
+            xs.append(x)
+            ys.append(y)
+            texts.append(str(r["router"]) + (" (flagged)" if flagged else ""))
+            tcolors.append("#c62828" if flagged else "#222222")
         ax.axvline(0.0, color="#444444", lw=0.8)
         ax.axhline(0.0, color="#444444", lw=0.8)
-        ax.set_xlabel("broker net payment, cph (PFOF + rebates - fees)")
-        ax.set_ylabel("customer price improvement, cph")
-        ax.margins(0.2)
-    return ReportFigure("broker-customer", "Broker economics vs customer outcome",
+        ax.set_xlabel(BY_KEY["broker_net_cph"].label + ": PFOF + rebates - fees")
+        ax.set_ylabel("customers' " + BY_KEY["pi_all"].label)
+        ax.margins(0.25)
+        place_labels(ax, xs, ys, texts, tcolors)  # labels moved apart, leader lines to moved ones
+    return ReportFigure("broker-customer", "Broker economics vs customer outcome (cph)",
                         "Each router's net payment to the broker per executed share against its customers' "
                         "share-weighted price improvement (cents per 100 shares); a red ring marks a flagged router.",
                         fig)

@@ -1,7 +1,9 @@
 """Number formats of the report: one function per unit, each turning NaN or None into an en dash.
 
-Prices per share are USD with four decimals (``+0.0040``); cph are cents per 100 shares with two; fractions are
-shown as percentages; E/Q with three decimals; times in milliseconds with three significant figures or two decimals.
+Every price figure (price improvement, spreads, markouts, shortfall, fees per share) is shown in one unit, cph (cents
+per 100 shares, two decimals): :func:`price` turns the analytics' USD per share into it (0.0040 -> ``+40.00``);
+fractions are shown as percentages; E/Q with three decimals; times in milliseconds with three significant figures or
+two decimals.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def cph(v: Any, *, signed: bool = True) -> str:
         return DASH
     x = round(x, 2) + 0.0
     return f"{x:+.2f}" if signed and x != 0 else f"{x:.2f}"
+
+
+def price(v: Any, *, signed: bool = True) -> str:
+    """A price figure stored in USD per share, shown in cph (x 10,000, two decimals: 0.004034 -> ``+40.34``)."""
+    x = _num(v)
+    return DASH if x is None else cph(x * 10_000, signed=signed)
 
 
 def bps(v: Any) -> str:
@@ -111,14 +119,14 @@ def text(v: Any) -> str:
 
 
 FIGURE_FORMATS: dict[str, Callable[[Any], str]] = {
-    "pi_per_share": usd4, "effective_spread": usd4, "shortfall_per_share": usd4, "markout_1s": usd4,
+    "pi_per_share": price, "effective_spread": price, "shortfall_per_share": price, "markout_1s": price,
     "eq_ratio": ratio, "fill_rate": pct, "orders_filled_frac": pct, "time_to_first_fill_ms": ms,
-    "paying_venue_share": pct, "net_fees_per_share": usd4,
+    "paying_venue_share": pct, "net_fees_per_share": price,
 }
 FIGURE_UNITS: dict[str, str] = {
-    "pi_per_share": "$/share", "effective_spread": "$/share", "shortfall_per_share": "$/share",
-    "markout_1s": "$/share", "eq_ratio": "ratio", "fill_rate": "% of shares", "orders_filled_frac": "% of orders",
-    "time_to_first_fill_ms": "ms", "paying_venue_share": "% of routed shares", "net_fees_per_share": "$/share",
+    "pi_per_share": "cph", "effective_spread": "cph", "shortfall_per_share": "cph",
+    "markout_1s": "cph", "eq_ratio": "ratio", "fill_rate": "% of shares", "orders_filled_frac": "% of orders",
+    "time_to_first_fill_ms": "ms", "paying_venue_share": "% of routed shares", "net_fees_per_share": "cph",
 }
 
 
@@ -139,8 +147,8 @@ def figure_diff(figure: str, v: Any) -> str:
         return f"{round(x, 3) + 0.0:+.3f}"
     if fmt is ms:
         return f"{round(x, 2) + 0.0:+,.2f}"
-    if fmt is usd4:
-        return usd4(x)
+    if fmt is price:
+        return price(x)
     return f"{x:+.4g}"
 
 
@@ -173,7 +181,8 @@ def css_string(v: Any) -> Markup:
 
 
 FILTERS: dict[str, Callable[..., str]] = {
-    "usd4": usd4, "usd2": usd2, "cph": cph, "bps": bps, "pct": pct, "pct_points": pct_points, "ratio": ratio,
-    "ms": ms, "integer": integer, "number": number, "signed": signed, "text": text, "css_string": css_string,
+    "usd4": usd4, "usd2": usd2, "cph": cph, "price": price, "bps": bps, "pct": pct, "pct_points": pct_points,
+    "ratio": ratio, "ms": ms, "integer": integer, "number": number, "signed": signed, "text": text,
+    "css_string": css_string,
 }
 """The template filters, by name."""

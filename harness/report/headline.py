@@ -53,9 +53,15 @@ def scope_words(classes: list[str] | None) -> str:
 
 
 def rule_words(rule_id: str, rule: dict[str, Any] | None) -> str:
-    """A review rule in words, its id after it: ``price improvement, marketable orders [pi-marketable]``."""
+    """A review rule by its human name, its id after it: ``Price improvement on marketable orders [pi-marketable]``.
+
+    The name is the policy's ``name``; a rule without one is named by its figure and orders in words
+    (``price improvement, marketable orders [pi-marketable]``).
+    """
     if rule is None:
         return rule_id
+    if rule.get("name"):
+        return f"{rule['name']} [{rule_id}]"
     if "figure" in rule:
         what = FIGURE_WORDS.get(str(rule["figure"]), str(rule["figure"]).replace("_", " "))
     else:

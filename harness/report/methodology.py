@@ -158,6 +158,19 @@ def analysis_tables(data: RunData) -> list[dict[str, Any]]:
     return out
 
 
+def glossary_table() -> Table:
+    """The headline figures' labels with definition, population and unit (:mod:`harness.analytics.labels`)."""
+    from harness.analytics.labels import LABELS
+
+    t = Table("glossary", ["Label", "Definition", "Population", "Unit", "Values from"],
+              caption="Every headline figure of this report, the console and the compare and suite pages, by the "
+                      "label it is shown under; price figures are shown in cph (cents per 100 shares = USD per "
+                      "share x 10,000). The same table is in docs/analytics.md.", wide=True)
+    for lab in LABELS:
+        t.add(Cell(lab.label, "nowrap"), lab.definition, lab.population, lab.unit, Cell(lab.source, "detail"))
+    return t
+
+
 def assumption_values(data: RunData) -> dict[str, Any]:
     """Values the assumptions text quotes, read from the resolved scenario (so the text stays true)."""
     sc = data.scenario

@@ -13,13 +13,15 @@ from typing import Any
 
 import pandas as pd
 
+from harness.analytics.labels import BY_KEY
 from harness.report.compare import template_environment
 
 HEADLINE = (
-    ("fill_rate", "fill rate", "pct"), ("pi_per_share", "PI $/sh", "signed"), ("eq_ratio", "E/Q", "num"),
-    ("shortfall_per_share", "shortfall $/sh", "signed"), ("first_fill_ms_median", "1st fill ms (median)", "num"),
-    ("net_fees_per_share", "net fees $/sh", "signed"),
+    ("fill_rate", "fill_rate_all", "pct"), ("pi_per_share", "pi_all", "signed"), ("eq_ratio", "eq_all", "num"),
+    ("shortfall_per_share", "shortfall_all", "signed"), ("first_fill_ms_median", "first_fill_median_all", "num"),
+    ("net_fees_per_share", "net_fees_all", "signed"),
 )
+"""suite_summary.csv's column, its label (:mod:`harness.analytics.labels`) and the number format."""
 
 
 def _missing(v: Any) -> bool:
@@ -52,8 +54,18 @@ def render_suite_html(info: dict[str, Any], summary: pd.DataFrame, *, bundle: Pa
         report = bundle / rec["label"] / "report.html"
         runs.append({
             **rec, "report": f"{rec['label']}/report.html" if report.is_file() else None,
-            "rows": [r for r in records if r["label"] == rec["label"]],
+            "rows": [_shown(r) for r in records if r["label"] == rec["label"]],
         })
+    headline = [(col, BY_KEY[key].label, style) for col, key, style in HEADLINE]
     return template_environment().get_template("suite.html.j2").render(
-        info=info, labels=labels, matrix=matrix, runs=runs, headline=HEADLINE,
+        info=info, labels=labels, matrix=matrix, runs=runs, headline=headline,
     )
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A summary row with its headline figures in the units shown (cph for prices); fill rate stays a fraction."""
+    out = dict(row)
+    for col, key, style in HEADLINE:
+        if style != "pct" and not _missing(row.get(col)):
+            out[col] = BY_KEY[key].shown(row[col])
+    return out

@@ -86,13 +86,11 @@ def run_scenario(
     parents: list[ParentOrder] | None = None,
     orders_file: Path | None = None,
     registry: RouterRegistry | None = None,
-    on_done: Callable[[RunResult], None] | None = None,
+    on_done: Callable[[RunResult], None] | None = None, on_phase: Callable[[str], None] | None = None,
     command: Sequence[str] = (),
     limits: RouterLimits | None = None,
-    incentive_twins: int = 0,
-    analyze_tables: bool = True,
-    review_policy: Any = None,
-    regulatory: Any = None,
+    incentive_twins: int = 0, analyze_tables: bool = True,
+    review_policy: Any = None, regulatory: Any = None,
     realtime: RealtimeSettings | None = None,
     report: bool = True, pdf: bool = True,
 ) -> RunOutcome:
@@ -107,8 +105,9 @@ def run_scenario(
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
     (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
-    the files are hashed.
+    the files are hashed. ``on_phase`` hears each phase's name as it starts (:data:`PHASES`).
     """
+    (phase := on_phase or (lambda _name: None))("simulating")
     registry, limits, review_policy, regulatory = _with_defaults(
         registry, limits, review_policy=review_policy, regulatory=regulatory)
     started = utc_now()
@@ -125,6 +124,7 @@ def run_scenario(
         twins, shares = incentive_test(scenario, tasks, baseline=results, registry=registry, jobs=jobs,
                                        n=incentive_twins, on_done=on_done)
 
+    phase("writing tables")
     flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
     tmp = partial_folder(out_dir)
     try:
@@ -144,7 +144,7 @@ def run_scenario(
         if twin_failures:
             manifest["incentive_failures"] = twin_failures
         failures = _publish(tmp, out_dir, manifest=manifest, analyze_tables=analyze_tables, report=report, pdf=pdf,
-                            review_policy=review_policy, regulatory=regulatory)
+                            review_policy=review_policy, regulatory=regulatory, phase=phase)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"{out_dir}: cannot write the run folder: {err.strerror or err}") from None
@@ -154,6 +154,10 @@ def run_scenario(
     _drop_tables(results)
     return RunOutcome(out_dir=out_dir, results=results, summary=summary, failures=failures,
                       stale=stale_partial_folders(out_dir.parent))
+
+
+PHASES = ("simulating", "writing tables", "analysing", "writing report", "hashing files")
+"""The phases of :func:`run_scenario` in order, the names its ``on_phase`` hears (a progress display shows them)."""
 
 
 def _simulate(
@@ -254,7 +258,7 @@ def _manifest(
 
 def _publish(
     tmp: Path, out_dir: Path, *, manifest: dict[str, Any], analyze_tables: bool, report: bool, pdf: bool = True,
-    review_policy: Any, regulatory: Any,
+    review_policy: Any, regulatory: Any, phase: Callable[[str], None] = lambda _name: None,
 ) -> list[str]:
     """Analyse and report the written folder, hash its files into the manifest and rename it to ``out_dir``.
 
@@ -262,8 +266,11 @@ def _publish(
     """
     manifest_path = tmp / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the analytics read it
+    if analyze_tables:
+        phase("analysing")
     manifest["analysis"] = _analyze(tmp, review_policy, regulatory) if analyze_tables else "skipped"
     if analyze_tables and report:
+        phase("writing report")
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")  # the report reads it
         manifest["report"] = _report(tmp, out_dir, pdf=pdf)
     else:
@@ -272,6 +279,7 @@ def _publish(
     manifest["partial"] = bool(failures)
     manifest["failures"] = failures
     manifest["finished_utc"] = utc_now().isoformat()
+    phase("hashing files")
     manifest["files"] = {
         str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file() and p != manifest_path
     }

@@ -258,7 +258,7 @@ def test_console_summary_gives_pi_and_eq_of_marketable_orders_only(tmp_path):
     assert proc.returncode == 0, proc.stderr
     orders = pd.read_parquet(out / "tca" / "orders.parquet")
     lines = proc.stdout.splitlines()
-    assert any("PI, E/Q, 1st fill: market and marketable-limit orders" in line for line in lines)
+    assert any("Definitions: docs/analytics.md, Headline figures" in line for line in lines)
     checked = 0
     for router, o in orders.groupby("router"):
         m = o[o["order_class"].isin(["market", "marketable_limit"])]
@@ -268,7 +268,8 @@ def test_console_summary_gives_pi_and_eq_of_marketable_orders_only(tmp_path):
         pi = (pi_rows["pi_per_share"] * pi_rows["filled_qty"]).sum() / pi_rows["filled_qty"].sum()
         row = next(line for line in lines if line.startswith(f"│ {router} "))
         cells = [c.strip() for c in row.strip("│").split("│")]
-        assert cells[4] == f"{pi:+.4f}" and cells[5] == f"{eq:.3f}", (router, cells, pi, eq)
+        # "PI, marketable orders (cph)" and "E/Q, marketable orders" (harness.analytics.labels): PI x 10,000
+        assert cells[4] == f"{pi * 10_000:+.2f}" and cells[5] == f"{eq:.3f}", (router, cells, pi, eq)
         checked += 1
     assert checked == 2
 

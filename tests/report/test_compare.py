@@ -88,7 +88,9 @@ def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
     nsdq = diff[diff["path"] == "latency.links[router/NSDQ/order_entry].model.ns"].iloc[0]
     assert (nsdq["value_a"], nsdq["value_b"]) == ("(absent)", str(SLOW_NS))
     html = (out / "compare.html").read_text()
-    assert "time to first fill, ms" in html and "data:image/png;base64," in html and "worse" in html
+    # the figure's label (harness.analytics.labels): its population and unit
+    assert "Mean time to 1st fill, paired orders both filled (ms)" in html
+    assert "data:image/png;base64," in html and "worse" in html
     assert "latency.links[router/NSDQ/order_entry].model.ns" in html
     mix = pd.read_csv(out / "venue_mix.csv")
     assert mix.groupby("router")["executed_frac_a"].sum().to_dict() == pytest.approx({"best-price": 1.0})

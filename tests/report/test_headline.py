@@ -25,6 +25,9 @@ def test_rules_read_in_words_with_their_id_after_them():
     assert rule_words("fill-limit", RULES["fill-limit"]) == "fill rate, non-marketable limit orders [fill-limit]"
     assert rule_words("paying", RULES["paying"]) == "share of flow to paying venues, all orders [paying]"
     assert rule_words("mine", None) == "mine"  # a rule the policy does not describe keeps its id
+    # a rule the policy names reads by its name, the id after it
+    named = {**RULES["pi-marketable"], "name": "Price improvement on marketable orders"}
+    assert rule_words("pi-marketable", named) == "Price improvement on marketable orders [pi-marketable]"
     assert scope_words(["ioc"]) == "ioc orders"
 
 

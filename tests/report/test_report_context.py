@@ -170,13 +170,14 @@ def test_paired_differences_are_turned_into_router_minus_benchmark():
     ])
     section = paired_section(_data(["a", "ref", "z"], {"tca/paired.csv": paired}), "ref")
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in section["vs_bench"].rows if not r.group}
-    assert rows["a"] == ["a", "5", "10", "+0.0010", "+0.0030", "-0.0020", "-0.0030 to -0.0010", "worse"]
-    assert rows["z"] == ["z", "5", "12", "+0.0020", "+0.0030", "-0.0010", "-0.0015 to -0.0005", "worse"]
+    # shown in cph (USD per share x 10,000): 0.001 -> +10.00
+    assert rows["a"] == ["a", "5", "10", "+10.00", "+30.00", "-20.00", "-30.00 to -10.00", "worse"]
+    assert rows["z"] == ["z", "5", "12", "+20.00", "+30.00", "-10.00", "-15.00 to -5.00", "worse"]
     assert "stratum all" in section["vs_bench"].caption and "common market" in section["vs_bench"].caption
     assert section["all_pairs"].body_rows == 3
     by_class = [[c.text for c in r.cells] for r in section["by_class"].rows if not r.group]
     # too few seeds: no interval (a dash) and the result says why
-    assert by_class == [["a", "market", "40.0%", "3", "4", "+0.0010", "+0.0020", "-0.0010", "\u2013",
+    assert by_class == [["a", "market", "40.0%", "3", "4", "+10.00", "+20.00", "-10.00", "\u2013",
                          "too few seeds for a verdict (3; need 5)"]]
 
 
@@ -235,6 +236,8 @@ def test_the_rerun_command_names_the_scenario_file_routers_and_seeds():
 def test_number_formats_never_show_nan_or_negative_zero():
     assert fmt.usd4(float("nan")) == fmt.DASH and fmt.pct(None) == fmt.DASH
     assert fmt.usd4(-0.00001) == "0.0000" and fmt.usd4(0.0040) == "+0.0040" and fmt.usd4(-0.0049) == "-0.0049"
+    assert fmt.price(0.004034) == "+40.34" and fmt.price(-0.0000001) == "0.00" and fmt.price(None) == fmt.DASH
+    assert fmt.figure_diff("pi_per_share", -0.0049) == "-49.00"  # every price figure in cph
     assert fmt.pct(0.97464) == "97.5%" and fmt.bps(0.000199) == "1.99" and fmt.ms(32833.7) == "32,834"
     assert fmt.figure_diff("fill_rate", -0.632) == "-63.2 pts"
     assert fmt.figure_interval("fill_rate", -0.723, -0.507) == "-72.3 to -50.7 pts"
