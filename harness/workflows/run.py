@@ -84,6 +84,7 @@ def run_scenario(
     jobs: int = 1,
     parents: list[ParentOrder] | None = None,
     orders_file: Path | None = None,
+    symbol_map: dict[str, str] | None = None,
     registry: RouterRegistry | None = None,
     on_done: Callable[[RunResult], None] | None = None,
     command: Sequence[str] = (),
@@ -106,7 +107,8 @@ def run_scenario(
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
     (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
-    the files are hashed.
+    the files are hashed. ``symbol_map`` (the firm's tickers -> the scenario's symbols that read ``orders_file``) is
+    recorded in the manifest, for ``sorbench verify`` to read the file the same way.
     """
     registry, limits, review_policy, regulatory = _with_defaults(
         registry, limits, review_policy=review_policy, regulatory=regulatory)
@@ -138,6 +140,7 @@ def run_scenario(
             results=results, command=command,
         )
         manifest["common_market"] = common_manifest(common)
+        manifest["orders_symbol_map"] = dict(symbol_map) if symbol_map else None
         twin_failures = [f"incentive twin {t['twin']} ({t['label']}): {line}" for t in twins
                          for line in t.get("failed_runs", ())]
         if twin_failures:
