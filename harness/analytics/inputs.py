@@ -135,6 +135,8 @@ class TcaInputs:
     common_nbbo: pd.DataFrame | None = None
     date: str | None = None
     """The New York day of a vendor's data when its timestamps gave one (ISO or epoch), for the output's times."""
+    clock_zone: str = "America/New_York"
+    """The clock the ns columns count in from midnight of ``date`` (a FIX log's: UTC)."""
 
 
 def _bad(source: Source, i: int, column: str, problem: str) -> UserError:

@@ -29,7 +29,7 @@ from harness.analytics.regulatory import RegulatoryConfig, RegulatoryReports, co
 from harness.analytics.review import ReviewTables, review_tables
 from harness.analytics.review_policy import ReviewPolicy, load_policy
 from harness.errors import UserError
-from harness.scenario.clock import session_timestamps
+from harness.scenario.clock import SESSION_TIMEZONE, session_timestamps
 
 TCA_DIR = "tca"
 REGULATORY_DIR = "regulatory"
@@ -90,7 +90,7 @@ def compute_tca(inputs: TcaInputs, *, policy: PolicyArg = None, context: RunCont
     review = replace(review, review_orders=with_client_ids(review.review_orders, inputs.parents),
                      exceptions=with_client_ids(review.exceptions, inputs.parents))
     summary = summary_table(orders)
-    orders = with_client_ids(orders, inputs.parents, date=day, ts_column="arrival_ts_ns")
+    orders = with_client_ids(orders, inputs.parents, date=day, ts_column="arrival_ts_ns", zone=inputs.clock_zone)
     return TcaTables(
         orders=orders, summary=summary, venues=venue_table(fills, inputs.children, inputs.venues),
         paired=paired, ranking=ranking_table(paired, orders), fills=fills, review=review,
@@ -99,7 +99,7 @@ def compute_tca(inputs: TcaInputs, *, policy: PolicyArg = None, context: RunCont
 
 
 def with_client_ids(frame: pd.DataFrame, parents: pd.DataFrame, *, date: str | None = None,
-                    ts_column: str | None = None) -> pd.DataFrame:
+                    ts_column: str | None = None, zone: str = SESSION_TIMEZONE) -> pd.DataFrame:
     """``frame`` with ``client_order_id`` after ``parent_id`` (the firm's id from ``parents``, else the number).
 
     With ``ts_column`` (ns since midnight of the session ``date``) its New York time goes after it, named without
@@ -118,7 +118,7 @@ def with_client_ids(frame: pd.DataFrame, parents: pd.DataFrame, *, date: str | N
     out.insert(out.columns.get_loc("parent_id") + 1, "client_order_id", pd.Series(values, index=out.index,
                                                                                    dtype="string"))
     if ts_column is not None and ts_column in out.columns:
-        stamps = session_timestamps(out[ts_column].to_numpy(), date).to_pandas()
+        stamps = session_timestamps(out[ts_column].to_numpy(), date, zone=zone).to_pandas()
         out.insert(out.columns.get_loc(ts_column) + 1, ts_column.removesuffix("_ns"), stamps.to_numpy()
                    if len(out) else stamps)
     return out

@@ -42,12 +42,13 @@ SESSION_TIMEZONE = "America/New_York"
 NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
-def session_timestamps(ts_ns: Any, date: str | None) -> Any:
+def session_timestamps(ts_ns: Any, date: str | None, *, zone: str = SESSION_TIMEZONE) -> Any:
     """``ts_ns`` (ns since midnight of the session ``date``) as a pyarrow ``timestamp[ns, tz=America/New_York]`` array.
 
     The time of day is wall-clock time in New York (a session never straddles a daylight-saving change, which
     happens at 02:00). ``date`` None (a vendor file with only times of day) gives an all-null column. Missing
-    times stay missing.
+    times stay missing. ``zone`` is the clock ``ts_ns`` counts in (``"UTC"`` for a FIX log's UTCTimestamps); the
+    column is in New York time whatever it is.
     """
     import pandas as pd
     import pyarrow as pa
@@ -57,5 +58,5 @@ def session_timestamps(ts_ns: Any, date: str | None) -> Any:
     if date is None:
         return pa.nulls(len(ns), type=kind)
     wall = pd.Timestamp(date) + pd.to_timedelta(ns.fillna(0).astype("int64"), unit="ns")
-    local = wall.dt.tz_localize(SESSION_TIMEZONE).where(ns.notna())
+    local = wall.dt.tz_localize(zone).dt.tz_convert(SESSION_TIMEZONE).where(ns.notna())
     return pa.array(local, type=kind)
