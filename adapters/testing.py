@@ -56,24 +56,40 @@ class Sent:
     min_qty: int = 0
 
 
-def lit(name: str, *, take_usd: float, make_usd: float, symbols: tuple[str, ...] = (SYM,),
-        protected: bool = True) -> VenueInfo:
+def lit(
+    name: str, *, take_usd: float, make_usd: float, symbols: tuple[str, ...] = (SYM,), protected: bool = True
+) -> VenueInfo:
     """A lit venue with take and make fees in USD per share (negative ``make_usd``: a maker rebate)."""
-    return VenueInfo(name=name, kind=VenueKind.LIT, fees=FeeSchedule.from_usd(take_usd=take_usd, make_usd=make_usd),
-                     protected=protected, symbols=symbols)
+    return VenueInfo(
+        name=name,
+        kind=VenueKind.LIT,
+        fees=FeeSchedule.from_usd(take_usd=take_usd, make_usd=make_usd),
+        protected=protected,
+        symbols=symbols,
+    )
 
 
 def dark(name: str, *, fee_usd: float = 0.0010, min_qty: int = 0, symbols: tuple[str, ...] = (SYM,)) -> VenueInfo:
     """A dark pool (midpoint crosses) charging ``fee_usd`` a share either way, with an optional minimum quantity."""
-    return VenueInfo(name=name, kind=VenueKind.DARK, fees=FeeSchedule.from_usd(take_usd=fee_usd, make_usd=fee_usd),
-                     protected=False, symbols=symbols, min_qty=min_qty)
+    return VenueInfo(
+        name=name,
+        kind=VenueKind.DARK,
+        fees=FeeSchedule.from_usd(take_usd=fee_usd, make_usd=fee_usd),
+        protected=False,
+        symbols=symbols,
+        min_qty=min_qty,
+    )
 
 
 def wholesaler(name: str, *, pfof_usd: float, symbols: tuple[str, ...] = (SYM,)) -> VenueInfo:
     """A wholesaler paying ``pfof_usd`` a share for order flow (to the broker)."""
-    return VenueInfo(name=name, kind=VenueKind.WHOLESALER,
-                     fees=FeeSchedule.from_usd(take_usd=0.0, make_usd=0.0, pfof_usd=pfof_usd),
-                     protected=False, symbols=symbols)
+    return VenueInfo(
+        name=name,
+        kind=VenueKind.WHOLESALER,
+        fees=FeeSchedule.from_usd(take_usd=0.0, make_usd=0.0, pfof_usd=pfof_usd),
+        protected=False,
+        symbols=symbols,
+    )
 
 
 def px(usd: float) -> int:
@@ -97,8 +113,13 @@ class FakeContext:
     may move by setting ``now``.
     """
 
-    def __init__(self, venues: Sequence[VenueInfo] | None = None, *, now_ns: int = 34_200_000_000_000,
-                 symbols: Sequence[SymbolInfo] | None = None) -> None:
+    def __init__(
+        self,
+        venues: Sequence[VenueInfo] | None = None,
+        *,
+        now_ns: int = 34_200_000_000_000,
+        symbols: Sequence[SymbolInfo] | None = None,
+    ) -> None:
         self._venues = {v.name: v for v in (default_venues() if venues is None else venues)}
         symbol_list = symbols if symbols is not None else [SymbolInfo(name=SYM, tick=100, round_lot=100)]
         self._symbols = {s.name: s for s in symbol_list}
@@ -114,8 +135,14 @@ class FakeContext:
         self._next_id = 1000
 
     # --- scripting
-    def set_book(self, venue: str, *, bid: tuple[float, int] | None = None, ask: tuple[float, int] | None = None,
-                 symbol: str = SYM) -> None:
+    def set_book(
+        self,
+        venue: str,
+        *,
+        bid: tuple[float, int] | None = None,
+        ask: tuple[float, int] | None = None,
+        symbol: str = SYM,
+    ) -> None:
         """Set what the direct feed of ``venue`` shows: ``bid=(usd, size)``, ``ask=(usd, size)``; None = empty side."""
         b, bs = (px(bid[0]), bid[1]) if bid else (None, 0)
         a, as_ = (px(ask[0]), ask[1]) if ask else (None, 0)
@@ -157,16 +184,21 @@ class FakeContext:
     def nbbo(self, symbol: str) -> Quote:
         """Best bid and offer over the protected lit venues' scripted quotes, sizes summed at the best price."""
         self.nbbo_reads += 1
-        quotes = [q for (v, sym), q in self.quotes.items()
-                  if sym == symbol and self._venues[v].kind is VenueKind.LIT and self._venues[v].protected]
+        quotes = [
+            q
+            for (v, sym), q in self.quotes.items()
+            if sym == symbol and self._venues[v].kind is VenueKind.LIT and self._venues[v].protected
+        ]
         bids = [q.bid for q in quotes if q.bid is not None]
         asks = [q.ask for q in quotes if q.ask is not None]
         bid = max(bids) if bids else None
         ask = min(asks) if asks else None
         return Quote(
             ts_ns=max((q.ts_ns for q in quotes), default=0),
-            bid=bid, bid_size=sum(q.bid_size for q in quotes if bid is not None and q.bid == bid),
-            ask=ask, ask_size=sum(q.ask_size for q in quotes if ask is not None and q.ask == ask),
+            bid=bid,
+            bid_size=sum(q.bid_size for q in quotes if bid is not None and q.bid == bid),
+            ask=ask,
+            ask_size=sum(q.ask_size for q in quotes if ask is not None and q.ask == ask),
         )
 
     def quote(self, venue: str, symbol: str) -> Quote:
@@ -174,21 +206,48 @@ class FakeContext:
         self.quote_reads += 1
         return self.quotes.get((venue, symbol), EMPTY)
 
-    def send(self, *, parent_id: int, venue: str, side: Side, qty: int, price: int | None,
-             tif: TimeInForce = TimeInForce.DAY, post_only: bool = False, iso: bool = False,
-             midpoint_peg: bool = False, display_qty: int | None = None, min_qty: int = 0) -> int:
+    def send(
+        self,
+        *,
+        parent_id: int,
+        venue: str,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce = TimeInForce.DAY,
+        post_only: bool = False,
+        iso: bool = False,
+        midpoint_peg: bool = False,
+        display_qty: int | None = None,
+        min_qty: int = 0,
+    ) -> int:
         """Record the child order (``sent``) and return a fresh child id; the venue must exist and qty be > 0."""
         assert venue in self._venues, venue
         assert qty > 0, qty
         self._next_id += 1
-        self.sent.append(Sent(self._next_id, parent_id, venue, side, qty, price, tif, post_only, iso, midpoint_peg,
-                              display_qty, min_qty))
+        self.sent.append(
+            Sent(
+                self._next_id,
+                parent_id,
+                venue,
+                side,
+                qty,
+                price,
+                tif,
+                post_only,
+                iso,
+                midpoint_peg,
+                display_qty,
+                min_qty,
+            )
+        )
         return self._next_id
 
     def fills(self, parent_id: int | None = None) -> list[ChildFill]:
         """The fills delivered so far (of one parent, or all), in delivery order."""
-        return [m for m in self.delivered
-                if isinstance(m, ChildFill) and (parent_id is None or m.parent_id == parent_id)]
+        return [
+            m for m in self.delivered if isinstance(m, ChildFill) and (parent_id is None or m.parent_id == parent_id)
+        ]
 
     def cancel(self, child_id: int) -> None:
         """Record the cancel request (``cancels``)."""
@@ -203,12 +262,24 @@ class FakeContext:
         self.timers.append((delay_ns, token))
 
 
-def parent(pid: int, side: Side, qty: int, limit_usd: float | None = None, *, symbol: str = SYM,
-           arrival_ts_ns: int = 34_200_000_000_000) -> ParentOrder:
+def parent(
+    pid: int,
+    side: Side,
+    qty: int,
+    limit_usd: float | None = None,
+    *,
+    symbol: str = SYM,
+    arrival_ts_ns: int = 34_200_000_000_000,
+) -> ParentOrder:
     """A parent order: a market order without ``limit_usd``, else a limit order at that price (USD)."""
     return ParentOrder(
-        parent_id=pid, symbol=symbol, side=side, order_type=OrdType.MARKET if limit_usd is None else OrdType.LIMIT,
-        qty=qty, limit_price=None if limit_usd is None else px(limit_usd), arrival_ts_ns=arrival_ts_ns,
+        parent_id=pid,
+        symbol=symbol,
+        side=side,
+        order_type=OrdType.MARKET if limit_usd is None else OrdType.LIMIT,
+        qty=qty,
+        limit_price=None if limit_usd is None else px(limit_usd),
+        arrival_ts_ns=arrival_ts_ns,
     )
 
 
@@ -217,13 +288,19 @@ def ack(s: Sent) -> ChildAck:
     return ChildAck(s.child_id, s.parent_id, s.venue, 0, 0)
 
 
-def fill(s: Sent, qty: int, *, leaves: int, price: int | None = None, liquidity: Liquidity = Liquidity.REMOVED,
-         pfof_usd: float = 0.0) -> ChildFill:
+def fill(
+    s: Sent,
+    qty: int,
+    *,
+    leaves: int,
+    price: int | None = None,
+    liquidity: Liquidity = Liquidity.REMOVED,
+    pfof_usd: float = 0.0,
+) -> ChildFill:
     """A fill of ``s``; at its limit price unless ``price`` is given (a market, midpoint or improved execution)."""
     at = s.price if price is None else price
     assert at is not None
-    return ChildFill(s.child_id, s.parent_id, s.venue, SYM, s.side, qty, at, liquidity, 0.0, leaves, 0, 0,
-                     pfof_usd)
+    return ChildFill(s.child_id, s.parent_id, s.venue, SYM, s.side, qty, at, liquidity, 0.0, leaves, 0, 0, pfof_usd)
 
 
 def ioc_remainder(s: Sent, qty: int) -> ChildCancelled:
@@ -239,5 +316,3 @@ def cancelled(s: Sent, qty: int) -> ChildCancelled:
 def reject(s: Sent, reason: RejectReason = RejectReason.INVALID_PRICE) -> ChildReject:
     """The venue's refusal of child ``s`` (a ``RejectReason``)."""
     return ChildReject(s.child_id, s.parent_id, s.venue, reason, 0, 0)
-
-

@@ -31,9 +31,15 @@ import pandas as pd
 from harness.errors import UserError
 from harness.paths import INSTALLED_SCENARIOS, REPO_SCENARIOS
 
-TABLES = {"fills": "fills.parquet", "orders": "tca/orders.parquet", "parents": "parent_orders.parquet",
-          "children": "child_orders.parquet", "quotes": "quotes.parquet", "nbbo": "nbbo.parquet",
-          "trades": "trades.parquet"}
+TABLES = {
+    "fills": "fills.parquet",
+    "orders": "tca/orders.parquet",
+    "parents": "parent_orders.parquet",
+    "children": "child_orders.parquet",
+    "quotes": "quotes.parquet",
+    "nbbo": "nbbo.parquet",
+    "trades": "trades.parquet",
+}
 """The :class:`Run` attributes and the run-folder files they read (columns: docs/data-formats.md)."""
 
 
@@ -101,19 +107,30 @@ def run(
     unknown = [r for r in chosen if r not in registry]
     if unknown:
         raise UserError(f"routers: unknown router {unknown[0]!r} (known: {', '.join(registry.names())})")
-    sc = sc.model_copy(update={"routers": chosen,
-                               "router_params": {k: v for k, v in sc.router_params.items() if k in chosen}})
+    sc = sc.model_copy(
+        update={"routers": chosen, "router_params": {k: v for k, v in sc.router_params.items() if k in chosen}}
+    )
     seed_list = list(range(sc.session.seed, sc.session.seed + seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise UserError("seeds: at least one seed")
     mapping = read_symbol_map(symbol_map) if isinstance(symbol_map, str | Path) else symbol_map
     parents = load_parents(orders, sc, symbol_map=mapping) if orders is not None else None
     outcome = run_scenario(
-        sc, scenario_path=_scenario_path(scenario) if isinstance(scenario, str | Path) else None, routers=chosen,
-        seeds=seed_list, out_dir=Path(out) if out is not None else None, results_root=Path(results_root),
-        jobs=jobs, parents=parents, orders_file=Path(orders) if orders is not None else None,
-        symbol_map=dict(mapping) if mapping else None, registry=registry, command=["harness.api.run"],
-        incentive_twins=incentive_twins, report=report, pdf=pdf,
+        sc,
+        scenario_path=_scenario_path(scenario) if isinstance(scenario, str | Path) else None,
+        routers=chosen,
+        seeds=seed_list,
+        out_dir=Path(out) if out is not None else None,
+        results_root=Path(results_root),
+        jobs=jobs,
+        parents=parents,
+        orders_file=Path(orders) if orders is not None else None,
+        symbol_map=dict(mapping) if mapping else None,
+        registry=registry,
+        command=["harness.api.run"],
+        incentive_twins=incentive_twins,
+        report=report,
+        pdf=pdf,
         review_policy=policy if isinstance(policy, ReviewPolicy) or policy is None else load_policy(policy),
     )
     return Run(outcome.out_dir, failures=list(outcome.failures))
@@ -170,8 +187,10 @@ class Run:
         return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
     fills = property(lambda self: self.table("fills"), doc="``fills.parquet``: every fill of every router x seed.")
-    orders = property(lambda self: self.table("orders"),
-                      doc="``tca/orders.parquet``: one row per router x seed x parent with its TCA figures.")
+    orders = property(
+        lambda self: self.table("orders"),
+        doc="``tca/orders.parquet``: one row per router x seed x parent with its TCA figures.",
+    )
     parents = property(lambda self: self.table("parents"), doc="``parent_orders.parquet``: the parent orders.")
     children = property(lambda self: self.table("children"), doc="``child_orders.parquet``: the child orders.")
     quotes = property(lambda self: self.table("quotes"), doc="``quotes.parquet``: every venue's quote history.")
@@ -193,7 +212,7 @@ class Run:
         (``"pi_per_share"``, ...). The table pairs routers in sorted order; for ``a > b`` the values, differences
         and intervals are turned round so that they always read ``a - b``.
         """
-        from harness.analytics.paired import STRATA, ALL
+        from harness.analytics.paired import ALL, STRATA
 
         for r in (a, b):
             if r not in self.routers:
@@ -206,8 +225,9 @@ class Run:
         if figure is not None:
             rows = rows[rows["figure"] == figure]
         if (lo, hi) != (a, b):
-            rows = rows.rename(columns={"value_a": "value_b", "value_b": "value_a", "ci_low": "ci_high",
-                                        "ci_high": "ci_low"})
+            rows = rows.rename(
+                columns={"value_a": "value_b", "value_b": "value_a", "ci_low": "ci_high", "ci_high": "ci_low"}
+            )
             for col in ("mean_diff", "ci_low", "ci_high"):
                 rows[col] = -rows[col]
             rows["router_a"], rows["router_b"] = a, b

@@ -30,14 +30,20 @@ from harness.errors import UserError
 from harness.scenario.clock import NS_PER_DAY, NS_PER_SECOND, SESSION_TIMEZONE
 
 SESSION_ZONE = ZoneInfo(SESSION_TIMEZONE)
-SIDE_ALIASES = {"buy": "buy", "b": "buy", "1": "buy", "sell": "sell", "s": "sell", "2": "sell", "5": "sell",
-                "6": "sell"}
+SIDE_ALIASES = {
+    "buy": "buy",
+    "b": "buy",
+    "1": "buy",
+    "sell": "sell",
+    "s": "sell",
+    "2": "sell",
+    "5": "sell",
+    "6": "sell",
+}
 """Side spellings (lower case) -> ``buy`` / ``sell``."""
 SIDE_HELP = "buy/sell, B/S or FIX 1/2"
 TIME_HELP = "ns since midnight, ns since the epoch, or ISO 8601 with a time zone"
-_ISO = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
-)
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?")
 _PLAIN_ID = re.compile(r"0|[1-9]\d{0,18}")
 
 
@@ -190,7 +196,7 @@ def read_symbol_map(path: str | Path) -> dict[str, str]:
         out: dict[str, str] = {}
         for k, v in table.items():
             if not isinstance(v, str) or not v.strip():
-                raise UserError(f"{p}: {k}: {brief(v)} is not a symbol (write {k} = \"SYMBOL\")")
+                raise UserError(f'{p}: {k}: {brief(v)} is not a symbol (write {k} = "SYMBOL")')
             out[str(k).strip()] = v.strip()
         return out
     if suffix == ".csv":

@@ -5,7 +5,8 @@ Columns (header row for CSV): ``parent_id`` (unique; the firm's order id, text o
 maps to one), ``side`` (``buy``/``sell``, ``B``/``S``, FIX ``1``/``2``, any case), ``order_type`` (``market`` or
 ``limit``), ``qty`` (integer > 0), ``limit_price`` (USD on the symbol's tick grid; empty for market orders, required
 for limit orders), ``arrival_ts_ns`` (ns since midnight, ns since the epoch or ISO 8601 with a time zone, on the
-scenario's session day in New York and inside its window; :mod:`harness.io.order_fields`). Other columns are ignored. Rows are numbered from 1 (the first data row; line 2 of a CSV file).
+scenario's session day in New York and inside its window; :mod:`harness.io.order_fields`). Other columns are
+ignored. Rows are numbered from 1 (the first data row; line 2 of a CSV file).
 Generated flows (from the scenario's seed) are :mod:`harness.sim.flow`'s.
 """
 

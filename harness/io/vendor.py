@@ -55,8 +55,9 @@ class VendorData:
     date: str | None
 
 
-def normalize_vendor(orders: Table, fills: Table, quotes: Table | None, *,
-                     symbol_map: Mapping[str, str] | None = None) -> VendorData:
+def normalize_vendor(
+    orders: Table, fills: Table, quotes: Table | None, *, symbol_map: Mapping[str, str] | None = None
+) -> VendorData:
     """The vendor's tables with integer ids, ``buy``/``sell`` sides, ns-since-midnight times and mapped symbols."""
     o, f = orders.frame.copy(), fills.frame.copy()
     q = quotes.frame.copy() if quotes is not None else None
@@ -73,8 +74,9 @@ def normalize_vendor(orders: Table, fills: Table, quotes: Table | None, *,
             frame["side"] = _sides(frame["side"], table)
     for frame in (o, f, q):
         if symbol_map and frame is not None and "symbol" in frame.columns:
-            frame["symbol"] = frame["symbol"].map(lambda s: symbol_map.get(str(s).strip(), s)
-                                                  if isinstance(s, str) else s)
+            frame["symbol"] = frame["symbol"].map(
+                lambda s: symbol_map.get(str(s).strip(), s) if isinstance(s, str) else s
+            )
     return VendorData(orders=o, fills=f, quotes=q, date=day.isoformat() if day is not None else None)
 
 
@@ -126,7 +128,7 @@ def _sides(raw: pd.Series, table: Table) -> pd.Series:
 
 
 def _times(raw: pd.Series, table: Table, column: str, day: dt.date | None) -> tuple[pd.Series, dt.date | None]:
-    """ns since midnight of one New York day for a column of times in any accepted form, and that day."""
+    """Ns since midnight of one New York day for a column of times in any accepted form, and that day."""
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         if getattr(raw.dtype, "tz", None) is None:
             raise UserError(f"{table.where(0, column)}: a timestamp column without a time zone (store it with one)")
@@ -163,8 +165,10 @@ def _epoch(ns: np.ndarray, table: Table, column: str, day: dt.date | None) -> tu
     if wrong.any():
         k = int(np.flatnonzero(wrong)[0])
         i = int(np.flatnonzero(epoch)[k])
-        raise UserError(f"{table.where(i, column)}: {ns[i]} is on {days.iloc[k].date().isoformat()} in New York, "
-                        f"not {first.isoformat()}")
+        raise UserError(
+            f"{table.where(i, column)}: {ns[i]} is on {days.iloc[k].date().isoformat()} in New York, "
+            f"not {first.isoformat()}"
+        )
     out = ns.copy()
     out[epoch] = (local - days).to_numpy().astype("timedelta64[ns]").astype(np.int64)
     return pd.Series(out), first

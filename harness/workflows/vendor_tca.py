@@ -19,9 +19,15 @@ from harness.io.order_fields import read_symbol_map
 from harness.io.vendor import Table, normalize_vendor
 
 
-def analyze_vendor_files(orders: Path | str, fills: Path | str, quotes: Path | str, out: Path | str | None = None,
-                         *, policy: PolicyArg = None,
-                         symbol_map: Mapping[str, str] | Path | str | None = None) -> TcaTables:
+def analyze_vendor_files(
+    orders: Path | str,
+    fills: Path | str,
+    quotes: Path | str,
+    out: Path | str | None = None,
+    *,
+    policy: PolicyArg = None,
+    symbol_map: Mapping[str, str] | Path | str | None = None,
+) -> TcaTables:
     """Write the TCA tables of a vendor's files (``out`` defaults to ``tca/`` beside the orders); ``UserError``.
 
     ``symbol_map`` maps the firm's tickers to the symbols of the quotes (a mapping, or a TOML/CSV file).
@@ -45,6 +51,7 @@ def analyze_vendor_files(orders: Path | str, fills: Path | str, quotes: Path | s
         "rows": {"orders": len(inputs.parents), "fills": len(inputs.fills), "nbbo": len(inputs.nbbo)},
         "definitions": "docs/analytics.md; a firm's own data: docs/data-formats.md",
         "review_policy": pol.model_dump(mode="json"),
-        "trading_day": data.date, "clock": "ns since midnight, America/New_York",
+        "trading_day": data.date,
+        "clock": "ns since midnight, America/New_York",
     }
     return replace(result, out_dir=write_tca(result, target, meta=meta))

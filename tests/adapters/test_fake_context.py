@@ -4,7 +4,6 @@ quotes, NBBO, recorded sends and delivered fills behave as the simulator's; the 
 from __future__ import annotations
 
 from adapters.contract import ChildAck, ChildCancelled, ChildFill, ChildReject, ParentOrder, Router, RouterContext
-from adapters.pytest_plugin import fake_context  # noqa: F401  (the fixture, as a router author's conftest would)
 from adapters.testing import (
     SYM,
     FakeContext,
@@ -24,8 +23,20 @@ def test_fake_context_offers_exactly_the_router_context_members():
     """The fake's public API is the protocol's plus its scripting and records, so routers cannot lean on extras."""
     contract = {n for n in vars(RouterContext) if not n.startswith("_")}
     fake_public = {n for n in dir(FakeContext(venues=[])) if not n.startswith("_")}
-    scripting = {"set_book", "deliver", "start", "now", "quotes", "sent", "cancels", "replaces", "timers", "quote_reads",
-                 "nbbo_reads", "delivered"}
+    scripting = {
+        "set_book",
+        "deliver",
+        "start",
+        "now",
+        "quotes",
+        "sent",
+        "cancels",
+        "replaces",
+        "timers",
+        "quote_reads",
+        "nbbo_reads",
+        "delivered",
+    }
     assert contract <= fake_public
     assert fake_public - contract == scripting
 
@@ -58,8 +69,17 @@ def test_fake_send_and_fills_have_the_protocol_signatures():
 def test_fake_send_records_the_new_order_options():
     """iso, midpoint_peg, display_qty and min_qty are recorded as given (and default to the protocol's defaults)."""
     ctx = FakeContext([lit("A", take_usd=0.003, make_usd=-0.002)])
-    ctx.send(parent_id=1, venue="A", side=Side.SELL, qty=300, price=None, iso=True, midpoint_peg=True,
-             display_qty=100, min_qty=200)
+    ctx.send(
+        parent_id=1,
+        venue="A",
+        side=Side.SELL,
+        qty=300,
+        price=None,
+        iso=True,
+        midpoint_peg=True,
+        display_qty=100,
+        min_qty=200,
+    )
     ctx.send(parent_id=1, venue="A", side=Side.SELL, qty=300, price=None)
     first, second = ctx.sent
     assert (first.iso, first.midpoint_peg, first.display_qty, first.min_qty) == (True, True, 100, 200)
@@ -107,8 +127,14 @@ def test_fake_fills_returns_the_delivered_fills_per_parent_in_order():
 def test_fake_nbbo_is_the_best_protected_lit_quote_with_sizes_summed_at_the_best_price():
     """Bids A 9.99 x 100, B 9.99 x 300, C 10.00 x 50 (unprotected: ignored) -> NBBO bid 9.99 x 400 (A + B);
     asks A 10.02 x 100, B 10.01 x 200 -> 10.01 x 200; the dark pool's (scripted) quote is ignored too."""
-    ctx = FakeContext([lit("A", take_usd=0.003, make_usd=-0.002), lit("B", take_usd=0.003, make_usd=-0.002),
-                       lit("C", take_usd=0.003, make_usd=-0.002, protected=False), dark("D")])
+    ctx = FakeContext(
+        [
+            lit("A", take_usd=0.003, make_usd=-0.002),
+            lit("B", take_usd=0.003, make_usd=-0.002),
+            lit("C", take_usd=0.003, make_usd=-0.002, protected=False),
+            dark("D"),
+        ]
+    )
     ctx.set_book("A", bid=(9.99, 100), ask=(10.02, 100))
     ctx.set_book("B", bid=(9.99, 300), ask=(10.01, 200))
     ctx.set_book("C", bid=(10.00, 50), ask=(10.00, 50))
@@ -132,7 +158,14 @@ def test_start_hands_the_context_to_the_router_and_a_template_router_routes_on_i
 
     router = fake_context.start(TemplateRouter())
     assert router.ctx is fake_context
-    p = ParentOrder(parent_id=4, symbol=SYM, side=Side.SELL, order_type=OrdType.LIMIT, qty=200,
-                    limit_price=px(9.99), arrival_ts_ns=fake_context.now_ns)
+    p = ParentOrder(
+        parent_id=4,
+        symbol=SYM,
+        side=Side.SELL,
+        order_type=OrdType.LIMIT,
+        qty=200,
+        limit_price=px(9.99),
+        arrival_ts_ns=fake_context.now_ns,
+    )
     router.on_parent(p)
     assert [(s.venue, s.qty, s.price, s.tif) for s in fake_context.sent] == [("A", 200, 99_900, TimeInForce.DAY)]

@@ -45,13 +45,16 @@ def test_times_of_day_stay_and_keep_the_known_day():
     assert parse_time(str(NINE_THIRTY), day=DAY) == (DAY, NINE_THIRTY)
 
 
-@pytest.mark.parametrize("text", [
-    "2026-11-20T14:30:00Z",  # 14:30 UTC = 09:30 EST
-    "2026-11-20T09:30:00-05:00",
-    "2026-11-20 09:30:00-0500",
-    "2026-11-20T15:30:00+01:00",
-    "2026-11-20T14:30:00.000000000Z",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-20T14:30:00Z",  # 14:30 UTC = 09:30 EST
+        "2026-11-20T09:30:00-05:00",
+        "2026-11-20 09:30:00-0500",
+        "2026-11-20T15:30:00+01:00",
+        "2026-11-20T14:30:00.000000000Z",
+    ],
+)
 def test_iso_times_with_a_zone_become_new_york_time_of_day(text):
     assert parse_time(text) == (DAY, NINE_THIRTY)
 
@@ -79,15 +82,18 @@ def test_aware_timestamps_from_parquet_keep_their_nanoseconds():
     assert parse_time(ts) == (DAY, NINE_THIRTY + 9)
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    ("2026-11-20T09:30:00", "has no time zone"),
-    ("9:30", "is not a time (ns since midnight, ns since the epoch, or ISO 8601 with a time zone)"),
-    ("2026-02-30T09:30:00Z", "is not a calendar date and time"),
-    (-1, "is negative"),
-    (1.5, "is not a whole number of ns"),
-    (pd.Timestamp("2026-11-20T09:30:00"), "has no time zone"),
-    ("2026-11-21T14:30:00Z", "is on 2026-11-21 in New York, not 2026-11-20"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("2026-11-20T09:30:00", "has no time zone"),
+        ("9:30", "is not a time (ns since midnight, ns since the epoch, or ISO 8601 with a time zone)"),
+        ("2026-02-30T09:30:00Z", "is not a calendar date and time"),
+        (-1, "is negative"),
+        (1.5, "is not a whole number of ns"),
+        (pd.Timestamp("2026-11-20T09:30:00"), "has no time zone"),
+        ("2026-11-21T14:30:00Z", "is on 2026-11-21 in New York, not 2026-11-20"),
+    ],
+)
 def test_bad_times_are_named(value, text):
     with pytest.raises(ValueError, match=text.replace("(", r"\(").replace(")", r"\)")):
         parse_time(value, day=DAY)
@@ -105,20 +111,26 @@ def test_symbol_maps_from_toml_and_csv(tmp_path):
     (tmp_path / "table.toml").write_text('[symbols]\nAAPL = "AAA"\nMSFT = "BBB"\n', encoding="utf-8")
     (tmp_path / "map.csv").write_text("ticker,symbol\nAAPL,AAA\nMSFT,BBB\n", encoding="utf-8")
     assert read_symbol_map(tmp_path / "flat.toml") == {"AAPL": "AAA"}
-    assert read_symbol_map(tmp_path / "table.toml") == read_symbol_map(tmp_path / "map.csv") == {
-        "AAPL": "AAA", "MSFT": "BBB"}
+    assert (
+        read_symbol_map(tmp_path / "table.toml")
+        == read_symbol_map(tmp_path / "map.csv")
+        == {"AAPL": "AAA", "MSFT": "BBB"}
+    )
     assert map_symbol("AAPL", {"AAPL": "AAA"}, ["AAA"]) == "AAA"
     assert map_symbol("AAA", {"AAPL": "AAA"}, ["AAA"]) == "AAA"
     with pytest.raises(ValueError, match=r"'ZZZ' \(mapped from 'IBM'\) is not in the scenario \(AAA\)"):
         map_symbol("IBM", {"IBM": "ZZZ"}, ["AAA"])
 
 
-@pytest.mark.parametrize(("name", "content", "text"), [
-    ("m.csv", "ticker,symbol\nAAPL,AAA\nAAPL,BBB\n", "row 2: ticker 'AAPL' is mapped twice"),
-    ("m.csv", "from,to\n", "the header must be 'ticker,symbol'"),
-    ("m.toml", "AAPL = 3\n", "AAPL: 3 is not a symbol"),
-    ("m.json", "{}", "unknown symbol map type '.json'"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "text"),
+    [
+        ("m.csv", "ticker,symbol\nAAPL,AAA\nAAPL,BBB\n", "row 2: ticker 'AAPL' is mapped twice"),
+        ("m.csv", "from,to\n", "the header must be 'ticker,symbol'"),
+        ("m.toml", "AAPL = 3\n", "AAPL: 3 is not a symbol"),
+        ("m.json", "{}", "unknown symbol map type '.json'"),
+    ],
+)
 def test_bad_symbol_maps_are_one_line_naming_the_file(tmp_path, name, content, text):
     (tmp_path / name).write_text(content, encoding="utf-8")
     with pytest.raises(UserError) as err:

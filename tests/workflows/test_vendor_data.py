@@ -27,8 +27,14 @@ EPOCH_0930 = 1_795_185_000 * 10**9
 
 def _sorbench(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 VENDOR_ORDERS = f"""parent_id,symbol,side,order_type,qty,limit_price,arrival_ts_ns
@@ -47,8 +53,21 @@ def vendor_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp / "tiny.toml").write_bytes(tomli_w.dumps(tiny_dict()).encode())
     (tmp / "orders.csv").write_text(VENDOR_ORDERS, encoding="utf-8")
     (tmp / "map.csv").write_text("ticker,symbol\nAAPL,AAA\nMSFT,BBB\n", encoding="utf-8")
-    proc = _sorbench("run", "tiny.toml", "--orders", "orders.csv", "--symbol-map", "map.csv", "-r", "best-price",
-                     "--out", "run", "--quiet", "--no-report", cwd=tmp)
+    proc = _sorbench(
+        "run",
+        "tiny.toml",
+        "--orders",
+        "orders.csv",
+        "--symbol-map",
+        "map.csv",
+        "-r",
+        "best-price",
+        "--out",
+        "run",
+        "--quiet",
+        "--no-report",
+        cwd=tmp,
+    )
     assert proc.returncode == 0, proc.stderr
     return tmp
 
@@ -65,8 +84,11 @@ def test_string_ids_and_new_york_times_are_in_every_order_table(vendor_run):
     assert (parents["arrival_ts_ns"] - START).tolist() == [6 * S, 8 * S + S // 2, 10 * S, 12 * S, 14 * S + 1, 16 * S]
     assert str(parents["arrival_ts"].dtype) == f"datetime64[ns, {NY}]"
     assert parents["arrival_ts"].iloc[0] == pd.Timestamp("2026-11-20T09:30:06", tz=NY)
-    for name, ts in (("fills.parquet", "exec_ts"), ("child_orders.parquet", "sent_ts"), ("tca/orders.parquet",
-                                                                                         "arrival_ts")):
+    for name, ts in (
+        ("fills.parquet", "exec_ts"),
+        ("child_orders.parquet", "sent_ts"),
+        ("tca/orders.parquet", "arrival_ts"),
+    ):
         table = pd.read_parquet(run / name)
         assert len(table), name
         cols = list(table.columns)
@@ -89,63 +111,120 @@ def test_tca_of_the_same_orders_in_the_firms_format_gives_the_runs_figures(vendo
     nbbo = pd.read_parquet(run / "nbbo.parquet")
     ticker = {"AAA": "AAPL", "BBB": "MSFT"}
     side = {"buy": "B", "sell": "S"}
-    orders = parents.assign(parent_id=parents["client_order_id"], symbol=parents["symbol"].map(ticker),
-                            side=parents["side"].map(side))
+    orders = parents.assign(
+        parent_id=parents["client_order_id"], symbol=parents["symbol"].map(ticker), side=parents["side"].map(side)
+    )
     orders = orders[["parent_id", "symbol", "side", "order_type", "qty", "limit_price", "arrival_ts_ns"]]
-    vendor_fills = pd.DataFrame({
-        "parent_id": fills["client_order_id"], "venue": fills["venue"],
-        "exec_ts_ns": fills["exec_ts_ns"] - START + EPOCH_0930, "qty": fills["qty"], "price": fills["price"],
-        "fee_usd": fills["fee_usd"], "rebate_usd": fills["rebate_usd"], "pfof_usd": fills["pfof_usd"],
-        "side": fills["side"].map({"buy": "1", "sell": "2"}),
-    })
-    quotes = nbbo.assign(symbol=nbbo["symbol"].map(ticker),
-                         ts_ns=nbbo["ts_ns"].map(lambda ns: (pd.Timestamp("2026-11-20", tz=NY)
-                                                             + pd.Timedelta(int(ns), "ns")).tz_convert("UTC")
-                                                 .isoformat()))[["symbol", "ts_ns", "bid", "ask"]]
+    vendor_fills = pd.DataFrame(
+        {
+            "parent_id": fills["client_order_id"],
+            "venue": fills["venue"],
+            "exec_ts_ns": fills["exec_ts_ns"] - START + EPOCH_0930,
+            "qty": fills["qty"],
+            "price": fills["price"],
+            "fee_usd": fills["fee_usd"],
+            "rebate_usd": fills["rebate_usd"],
+            "pfof_usd": fills["pfof_usd"],
+            "side": fills["side"].map({"buy": "1", "sell": "2"}),
+        }
+    )
+    quotes = nbbo.assign(
+        symbol=nbbo["symbol"].map(ticker),
+        ts_ns=nbbo["ts_ns"].map(
+            lambda ns: (pd.Timestamp("2026-11-20", tz=NY) + pd.Timedelta(int(ns), "ns")).tz_convert("UTC").isoformat()
+        ),
+    )[["symbol", "ts_ns", "bid", "ask"]]
     orders.to_csv(vendor_run / "v_orders.csv", index=False)
     vendor_fills.to_csv(vendor_run / "v_fills.csv", index=False)
     quotes.to_csv(vendor_run / "v_quotes.csv", index=False)
-    proc = _sorbench("tca", "--orders", "v_orders.csv", "--fills", "v_fills.csv", "--quotes", "v_quotes.csv",
-                     "--symbol-map", "map.csv", "--out", "vtca", cwd=vendor_run)
+    proc = _sorbench(
+        "tca",
+        "--orders",
+        "v_orders.csv",
+        "--fills",
+        "v_fills.csv",
+        "--quotes",
+        "v_quotes.csv",
+        "--symbol-map",
+        "map.csv",
+        "--out",
+        "vtca",
+        cwd=vendor_run,
+    )
     assert proc.returncode == 0, proc.stderr
     got = pd.read_parquet(vendor_run / "vtca" / "orders.parquet").sort_values("client_order_id")
     want = pd.read_parquet(run / "tca" / "orders.parquet").sort_values("client_order_id")
     assert got["client_order_id"].tolist() == want["client_order_id"].tolist()
     assert got["arrival_ts"].tolist() == want["arrival_ts"].tolist()
     for col in ("filled_qty", "vwap", "arrival_mid", "pi_per_share", "effective_spread"):
-        pd.testing.assert_series_equal(got[col].reset_index(drop=True), want[col].reset_index(drop=True),
-                                       check_names=False)
+        pd.testing.assert_series_equal(
+            got[col].reset_index(drop=True), want[col].reset_index(drop=True), check_names=False
+        )
 
 
 def test_a_bad_value_in_a_vendor_file_is_one_line_and_exit_2(vendor_run):
-    (vendor_run / "bad_fills.csv").write_text("parent_id,venue,exec_ts_ns,qty,price,side\n"
-                                              "O-7,NSDQ,2026-11-20T14:30:07Z,100,50.02,B\n"
-                                              "O-7,NSDQ,2026-11-20T14:30:07Z,100,50.02,hold\n", encoding="utf-8")
-    proc = _sorbench("tca", "--orders", "orders.csv", "--fills", "bad_fills.csv", "--quotes", "v_quotes.csv",
-                     "--symbol-map", "map.csv", "--out", "bad", cwd=vendor_run)
+    (vendor_run / "bad_fills.csv").write_text(
+        "parent_id,venue,exec_ts_ns,qty,price,side\n"
+        "O-7,NSDQ,2026-11-20T14:30:07Z,100,50.02,B\n"
+        "O-7,NSDQ,2026-11-20T14:30:07Z,100,50.02,hold\n",
+        encoding="utf-8",
+    )
+    proc = _sorbench(
+        "tca",
+        "--orders",
+        "orders.csv",
+        "--fills",
+        "bad_fills.csv",
+        "--quotes",
+        "v_quotes.csv",
+        "--symbol-map",
+        "map.csv",
+        "--out",
+        "bad",
+        cwd=vendor_run,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert lines[0].endswith("bad_fills.csv: row 2 (line 3), column 'side': 'hold' is not a side "
-                             "(buy/sell, B/S or FIX 1/2)"), proc.stderr
+    assert lines[0].endswith(
+        "bad_fills.csv: row 2 (line 3), column 'side': 'hold' is not a side (buy/sell, B/S or FIX 1/2)"
+    ), proc.stderr
 
 
 def _table(frame: pd.DataFrame, label: str) -> Table:
     return Table(frame, label, csv=True)
 
 
-ORDERS = pd.DataFrame({"parent_id": ["A1", "A2"], "symbol": ["AAA", "AAA"], "side": ["B", "S"],
-                       "order_type": ["market", "market"], "qty": ["100", "100"], "limit_price": [None, None],
-                       "arrival_ts_ns": ["2026-11-20T14:30:00Z", "2026-11-20T14:30:01Z"]})
+ORDERS = pd.DataFrame(
+    {
+        "parent_id": ["A1", "A2"],
+        "symbol": ["AAA", "AAA"],
+        "side": ["B", "S"],
+        "order_type": ["market", "market"],
+        "qty": ["100", "100"],
+        "limit_price": [None, None],
+        "arrival_ts_ns": ["2026-11-20T14:30:00Z", "2026-11-20T14:30:01Z"],
+    }
+)
 
 
-@pytest.mark.parametrize(("fills", "text"), [
-    ({"parent_id": ["A3"], "exec_ts_ns": ["2026-11-20T14:30:02Z"]}, "row 1 (line 2), column 'parent_id': 'A3' is "
-                                                                    "not an order in o.csv"),
-    ({"parent_id": ["A1"], "exec_ts_ns": ["2026-11-21T14:30:02Z"]}, "row 1 (line 2), column 'exec_ts_ns': "
-                                                                    "'2026-11-21T14:30:02Z' is on 2026-11-21"),
-    ({"parent_id": ["A1"], "exec_ts_ns": ["14:30:02"]}, "row 1 (line 2), column 'exec_ts_ns': '14:30:02' is not a time"),
-])
+@pytest.mark.parametrize(
+    ("fills", "text"),
+    [
+        (
+            {"parent_id": ["A3"], "exec_ts_ns": ["2026-11-20T14:30:02Z"]},
+            "row 1 (line 2), column 'parent_id': 'A3' is not an order in o.csv",
+        ),
+        (
+            {"parent_id": ["A1"], "exec_ts_ns": ["2026-11-21T14:30:02Z"]},
+            "row 1 (line 2), column 'exec_ts_ns': '2026-11-21T14:30:02Z' is on 2026-11-21",
+        ),
+        (
+            {"parent_id": ["A1"], "exec_ts_ns": ["14:30:02"]},
+            "row 1 (line 2), column 'exec_ts_ns': '14:30:02' is not a time",
+        ),
+    ],
+)
 def test_bad_vendor_cells_name_file_row_column_and_value(fills, text):
     with pytest.raises(UserError) as err:
         normalize_vendor(_table(ORDERS, "o.csv"), _table(pd.DataFrame(fills), "f.csv"), None)
@@ -154,9 +233,12 @@ def test_bad_vendor_cells_name_file_row_column_and_value(fills, text):
 
 def test_vendor_ids_map_deterministically_and_epoch_quotes_join_the_day():
     quotes = pd.DataFrame({"symbol": ["AAPL"], "ts_ns": [EPOCH_0930], "bid": [1.0], "ask": [1.1]})
-    got = normalize_vendor(_table(ORDERS, "o.csv"),
-                           _table(pd.DataFrame({"parent_id": ["A2"], "exec_ts_ns": [str(START + S)]}), "f.csv"),
-                           Table(quotes, "q.parquet"), symbol_map={"AAPL": "AAA"})
+    got = normalize_vendor(
+        _table(ORDERS, "o.csv"),
+        _table(pd.DataFrame({"parent_id": ["A2"], "exec_ts_ns": [str(START + S)]}), "f.csv"),
+        Table(quotes, "q.parquet"),
+        symbol_map={"AAPL": "AAA"},
+    )
     assert got.orders["parent_id"].tolist() == [1, 2]
     assert got.orders["client_order_id"].tolist() == ["A1", "A2"]
     assert got.orders["side"].tolist() == ["buy", "sell"]
