@@ -142,6 +142,8 @@ def _times(raw: pd.Series, table: Table, column: str, day: dt.date | None) -> tu
             return _epoch(text.astype("int64").to_numpy(), table, column, day)
     out = np.empty(len(raw), dtype=np.int64)
     for i, value in enumerate(raw.tolist()):
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            raise UserError(f"{table.where(i, column)}: is empty")
         try:
             got, out[i] = parse_time(value, day=day)
         except ValueError as err:

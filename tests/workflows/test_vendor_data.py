@@ -245,3 +245,13 @@ def test_vendor_ids_map_deterministically_and_epoch_quotes_join_the_day():
     assert got.fills["parent_id"].tolist() == [2]
     assert got.quotes["ts_ns"].tolist() == [START] and got.quotes["symbol"].tolist() == ["AAA"]
     assert got.date == dt.date(2026, 11, 20).isoformat()
+
+
+def test_verify_rereads_the_file_with_the_recorded_symbol_map(vendor_run):
+    """The manifest keeps the map, so the re-run reads the tickers the same way and gives identical files."""
+    import json
+
+    manifest = json.loads((vendor_run / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["orders_symbol_map"] == {"AAPL": "AAA", "MSFT": "BBB"}
+    proc = _sorbench("verify", "run", cwd=vendor_run)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
