@@ -132,7 +132,7 @@ def _times(raw: pd.Series, table: Table, column: str, day: dt.date | None) -> tu
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         if getattr(raw.dtype, "tz", None) is None:
             raise UserError(f"{table.where(0, column)}: a timestamp column without a time zone (store it with one)")
-        return _epoch(raw.astype("int64").to_numpy(), table, column, day)
+        return _epoch(raw.dt.as_unit("ns").astype("int64").to_numpy(), table, column, day)
     if pd.api.types.is_integer_dtype(raw.dtype) and not raw.isna().any():
         return _epoch(raw.to_numpy(np.int64), table, column, day)
     text = raw.astype("string").str.strip()

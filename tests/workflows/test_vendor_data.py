@@ -255,3 +255,15 @@ def test_verify_rereads_the_file_with_the_recorded_symbol_map(vendor_run):
     assert manifest["orders_symbol_map"] == {"AAPL": "AAA", "MSFT": "BBB"}
     proc = _sorbench("verify", "run", cwd=vendor_run)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_parquet_timestamp_column_with_a_zone_is_read_at_any_unit():
+    """A microsecond UTC timestamp column (what pandas often writes) is the same instant as the ns ISO text."""
+    fills = pd.DataFrame({"parent_id": ["A1"], "exec_ts_ns": pd.to_datetime(["2026-11-20T14:30:02Z"]).as_unit("us")})
+    got = normalize_vendor(_table(ORDERS, "o.csv"), Table(fills, "f.parquet"), None)
+    assert got.fills["exec_ts_ns"].tolist() == [START + 2 * S]
+    naive = fills.assign(exec_ts_ns=fills["exec_ts_ns"].dt.tz_localize(None))
+    with pytest.raises(
+        UserError, match=r"f\.parquet: row 1, column 'exec_ts_ns': a timestamp column without a time zone"
+    ):
+        normalize_vendor(_table(ORDERS, "o.csv"), Table(naive, "f.parquet"), None)
