@@ -119,8 +119,8 @@ def with_client_ids(frame: pd.DataFrame, parents: pd.DataFrame, *, date: str | N
                                                                                    dtype="string"))
     if ts_column is not None and ts_column in out.columns:
         stamps = session_timestamps(out[ts_column].to_numpy(), date, zone=zone).to_pandas()
-        out.insert(out.columns.get_loc(ts_column) + 1, ts_column.removesuffix("_ns"), stamps.to_numpy()
-                   if len(out) else stamps)
+        stamps.index = out.index  # keeps the New York dtype, also for an all-empty column
+        out.insert(out.columns.get_loc(ts_column) + 1, ts_column.removesuffix("_ns"), stamps)
     return out
 
 
