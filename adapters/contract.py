@@ -21,7 +21,7 @@ Required: :meth:`Router.on_parent`. Optional: every other callback (the defaults
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -74,6 +74,8 @@ class ParentOrder:
     qty: int
     limit_price: int | None
     arrival_ts_ns: int
+    client_order_id: str | None = field(default=None, compare=False)
+    """The firm's own id of an order read from a file (``O1``), as given; None for a generated flow."""
 
 
 @dataclass(slots=True)

@@ -21,8 +21,13 @@ when you copy it:
   ``on_end``          the simulated window ended
   ==================  ========================================================================================
 
-Register it with ``RouterRegistry.register(TemplateRouter, origin=...)`` (the built-in registry does not include
-it). See ``docs/routers.md`` for the context's members and ``adapters/reference/`` for complete policies.
+Plug it in as docs/routers.md (*Plugging a router in*) says; nothing registers it by hand: name the class on the
+command line (``sorbench run --router path/to/my_router.py:MyRouter`` or ``--router my_pkg.my_router:MyRouter``), or
+declare it in your package's ``[project.entry-points."sorbench.routers"]`` and use its ``name``. The template itself
+is not a built-in router (``--router adapters/template.py:TemplateRouter`` runs it). Prices are integers in price
+units (1 unit = $0.0001); fees are in ``VenueInfo.fees`` (``take_usd``, ``make_usd``, ``pfof_usd`` per share).
+Unit-test it with :class:`adapters.testing.FakeContext` or the ``fake_context`` pytest fixture. See docs/routers.md
+for the context's members and ``adapters/reference/`` for complete policies.
 """
 
 from __future__ import annotations

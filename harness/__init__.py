@@ -2,5 +2,6 @@
 
 ``scenario`` (what to simulate) < ``sim`` (one simulated session; the only simpy user) and ``io`` (outside data in
 and out) < ``analytics`` (pure functions over tables) < ``report`` < ``workflows`` (run folders) < ``cli``; a room
-imports only rooms below it. ``errors`` and ``paths`` are the base every room may import.
+imports only rooms below it; ``api`` (the Python API, ``from harness import api``) sits beside ``cli``. ``errors`` and
+``paths`` are the base every room may import.
 """

@@ -29,6 +29,7 @@ LEVELS: dict[str, int] = {
     "harness.report": 6,
     "harness.workflows": 7,
     "harness.cli": 8,
+    "harness.api": 8,  # the Python API (harness/api.py), a peer of the CLI over the same workflows
 }
 
 MAX_MODULE_LINES = 600

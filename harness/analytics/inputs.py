@@ -50,6 +50,7 @@ def _parent_columns(*, run_folder: bool) -> tuple[Column, ...]:
         Column("router", "str", required=False),
         Column("seed", "int", required=run_folder),
         Column("parent_id", "int"),
+        Column("client_order_id", "str", required=False),
         Column("symbol", "str"),
         Column("side", "str", choices=tuple(Side)),
         Column("order_type", "str", choices=tuple(OrderType)),
@@ -132,6 +133,10 @@ class TcaInputs:
     children: pd.DataFrame | None = None
     venues: pd.DataFrame | None = None
     common_nbbo: pd.DataFrame | None = None
+    date: str | None = None
+    """The New York day of a vendor's data when its timestamps gave one (ISO or epoch), for the output's times."""
+    clock_zone: str = "America/New_York"
+    """The clock the ns columns count in from midnight of ``date`` (a FIX log's: UTC)."""
 
 
 def _bad(source: Source, i: int, column: str, problem: str) -> UserError:

@@ -29,6 +29,7 @@ from harness.analytics.regulatory import RegulatoryConfig, RegulatoryReports, co
 from harness.analytics.review import ReviewTables, review_tables
 from harness.analytics.review_policy import ReviewPolicy, load_policy
 from harness.errors import UserError
+from harness.scenario.clock import SESSION_TIMEZONE, session_timestamps
 
 TCA_DIR = "tca"
 REGULATORY_DIR = "regulatory"
@@ -85,11 +86,42 @@ def compute_tca(inputs: TcaInputs, *, policy: PolicyArg = None, context: RunCont
     context = context or RunContext()
     children = context.children if context.children is not None else inputs.children
     review = review_tables(orders, fills, context=context, children=children, policy=_policy(policy))
+    day = context.session_date.isoformat() if context.session_date is not None else inputs.date
+    review = replace(review, review_orders=with_client_ids(review.review_orders, inputs.parents),
+                     exceptions=with_client_ids(review.exceptions, inputs.parents))
+    summary = summary_table(orders)
+    orders = with_client_ids(orders, inputs.parents, date=day, ts_column="arrival_ts_ns", zone=inputs.clock_zone)
     return TcaTables(
-        orders=orders, summary=summary_table(orders), venues=venue_table(fills, inputs.children, inputs.venues),
+        orders=orders, summary=summary, venues=venue_table(fills, inputs.children, inputs.venues),
         paired=paired, ranking=ranking_table(paired, orders), fills=fills, review=review,
         drift=drift_table(orders) if inputs.common_nbbo is not None else None,
     )
+
+
+def with_client_ids(frame: pd.DataFrame, parents: pd.DataFrame, *, date: str | None = None,
+                    ts_column: str | None = None, zone: str = SESSION_TIMEZONE) -> pd.DataFrame:
+    """``frame`` with ``client_order_id`` after ``parent_id`` (the firm's id from ``parents``, else the number).
+
+    With ``ts_column`` (ns since midnight of the session ``date``) its New York time goes after it, named without
+    ``_ns`` (``arrival_ts``: ``datetime64[ns, America/New_York]``, empty without a date). Row order is kept.
+    """
+    if "parent_id" not in frame.columns or "client_order_id" in frame.columns:
+        return frame
+    out = frame.copy()
+    if "client_order_id" in parents.columns and len(out):
+        ids = parents[["seed", "parent_id", "client_order_id"]].drop_duplicates(["seed", "parent_id"])
+        given = out[["seed", "parent_id"]].merge(ids, on=["seed", "parent_id"], how="left")["client_order_id"]
+        number = out["parent_id"].astype("Int64").astype("string")
+        values = given.astype("string").fillna(number).to_numpy()
+    else:
+        values = out["parent_id"].astype("Int64").astype("string").to_numpy()
+    out.insert(out.columns.get_loc("parent_id") + 1, "client_order_id", pd.Series(values, index=out.index,
+                                                                                   dtype="string"))
+    if ts_column is not None and ts_column in out.columns:
+        stamps = session_timestamps(out[ts_column].to_numpy(), date, zone=zone).to_pandas()
+        stamps.index = out.index  # keeps the New York dtype, also for an all-empty column
+        out.insert(out.columns.get_loc(ts_column) + 1, ts_column.removesuffix("_ns"), stamps)
+    return out
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -43,6 +43,8 @@ FixLogOption = Annotated[
     Path | None,
     typer.Option(help="A FIX tag=value log or drop copy: orders (35=D) and fills (35=8); --quotes optional."),
 ]
+SymbolMapFileOption = Annotated[Path | None, typer.Option(
+    help="With --orders/--fills/--quotes: TOML/CSV map from the firm's tickers to the quotes' symbols.")]
 LenientOption = Annotated[
     bool, typer.Option(help="With --fix-log: skip malformed lines (counted and listed) instead of stopping.")
 ]
@@ -61,6 +63,7 @@ def tca(
     period: PeriodOption = None,
     fix_log: FixLogOption = None,
     lenient: LenientOption = False,
+    symbol_map: SymbolMapFileOption = None,
 ) -> None:
     """Execution-quality tables (TCA): per order, summary, venue scorecard, paired router comparisons, ranking.
 
@@ -71,7 +74,7 @@ def tca(
     try:
         result, notes = _tca_tables(
             orders=orders, fills=fills, quotes=quotes, run_folder=run_folder, out=out, policy=policy,
-            broker=broker, period=period, fix_log=fix_log, lenient=lenient,
+            broker=broker, period=period, fix_log=fix_log, lenient=lenient, symbol_map=symbol_map,
         )
     except UserError as err:
         fail(str(err))
@@ -82,16 +85,19 @@ def tca(
 def _tca_tables(
     *, orders: Path | None, fills: Path | None, quotes: Path | None, run_folder: Path | None, out: Path | None,
     policy: Path | None, broker: str | None, period: str | None,
-    fix_log: Path | None, lenient: bool,
+    fix_log: Path | None, lenient: bool, symbol_map: Path | None = None,
 ) -> tuple[Any, list[str]]:
     """The TCA tables written from whichever inputs were given, and notes for the user (``UserError`` on bad ones)."""
-    from harness.analytics import analyze, analyze_files
+    from harness.analytics import analyze
+    from harness.workflows.vendor_tca import analyze_vendor_files
 
     review, regulatory = analysis_options(policy, broker, period=period)
     vendor = {"--orders": orders, "--fills": fills, "--quotes": quotes}
     notes: list[str] = []
     if lenient and fix_log is None:
         raise UserError("--lenient applies to --fix-log only")
+    if symbol_map is not None and (fix_log is not None or run_folder is not None):
+        raise UserError("--symbol-map applies to --orders/--fills/--quotes only")
     if fix_log is not None:
         from harness.workflows.fix_tca import analyze_fix_log
 
@@ -110,7 +116,8 @@ def _tca_tables(
         if missing:
             raise UserError(f"{', '.join(missing)} required (or --run FOLDER, or --fix-log FILE)")
         orders_file, fills_file, quotes_file = (v for v in vendor.values() if v is not None)
-        result = analyze_files(orders_file, fills_file, quotes_file, out, policy=review)
+        result = analyze_vendor_files(orders_file, fills_file, quotes_file, out, policy=review,
+                                      symbol_map=symbol_map)
     return result, notes
 
 

@@ -44,6 +44,8 @@ SeedsOption = Annotated[int | None, typer.Option(help="Run N seeds, from the sce
 OutOption = Annotated[Path | None, typer.Option(help="Output folder (default: results/<scenario>-<utc time>).")]
 JobsOption = Annotated[int, typer.Option(help="Parallel worker processes.")]
 OrdersOption = Annotated[Path | None, typer.Option(help="Parent orders from this CSV/Parquet file.")]
+SymbolMapOption = Annotated[Path | None, typer.Option(
+    help="With --orders: TOML/CSV map from the file's tickers to the scenario's symbols (docs/data-formats.md).")]
 RouterConfigOption = Annotated[
     Path | None,
     typer.Option(help="TOML file of router parameters, one [<router name>] table each (overrides the scenario)."),
@@ -123,6 +125,7 @@ def run(
     baseline: BaselineOption = None,
     no_report: NoReportOption = False,
     no_pdf: NoPdfOption = False,
+    symbol_map: SymbolMapOption = None,
 ) -> None:
     """Run routers x seeds on a scenario and write a run folder.
 
@@ -149,7 +152,7 @@ def run(
             scenario, router=router, seed=seed, seeds=seeds, jobs=jobs, orders=orders, router_config=router_config,
             callback_timeout=callback_timeout, decision_latency=decision_latency, incentive_test=incentive_test,
             incentive_twins=incentive_twins, policy=policy, broker=broker, period=period, realtime=realtime,
-            time_factor=time_factor, window=window, baseline=baseline,
+            time_factor=time_factor, window=window, baseline=baseline, symbol_map=symbol_map,
             isolation=(router_process, router_memory, router_cpu),
         )
         outcome = _simulate(plan, out=out, jobs=jobs, quiet=quiet, report=not no_report, pdf=not no_pdf)
@@ -183,13 +186,14 @@ class RunPlan:
     parents: Any
     orders_file: Path | None
     twins: int
+    symbol_map: dict[str, str] | None = None
 
 
 def _plan_run(
     scenario: Path | None, *, router: list[str] | None, seed: int | None, seeds: int | None, jobs: int,
     orders: Path | None, router_config: Path | None, callback_timeout: float, decision_latency: str,
     incentive_test: bool, incentive_twins: int, policy: Path | None, broker: str | None, period: str | None,
-    realtime: bool, time_factor: float, window: str | None, baseline: Path | None,
+    realtime: bool, time_factor: float, window: str | None, baseline: Path | None, symbol_map: Path | None = None,
     isolation: tuple[str, str, int] = ("plugins", "1GiB", 600),
 ) -> RunPlan:
     """The run's plan from its options; ``UserError`` (one line) on the first bad one, in the order they are checked."""
@@ -199,6 +203,7 @@ def _plan_run(
         baseline_seeds: list[int] | None = [int(s) for s in read_manifest(baseline)["seeds"]]
     else:
         baseline_seeds = None
+    from harness.io.order_fields import read_symbol_map
     from harness.io.orders import load_parents
     from harness.scenario.schema import load_scenario
     from harness.sim.router_node import RouterLimits
@@ -229,14 +234,17 @@ def _plan_run(
     orders_file = orders
     if orders_file is None and sc.flow.file is not None:
         orders_file = (resolved.parent / sc.flow.file)
-    parents = load_parents(orders_file, sc) if orders_file is not None else None
+    if symbol_map is not None and orders_file is None:
+        raise UserError("--symbol-map applies to --orders (or the scenario's flow.file) only")
+    mapping = read_symbol_map(symbol_map) if symbol_map is not None else None
+    parents = load_parents(orders_file, sc, symbol_map=mapping) if orders_file is not None else None
 
     if incentive_test and not 1 <= incentive_twins <= 20:
         raise UserError(f"--incentive-twins: {incentive_twins} must be between 1 and 20")
     twins = incentive_twins if incentive_test else 0
     return RunPlan(scenario=sc, scenario_path=resolved, routers=routers, seeds=seed_list, registry=registry,
                    limits=limits, review=review, regulatory=regulatory, realtime=paced, parents=parents,
-                   orders_file=orders_file, twins=twins)
+                   orders_file=orders_file, twins=twins, symbol_map=mapping)
 
 
 def _registry_with_specs(router: list[str] | None) -> tuple[Any, dict[str, Any]]:
@@ -281,6 +289,7 @@ def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool, report
         return run_scenario(
             sc, scenario_path=plan.scenario_path, routers=plan.routers, seeds=plan.seeds, out_dir=out,
             results_root=Path("results"), jobs=jobs, parents=plan.parents, orders_file=plan.orders_file,
+            symbol_map=plan.symbol_map,
             registry=plan.registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=plan.limits,
             incentive_twins=plan.twins,
             review_policy=plan.review, regulatory=plan.regulatory, realtime=plan.realtime, report=report, pdf=pdf,

@@ -105,7 +105,8 @@ class _Fill:
 class FixLog:
     """What a FIX log holds for the analytics: parents and fills as vendor tables, and an account of the reading.
 
-    ``parents`` has parent_id, symbol, side, order_type, tif, qty, limit_price, arrival_ts_ns; ``fills`` has
+    ``parents`` has parent_id, client_order_id (the original ClOrdID), symbol, side, order_type, tif, qty, limit_price,
+    arrival_ts_ns; ``fills`` has
     parent_id, venue, exec_ts_ns, qty, price, fee_usd (signed: negative is a rebate), liquidity. ``orders`` maps
     each parent_id to its original ClOrdID, the ClOrdIDs of its replacements and its line.
     """
@@ -430,6 +431,7 @@ def _result(path: Path, reader: _Reader, skipped: list[str]) -> FixLog:
         ids = {o.parent_id: o.parent_id for o in parents}
     parent_frame = pd.DataFrame({
         "parent_id": pd.Series([ids[o.parent_id] for o in parents], dtype=np.int64),
+        "client_order_id": pd.Series([o.clordid for o in parents], dtype=object),
         "symbol": [o.symbol for o in parents],
         "side": [o.side for o in parents],
         "order_type": [o.order_type for o in parents],

@@ -1,24 +1,40 @@
 """Parent-order files: a CSV or Parquet file of parent orders, read and checked against a scenario.
 
-Columns (header row for CSV): ``parent_id`` (unique integer >= 0), ``symbol`` (in the scenario), ``side`` (``buy`` or
-``sell``), ``order_type`` (``market`` or ``limit``), ``qty`` (integer > 0), ``limit_price`` (USD on the symbol's tick
-grid; empty for market orders, required for limit orders), ``arrival_ts_ns`` (integer ns since midnight inside the
-scenario's window). Other columns are ignored. Rows are numbered from 1 (the first data row; line 2 of a CSV file).
+Columns (header row for CSV): ``parent_id`` (unique; the firm's order id, text or integer, kept as given in
+``client_order_id``), ``symbol`` (in the scenario, or a firm's ticker the symbol map or a ``scenario_symbol`` column
+maps to one), ``side`` (``buy``/``sell``, ``B``/``S``, FIX ``1``/``2``, any case), ``order_type`` (``market`` or
+``limit``), ``qty`` (integer > 0), ``limit_price`` (USD on the symbol's tick grid; empty for market orders, required
+for limit orders), ``arrival_ts_ns`` (ns since midnight, ns since the epoch or ISO 8601 with a time zone, on the
+scenario's session day in New York and inside its window; :mod:`harness.io.order_fields`). Other columns are
+ignored. Rows are numbered from 1 (the first data row; line 2 of a CSV file).
 Generated flows (from the scenario's seed) are :mod:`harness.sim.flow`'s.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from adapters.contract import MAX_ORDER_QTY, MAX_PRICE, ParentOrder
 from harness.errors import UserError
+from harness.io.order_fields import (
+    check_integer_id,
+    internal_ids,
+    map_symbol,
+    order_id_text,
+    parse_side,
+    parse_time,
+)
+from harness.scenario.clock import format_clock
 from venues.types import PRICE_SCALE, OrdType, Side
 
 FLOW_COLUMNS = ("parent_id", "symbol", "side", "order_type", "qty", "limit_price", "arrival_ts_ns")
+SCENARIO_SYMBOL = "scenario_symbol"
+"""Optional column: the scenario's symbol for the row (the ``symbol`` column then holds the firm's ticker)."""
 
 
 def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
@@ -83,8 +99,12 @@ def _int(value: Any, what: str) -> int:
         raise ValueError(f"{what}: {_brief(text)!r} is not an integer") from None
 
 
-def load_parents(path: str | Path, scenario: Any) -> list[ParentOrder]:
-    """Read and check a parent-order file against ``scenario``; raises :class:`UserError` naming the bad row."""
+def load_parents(path: str | Path, scenario: Any, *, symbol_map: Mapping[str, str] | None = None) -> list[ParentOrder]:
+    """Read and check a parent-order file against ``scenario``; raises :class:`UserError` naming the bad row.
+
+    ``symbol_map`` maps the firm's tickers in the ``symbol`` column to the scenario's symbols (a ``scenario_symbol``
+    column, when the file has one, does so row by row). Each parent's ``client_order_id`` is its id as given.
+    """
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: order file not found")
@@ -92,17 +112,18 @@ def load_parents(path: str | Path, scenario: Any) -> list[ParentOrder]:
     missing = [c for c in FLOW_COLUMNS if c not in header]
     if missing:
         raise UserError(f"{p}: missing column(s) {', '.join(missing)} (need {', '.join(FLOW_COLUMNS)})")
-    col = {c: header.index(c) for c in FLOW_COLUMNS}
+    col = {c: header.index(c) for c in (*FLOW_COLUMNS, SCENARIO_SYMBOL) if c in header}
     ticks = {s.name: s.tick for s in scenario.symbols}
-    start, end = scenario.session.start_ns, scenario.session.end_ns
+    rules = _Rules(ticks=ticks, start=scenario.session.start_ns, end=scenario.session.end_ns,
+                   day=dt.date.fromisoformat(scenario.session.date), symbol_map=symbol_map)
     parents: list[ParentOrder] = []
-    seen: dict[int, int] = {}
+    seen: dict[str, int] = {}
     errors: list[str] = []
     for n, row in rows:
         try:
             if len(row) < len(header):
                 raise ValueError(f"has {len(row)} cells, the header has {len(header)}")
-            parents.append(_parse_row(row, col, ticks, start, end, seen, n))
+            parents.append(_parse_row(row, col, rules, seen, n))
         except ValueError as err:
             errors.append(f"row {n}: {err}")
     if errors:
@@ -110,27 +131,43 @@ def load_parents(path: str | Path, scenario: Any) -> list[ParentOrder]:
         raise UserError(f"{p}: {errors[0]}{more}")
     if not parents:
         raise UserError(f"{p}: no orders (the file has a header but no data rows)")
+    ids = internal_ids([o.client_order_id or "" for o in parents])
+    parents = [replace(o, parent_id=i) for o, i in zip(parents, ids, strict=True)]
     parents.sort(key=lambda o: (o.arrival_ts_ns, o.parent_id))
     return parents
 
 
-def _parse_row(
-    row: Sequence[Any], col: Mapping[str, int], ticks: Mapping[str, int], start: int, end: int,
-    seen: dict[int, int], n: int,
-) -> ParentOrder:
-    parent_id = _int(row[col["parent_id"]], "parent_id")
-    if parent_id < 0:
-        raise ValueError(f"parent_id: {_brief(parent_id)} is negative")
-    if parent_id >= 2**63:
-        raise ValueError(f"parent_id: {_brief(parent_id)} is larger than 2^63 - 1")
-    if parent_id in seen:
-        raise ValueError(f"parent_id: {parent_id} repeats row {seen[parent_id]}")
-    symbol = str(row[col["symbol"]] if row[col["symbol"]] is not None else "").strip()
-    if symbol not in ticks:
-        raise ValueError(f"symbol: {symbol!r} is not in the scenario ({', '.join(ticks)})")
-    side_text = str(row[col["side"]] or "").strip().lower()
-    if side_text not in {"buy", "sell"}:
-        raise ValueError(f"side: {row[col['side']]!r} is not 'buy' or 'sell'")
+@dataclass(frozen=True)
+class _Rules:
+    """What a row is checked against: the scenario's symbols and ticks, window and session day, the symbol map."""
+
+    ticks: Mapping[str, int]
+    start: int
+    end: int
+    day: dt.date
+    symbol_map: Mapping[str, str] | None
+
+
+def _field(what: str, parse: Any, value: Any) -> Any:
+    """``parse(value)``, its ``ValueError`` prefixed with the column's name."""
+    try:
+        return parse(value)
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from None
+
+
+def _parse_row(row: Sequence[Any], col: Mapping[str, int], rules: _Rules, seen: dict[str, int], n: int) -> ParentOrder:
+    given = _field("parent_id", order_id_text, row[col["parent_id"]])
+    _field("parent_id", check_integer_id, given)
+    if given in seen:
+        raise ValueError(f"parent_id: {given} repeats row {seen[given]}")
+    ticker = str(row[col["symbol"]] if row[col["symbol"]] is not None else "").strip()
+    if SCENARIO_SYMBOL in col and str(row[col[SCENARIO_SYMBOL]] or "").strip():
+        symbol = _field(SCENARIO_SYMBOL, lambda t: map_symbol(t, None, list(rules.ticks)),
+                        str(row[col[SCENARIO_SYMBOL]]).strip())
+    else:
+        symbol = _field("symbol", lambda t: map_symbol(t, rules.symbol_map, list(rules.ticks)), ticker)
+    side_text = _field("side", parse_side, row[col["side"]])
     type_text = str(row[col["order_type"]] or "").strip().lower()
     if type_text not in {"market", "limit"}:
         raise ValueError(f"order_type: {row[col['order_type']]!r} is not 'market' or 'limit'")
@@ -139,35 +176,38 @@ def _parse_row(
         raise ValueError(f"qty: {_brief(qty)} is not positive")
     if qty > MAX_ORDER_QTY:
         raise ValueError(f"qty: {_brief(qty)} is more than the largest order, {MAX_ORDER_QTY:,} shares")
-    raw_limit = row[col["limit_price"]]
-    limit: int | None = None
+    limit = _limit(row[col["limit_price"]], type_text, symbol, rules.ticks[symbol])
+    _, ts = _field("arrival_ts_ns", lambda v: parse_time(v, day=rules.day), row[col["arrival_ts_ns"]])
+    if not rules.start <= ts < rules.end:
+        raise ValueError(f"arrival_ts_ns: {_brief(row[col['arrival_ts_ns']])} ({format_clock(ts)} in New York) is "
+                         f"outside the scenario window [{rules.start}, {rules.end})")
+    seen[given] = n
+    return ParentOrder(
+        parent_id=0, symbol=symbol, side=Side.BUY if side_text == "buy" else Side.SELL,
+        order_type=OrdType.MARKET if type_text == "market" else OrdType.LIMIT, qty=qty, limit_price=limit,
+        arrival_ts_ns=ts, client_order_id=given,
+    )
+
+
+def _limit(raw_limit: Any, type_text: str, symbol: str, tick: int) -> int | None:
+    """The limit price in price units (on the tick grid) of a limit order; None for a market order."""
     blank = raw_limit is None or (isinstance(raw_limit, float) and math.isnan(raw_limit)) or str(raw_limit) == ""
     if type_text == "market":
         if not blank:
             raise ValueError(f"limit_price: {raw_limit!r} given for a market order (leave it empty)")
-    else:
-        if blank:
-            raise ValueError("limit_price: empty for a limit order")
-        try:
-            usd = float(raw_limit)
-        except (TypeError, ValueError):
-            raise ValueError(f"limit_price: {raw_limit!r} is not a number") from None
-        if not math.isfinite(usd) or usd <= 0:
-            raise ValueError(f"limit_price: {_brief(raw_limit)!r} is not a positive price")
-        if usd > MAX_PRICE / PRICE_SCALE:
-            raise ValueError(f"limit_price: {_brief(raw_limit)!r} is above the largest price, "
-                             f"${MAX_PRICE // PRICE_SCALE:,}")
-        limit = round(usd * PRICE_SCALE)
-        if abs(usd * PRICE_SCALE - limit) > 1e-6 or limit % ticks[symbol]:
-            raise ValueError(
-                f"limit_price: {raw_limit!r} is not on {symbol}'s tick grid (${ticks[symbol] / PRICE_SCALE:g})"
-            )
-    ts = _int(row[col["arrival_ts_ns"]], "arrival_ts_ns")
-    if not start <= ts < end:
-        raise ValueError(f"arrival_ts_ns: {ts} is outside the scenario window [{start}, {end})")
-    seen[parent_id] = n
-    return ParentOrder(
-        parent_id=parent_id, symbol=symbol, side=Side.BUY if side_text == "buy" else Side.SELL,
-        order_type=OrdType.MARKET if type_text == "market" else OrdType.LIMIT, qty=qty, limit_price=limit,
-        arrival_ts_ns=ts,
-    )
+        return None
+    if blank:
+        raise ValueError("limit_price: empty for a limit order")
+    try:
+        usd = float(raw_limit)
+    except (TypeError, ValueError):
+        raise ValueError(f"limit_price: {raw_limit!r} is not a number") from None
+    if not math.isfinite(usd) or usd <= 0:
+        raise ValueError(f"limit_price: {_brief(raw_limit)!r} is not a positive price")
+    if usd > MAX_PRICE / PRICE_SCALE:
+        raise ValueError(f"limit_price: {_brief(raw_limit)!r} is above the largest price, "
+                         f"${MAX_PRICE // PRICE_SCALE:,}")
+    limit = round(usd * PRICE_SCALE)
+    if abs(usd * PRICE_SCALE - limit) > 1e-6 or limit % tick:
+        raise ValueError(f"limit_price: {raw_limit!r} is not on {symbol}'s tick grid (${tick / PRICE_SCALE:g})")
+    return limit

@@ -509,8 +509,14 @@ def fig_broker_vs_customer(data: RunData, colors: dict[str, str]) -> ReportFigur
                         fig)
 
 
-def make_figures(data: RunData, *, bench: str | None, terms: dict[str, dict[str, Any]]) -> dict[str, ReportFigure]:
-    """Every figure of the report, drawn and rendered to PNG, by key."""
+FIGURE_KEYS = ("markouts", "pi-distribution", "time-to-fill", "fill-rate-venue", "routing-day", "paired-forest",
+               "venue-mix-payment", "broker-customer")
+"""The report's figures, in its order (each ``ReportFigure.key``; ``harness.api.Run.figure`` takes them)."""
+
+
+def figure_makers(data: RunData, *, bench: str | None,
+                  terms: dict[str, dict[str, Any]]) -> dict[str, Callable[[], ReportFigure]]:
+    """A function drawing each figure of the report, by key (:data:`FIGURE_KEYS`), in the report's style."""
     colors = palette(data.routers, ROUTER_COLORS)
     venues = venue_order(data)
     vcolors = palette(venues, VENUE_COLORS)
@@ -520,10 +526,23 @@ def make_figures(data: RunData, *, bench: str | None, terms: dict[str, dict[str,
         lambda: fig_routing_over_day(data, vcolors, venues), lambda: fig_paired_forest(data, colors, bench),
         lambda: fig_venue_mix_payment(data, vcolors, venues, terms), lambda: fig_broker_vs_customer(data, colors),
     ]
+
+    def styled(make: Callable[[], ReportFigure]) -> Callable[[], ReportFigure]:
+        def draw() -> ReportFigure:
+            with style():
+                return make()
+        return draw
+
+    return {key: styled(make) for key, make in zip(FIGURE_KEYS, makers, strict=True)}
+
+
+def make_figures(data: RunData, *, bench: str | None, terms: dict[str, dict[str, Any]]) -> dict[str, ReportFigure]:
+    """Every figure of the report, drawn and rendered to PNG, by key."""
     out = {}
     with style():
-        for make in makers:
+        for key, make in figure_makers(data, bench=bench, terms=terms).items():
             f = make()
+            assert f.key == key, (f.key, key)  # FIGURE_KEYS names them in the makers' order
             f.png = to_png(f.figure)
             out[f.key] = f
     return out

@@ -70,7 +70,8 @@ def analyze_fix_log(log: Path | str, quotes: Path | str | None = None, out: Path
         if missing:
             notes.append(f"{missing} of {len(arrivals)} order(s) have no two-sided NBBO at arrival in the quotes "
                          f"(same symbols? same clock: {clock}?)")
-    tables = compute_tca(inputs, policy=pol)
+    day = "1970-01-01" if clock.startswith("ns since the epoch") else parsed.date.isoformat() if parsed.date else None
+    tables = compute_tca(replace(inputs, date=day, clock_zone="UTC"), policy=pol)
     meta: dict[str, object] = {
         "sources": {"fix_log": str(log), "quotes": str(quotes) if quotes is not None else None},
         "intervals": INTERVALS,

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from adapters.contract import ParentOrder
 from harness.errors import UserError
+from harness.scenario.clock import session_timestamps
 from harness.scenario.schema import Scenario
 from harness.sim.engine import RunResult
 from venues.types import FEE_SCALE, PRICE_SCALE
@@ -77,12 +78,14 @@ def write_run_tables(
     from harness.analytics.summary import summarize
 
     ok = [r for r in results if r.status == "ok" or r.partial]  # a partial run's tables are kept (manifest says so)
+    date = scenario.session.date
+    ids = client_ids(flows)
     parents_tbl = parents_table(flows)
-    _write(folder / "parent_orders.parquet", parents_tbl)
+    _write(folder / "parent_orders.parquet", with_order_columns(parents_tbl, ids, date, "arrival_ts_ns"))
     child_tbl = child_orders_table(ok)
-    _write(folder / "child_orders.parquet", child_tbl)
+    _write(folder / "child_orders.parquet", with_order_columns(child_tbl, ids, date, "sent_ts_ns"))
     fills_tbl = fills_table(ok)
-    _write(folder / "fills.parquet", fills_tbl)
+    _write(folder / "fills.parquet", with_order_columns(fills_tbl, ids, date, "exec_ts_ns"))
     nbbo_tbl = nbbo_table(ok)
     _write(folder / "nbbo.parquet", nbbo_tbl)
     trades_tbl = trades_table(ok)
@@ -115,6 +118,27 @@ def write_common_market(folder: Path, results: list[RunResult]) -> None:
     dest = folder / COMMON_NBBO_FILE
     dest.parent.mkdir(parents=True, exist_ok=True)
     _write(dest, nbbo_table([r for r in results if r.status == "ok"]))
+
+
+def client_ids(flows: dict[int, list[ParentOrder]]) -> dict[tuple[int, int], str]:
+    """(seed, parent_id) -> the order's id as the firm gave it (a generated order's: its ``parent_id`` as text)."""
+    return {(seed, p.parent_id): p.client_order_id if p.client_order_id is not None else str(p.parent_id)
+            for seed, flow in flows.items() for p in flow}
+
+
+def with_order_columns(table: pa.Table, ids: dict[tuple[int, int], str], date: str, ts_column: str) -> pa.Table:
+    """``table`` with ``client_order_id`` after ``parent_id`` and the New York time of ``ts_column`` after it.
+
+    ``arrival_ts_ns`` gets ``arrival_ts`` beside it (``timestamp[ns, tz=America/New_York]`` on the session ``date``),
+    ``exec_ts_ns`` ``exec_ts``, ``sent_ts_ns`` ``sent_ts`` (docs/data-formats.md, *Timestamps and order ids*).
+    """
+    seeds = table.column("seed").to_pylist()
+    pids = table.column("parent_id").to_pylist()
+    given = pa.array([ids.get((s, p), str(p)) for s, p in zip(seeds, pids, strict=True)], pa.string())
+    table = table.add_column(table.column_names.index("parent_id") + 1, "client_order_id", given)
+    at = table.column_names.index(ts_column) + 1
+    return table.add_column(at, ts_column.removesuffix("_ns"),
+                            session_timestamps(table.column(ts_column).to_pylist(), date))
 
 
 def parents_table(flows: dict[int, list[ParentOrder]]) -> pa.Table:

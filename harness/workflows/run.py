@@ -84,7 +84,7 @@ def run_scenario(
     results_root: Path,
     jobs: int = 1,
     parents: list[ParentOrder] | None = None,
-    orders_file: Path | None = None,
+    orders_file: Path | None = None, symbol_map: dict[str, str] | None = None,
     registry: RouterRegistry | None = None,
     on_done: Callable[[RunResult], None] | None = None, on_phase: Callable[[str], None] | None = None,
     command: Sequence[str] = (),
@@ -105,7 +105,8 @@ def run_scenario(
     recorded in the manifest so that ``sorbench verify`` analyses the re-run the same way. ``realtime`` paces every
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
     (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
-    the files are hashed. ``on_phase`` hears each phase's name as it starts (:data:`PHASES`).
+    the files are hashed. ``on_phase`` hears each phase's name as it starts (:data:`PHASES`). ``symbol_map`` (which read
+    ``orders_file``) goes into the manifest, for ``verify``.
     """
     (phase := on_phase or (lambda _name: None))("simulating")
     registry, limits, review_policy, regulatory = _with_defaults(
@@ -136,7 +137,7 @@ def run_scenario(
             scenario, scenario_path=scenario_path, orders_file=orders_file, seeds=seeds, routers=routers,
             registry=registry, params=params, jobs=jobs, limits=limits, realtime=realtime,
             incentive_twins=incentive_twins, review_policy=review_policy, regulatory=regulatory, started=started,
-            results=results, command=command,
+            results=results, command=command, symbol_map=symbol_map,
         )
         manifest["common_market"] = common_manifest(common)
         twin_failures = [f"incentive twin {t['twin']} ({t['label']}): {line}" for t in twins
@@ -210,7 +211,7 @@ def _manifest(
     scenario: Scenario, *, scenario_path: Path | None, orders_file: Path | None, seeds: Sequence[int],
     routers: Sequence[str], registry: RouterRegistry, params: dict[str, Any], jobs: int, limits: RouterLimits,
     realtime: RealtimeSettings | None, incentive_twins: int, review_policy: Any, regulatory: Any,
-    started: dt.datetime, results: list[RunResult], command: Sequence[str],
+    started: dt.datetime, results: list[RunResult], command: Sequence[str], symbol_map: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """``manifest.json`` before the analytics: provenance, resolved inputs, run settings and each run's stats."""
     from harness.analytics.regulatory_settings import regulatory_manifest
@@ -227,6 +228,7 @@ def _manifest(
         "scenario": scenario.model_dump(mode="json"),
         "orders_file": str(orders_file) if orders_file else None,
         "orders_file_sha256": sha256_file(orders_file) if orders_file else None,
+        "orders_symbol_map": dict(symbol_map) if symbol_map else None,
         "seeds": list(seeds),
         "routers": [
             {"name": r, "origin": registry.origin(r), "source_sha256": source_sha256(registry.get(r)),

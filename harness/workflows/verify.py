@@ -151,7 +151,7 @@ def reproduce(
             raise UserError(f"{p}: the run's parent-order file is not here; it is needed to verify")
         if sha256_file(p) != manifest.get("orders_file_sha256"):
             raise UserError(f"{p}: the parent-order file changed since the run (sha256 differs)")
-        parents = load_parents(p, scenario)
+        parents = load_parents(p, scenario, symbol_map=manifest.get("orders_symbol_map") or None)
     lim = manifest.get("router_limits") or {}
     limits = RouterLimits(
         callback_timeout_s=lim.get("callback_timeout_s", 30.0), decision_latency=lim.get("decision_latency", "none")
@@ -172,6 +172,7 @@ def reproduce(
             scenario, scenario_path=None, routers=[r["name"] for r in manifest["routers"]],
             seeds=list(manifest["seeds"]), out_dir=out, results_root=tmp, jobs=jobs, parents=parents,
             orders_file=Path(orders_file) if orders_file else None, registry=registry, limits=limits,
+            symbol_map=manifest.get("orders_symbol_map") or None,
             incentive_twins=int(manifest.get("incentive_twins") or 0),
             analyze_tables=manifest.get("analysis", "ok") != "skipped",
             review_policy=ReviewPolicy.model_validate(manifest["review_policy"])

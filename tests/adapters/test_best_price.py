@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from adapters.reference import BestPriceRouter
-from tests.adapters.test_fake_context import (
+from adapters.testing import (
     SYM,
     FakeContext,
     Sent,

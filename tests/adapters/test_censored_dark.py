@@ -6,7 +6,7 @@ import pytest
 
 from adapters.reference import CensoredDarkRouter
 from adapters.reference.censored_dark import KaplanMeierTail, greedy_allocation
-from tests.adapters.test_fake_context import FakeContext, dark, fill, ioc_remainder, lit, parent, px
+from adapters.testing import FakeContext, dark, fill, ioc_remainder, lit, parent, px
 from venues.types import Side
 
 

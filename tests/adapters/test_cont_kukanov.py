@@ -30,7 +30,7 @@ import pytest
 
 from adapters.reference import ContKukanovRouter
 from adapters.reference.cont_kukanov import expected_cost, optimal_allocation
-from tests.adapters.test_fake_context import FakeContext, cancelled, fill, lit, parent, px
+from adapters.testing import FakeContext, cancelled, fill, lit, parent, px
 from venues.types import Liquidity, Side, TimeInForce
 
 IOC, DAY = TimeInForce.IOC, TimeInForce.DAY

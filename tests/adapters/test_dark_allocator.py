@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from adapters.reference import DarkAllocatorRouter
 from adapters.reference.dark_allocator import PoolAllocator, project_to_simplex
-from tests.adapters.test_fake_context import FakeContext, dark, fill, ioc_remainder, lit, parent, px
+from adapters.testing import FakeContext, dark, fill, ioc_remainder, lit, parent, px
 from venues.types import Side, TimeInForce
 
 IOC = TimeInForce.IOC

@@ -7,7 +7,7 @@ Venues: lit ``A`` (take +0.0030) and ``B`` (take +0.0030); dark pools ``DK1``, `
 from __future__ import annotations
 
 from adapters.reference import DarkFirstRouter
-from tests.adapters.test_fake_context import (
+from adapters.testing import (
     FakeContext,
     cancelled,
     dark,

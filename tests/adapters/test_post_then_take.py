@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.reference import PostThenTakeRouter
-from tests.adapters.test_fake_context import FakeContext, cancelled, dark, fill, lit, parent, px, reject
+from adapters.testing import FakeContext, cancelled, dark, fill, lit, parent, px, reject
 from venues.types import Liquidity, RejectReason, Side, TimeInForce
 
 IOC, DAY = TimeInForce.IOC, TimeInForce.DAY

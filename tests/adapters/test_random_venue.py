@@ -7,7 +7,7 @@ import random
 import numpy as np
 
 from adapters.reference import RandomVenueRouter
-from tests.adapters.test_fake_context import FakeContext, dark, ioc_remainder, lit, parent, px, wholesaler
+from adapters.testing import FakeContext, dark, ioc_remainder, lit, parent, px, wholesaler
 from venues.types import Side, TimeInForce
 
 IOC, DAY = TimeInForce.IOC, TimeInForce.DAY

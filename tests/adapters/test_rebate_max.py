@@ -8,7 +8,7 @@ Venues (USD per share): ``A`` take +0.0030 / make -0.0029, ``B`` inverted take -
 from __future__ import annotations
 
 from adapters.reference import BestPriceRouter, RebateMaxRouter
-from tests.adapters.test_fake_context import FakeContext, lit, parent, px, reject, wholesaler
+from adapters.testing import FakeContext, lit, parent, px, reject, wholesaler
 from venues.types import RejectReason, Side, TimeInForce
 
 IOC, DAY = TimeInForce.IOC, TimeInForce.DAY

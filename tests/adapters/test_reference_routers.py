@@ -27,7 +27,7 @@ from adapters.reference import (
 )
 from adapters.registry import RouterRegistry
 from adapters.template import TemplateRouter
-from tests.adapters.test_fake_context import (
+from adapters.testing import (
     SYM,
     FakeContext,
     Sent,

@@ -7,7 +7,7 @@ Venues (USD per share): ``A`` take +0.0030 / make -0.0029, ``B`` inverted take -
 from __future__ import annotations
 
 from adapters.reference import SequentialRouter
-from tests.adapters.test_fake_context import FakeContext, ack, fill, ioc_remainder, lit, parent, px
+from adapters.testing import FakeContext, ack, fill, ioc_remainder, lit, parent, px
 from venues.types import Side, TimeInForce
 
 IOC, DAY = TimeInForce.IOC, TimeInForce.DAY

@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.reference import SingleVenueRouter
+from adapters.testing import FakeContext, ack, fill, lit, parent, px
 from harness.errors import UserError
 from harness.scenario.schema import scenario_from_dict
-from tests.adapters.test_fake_context import FakeContext, ack, fill, lit, parent, px
 from tests.sim.helpers import small_dict
 from venues.fees import FeeSchedule
 from venues.types import Side, TimeInForce

@@ -6,7 +6,7 @@ import pytest
 
 from adapters.registry import RouterRegistry, builtin_registry
 from adapters.template import TemplateRouter
-from tests.adapters.test_fake_context import FakeContext, dark, lit, parent, px, reject
+from adapters.testing import FakeContext, dark, lit, parent, px, reject
 from venues.types import Side, TimeInForce
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.reference import WholesalerRouter
-from tests.adapters.test_fake_context import FakeContext, fill, lit, parent, px, reject, wholesaler
+from adapters.testing import FakeContext, fill, lit, parent, px, reject, wholesaler
 from venues.types import RejectReason, Side, TimeInForce
 
 IOC, DAY = TimeInForce.IOC, TimeInForce.DAY

@@ -57,7 +57,8 @@ def test_drop_copy_without_new_order_singles_and_resent_duplicates(tmp_path):
     log = read_fix_log(path)
     # ClOrdID 7 is a number, so it is the parent_id; the resent (PossDupFlag) copy of E1 is not a second fill
     assert log.parents.to_dict("records") == [{
-        "parent_id": 7, "symbol": "AAA", "side": "sell", "order_type": "market", "tif": "day", "qty": 200,
+        "parent_id": 7, "client_order_id": "7", "symbol": "AAA", "side": "sell", "order_type": "market",
+        "tif": "day", "qty": 200,
         "limit_price": pytest.approx(np.nan, nan_ok=True), "arrival_ts_ns": (14 * 3600 + 30 * 60) * 10**9 + 5 * 10**8}]
     assert log.fills[["parent_id", "venue", "qty", "price"]].to_dict("records") == [
         {"parent_id": 7, "venue": "UNKNOWN", "qty": 50, "price": 9.99}]

@@ -205,7 +205,8 @@ def test_several_bad_rows_name_the_first_and_count_the_rest(tmp_path):
     path = write_csv(tmp_path / "orders.csv", rows)
     with pytest.raises(UserError) as excinfo:
         load_parents(path, tiny())
-    assert str(excinfo.value) == f"{path}: row 1: side: 'hold' is not 'buy' or 'sell' (and 2 more bad row(s))"
+    assert str(excinfo.value) == (f"{path}: row 1: side: 'hold' is not a side (buy/sell, B/S or FIX 1/2) "
+                                  "(and 2 more bad row(s))")
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,11 @@ def test_a_run_rendered_as_a_fix_log_gives_the_runs_tca(tmp_path):
     assert (a["parent_id"].to_numpy() == b["parent_id"].to_numpy()).all()
     # PFOF is not in a FIX execution report; everything else must come back (fees travel as Commission = fee - rebate)
     # except the common market, which a FIX log does not have (its common_* columns are the router's own values)
-    same = [c for c in a.columns if c not in ("router", "seed", "pfof_usd", "pfof_per_share", *COMMON_COLUMNS)]
+    # arrival_ts too: the log's clock is UTC (FIX UTCTimestamps), and render_fix_log writes the run's New York times
+    # of day as UTCTimestamps, so the two instants differ by New York's UTC offset (5 h in November)
+    same = [c for c in a.columns if c not in ("router", "seed", "pfof_usd", "pfof_per_share", "arrival_ts",
+                                              *COMMON_COLUMNS)]
+    assert ((a["arrival_ts"] - b["arrival_ts"]) == pd.Timedelta(hours=5)).all()
     np.testing.assert_array_equal(b["common_bid"], b["arrival_bid"])
     assert not b["common_arrival_differs"].any()
     pd.testing.assert_frame_equal(a[same], b[same], check_dtype=False, rtol=0, atol=1e-9)

@@ -17,13 +17,17 @@ from tests.sim.helpers import CrashingRouter, registry_with, small_scenario
 ROUTERS = ["best-price", CrashingRouter.name, "single-venue"]
 SEEDS = [1, 2]
 
+NY_TS = pa.timestamp("ns", tz="America/New_York")
+"""The timezone-aware times beside the ns ones (docs/data-formats.md)."""
 PARENT_SCHEMA = {
-    "seed": pa.int64(), "parent_id": pa.int64(), "symbol": pa.string(), "side": pa.string(),
-    "order_type": pa.string(), "qty": pa.int64(), "limit_price": pa.float64(), "arrival_ts_ns": pa.int64(),
+    "seed": pa.int64(), "parent_id": pa.int64(), "client_order_id": pa.string(), "symbol": pa.string(),
+    "side": pa.string(), "order_type": pa.string(), "qty": pa.int64(), "limit_price": pa.float64(),
+    "arrival_ts_ns": pa.int64(), "arrival_ts": NY_TS,
 }
 FILL_SCHEMA = {
-    "router": pa.string(), "seed": pa.int64(), "parent_id": pa.int64(), "child_id": pa.int64(),
-    "venue": pa.string(), "symbol": pa.string(), "side": pa.string(), "exec_ts_ns": pa.int64(), "qty": pa.int64(),
+    "router": pa.string(), "seed": pa.int64(), "parent_id": pa.int64(), "client_order_id": pa.string(),
+    "child_id": pa.int64(), "venue": pa.string(), "symbol": pa.string(), "side": pa.string(),
+    "exec_ts_ns": pa.int64(), "exec_ts": NY_TS, "qty": pa.int64(),
     "price": pa.float64(), "liquidity": pa.string(), "fee_usd": pa.float64(), "rebate_usd": pa.float64(),
     "pfof_usd": pa.float64(),
 }
@@ -33,8 +37,9 @@ NBBO_SCHEMA = {
 }
 CHILD_SCHEMA_SUBSET = {
     "router": pa.string(), "seed": pa.int64(), "child_id": pa.int64(), "parent_id": pa.int64(), "venue": pa.string(),
-    "side": pa.string(), "qty": pa.int64(), "limit_price": pa.float64(), "sent_ts_ns": pa.int64(),
-    "venue_ts_ns": pa.int64(), "filled_qty": pa.int64(), "cancelled_qty": pa.int64(), "status": pa.string(),
+    "client_order_id": pa.string(), "side": pa.string(), "qty": pa.int64(), "limit_price": pa.float64(),
+    "sent_ts_ns": pa.int64(), "sent_ts": NY_TS, "venue_ts_ns": pa.int64(), "filled_qty": pa.int64(),
+    "cancelled_qty": pa.int64(), "status": pa.string(),
 }
 MANIFEST_KEYS = {
     "scenario", "scenario_sha256", "seeds", "routers", "sorbench_version", "git_commit", "python", "platform",
