@@ -1,6 +1,6 @@
 """``--json``: one JSON object on stdout per command, every human line (tables, progress, notes) on stderr.
 
-The object's keys (docs/workflows.md, Scripting): ``command``, ``status`` (``ok``, ``failed``, ``error``, ``partial``,
+The object's keys (README.md, Scripting): ``command``, ``status`` (``ok``, ``failed``, ``error``, ``partial``,
 ``interrupted``), ``exit_code`` (the process's exit status: 0, 1, 2, 3 or 130, as without ``--json``), ``paths`` (what
 the command wrote, by name), ``errors`` (every error line, as printed on stderr) and the command's own figures.
 """

@@ -104,7 +104,6 @@ def query(
         if csv is not None:
             if output_format not in ("table", "csv") or out != Path("-"):
                 raise UserError("--csv is the same as --format csv --out FILE: give one or the other")
-            err_console.print("note: --csv is deprecated: use --format csv --out FILE")
             output_format, out = "csv", csv
         to_stdout = str(out) == "-"
         if output_format == "parquet" and to_stdout and sys.stdout.isatty():
@@ -114,6 +113,8 @@ def query(
         fail(str(err))
         return
     _write_query(table, output_format=output_format, out=out, limit=limit, option="--csv" if csv else "--out")
+    if csv is not None:  # after the output, so that an error stays one line
+        err_console.print("note: --csv is deprecated: use --format csv --out FILE")
 
 
 def _write_query(table: Any, *, output_format: str, out: Path, limit: int, option: str) -> None:

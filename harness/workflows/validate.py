@@ -121,7 +121,7 @@ def _policy(path: Path, _data: dict[str, Any], _scenario: Path | None) -> tuple[
     from harness.analytics.review_policy import load_policy
 
     policy = load_policy(path)
-    rules = [r.id for r in [*policy.rules, *policy.paying_venue_rules]]
+    rules = [r.id for r in policy.rules] + [r.id for r in policy.paying_venue_rules]
     return (
         f"review policy, benchmark {policy.benchmark_router!r}, {len(rules)} rule(s)",
         {"benchmark_router": policy.benchmark_router, "rules": rules},

@@ -23,7 +23,7 @@ def one_object(proc: Any) -> dict[str, Any]:
     lines = proc.stdout.splitlines()
     assert len(lines) == 1, proc.stdout
     obj = json.loads(lines[0])
-    assert KEYS <= set(obj), obj
+    assert set(obj) >= KEYS, obj
     assert obj["exit_code"] == proc.returncode, (obj, proc.stderr)
     return obj
 

@@ -1,6 +1,6 @@
-"""``sorbench validate`` and ``sorbench schema`` know every kind of file (scenario, suite, review policy, router config),
-tell the kind from the file, and report every mistake at once, one line each naming the file, the field and the value
-(issue 18, item 6)."""
+"""``sorbench validate`` and ``sorbench schema`` know every kind of file (scenario, suite, review policy, router
+config), tell the kind from the file, and report every mistake at once, one line each naming the file, the field and
+the value (issue 18, item 6)."""
 
 from __future__ import annotations
 
