@@ -75,6 +75,8 @@ def json_output(enabled: bool, command: str) -> Iterator[dict[str, Any]]:
     console.out_console.file = sys.stderr
     code = 0
     _current = result
+    stdout = sys.stdout
+    sys.stdout = sys.stderr  # a plug-in's print() must not break the one object on stdout
     try:
         yield result
     except typer.Exit as stop:
@@ -89,6 +91,7 @@ def json_output(enabled: bool, command: str) -> Iterator[dict[str, Any]]:
         raise
     finally:
         _current = None
+        sys.stdout = stdout
         console.out_console.file = None  # type: ignore[assignment]  # back to sys.stdout
         errors = [*console.error_lines[first_error:], *result.pop("errors", [])]
         emit(
