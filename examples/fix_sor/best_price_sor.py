@@ -379,12 +379,26 @@ def split_sections(text: str) -> tuple[str, list[str]]:
     return default if default.endswith("\n") else default + "\n", sessions
 
 
+def log_path_beside(text: str, folder: Path) -> str:
+    """The settings with a relative ``FileLogPath`` taken from the settings file's folder, not the working directory.
+
+    The shipped settings say ``FileLogPath=logs``: the logs go to ``examples/fix_sor/logs/`` (git-ignored) wherever
+    the SOR is started from.
+    """
+
+    def absolute(match: re.Match[str]) -> str:
+        value = match.group(2).strip()
+        return match.group(0) if Path(value).is_absolute() else f"{match.group(1)}{folder / value}"
+
+    return re.sub(r"(?m)^(\s*FileLogPath\s*=\s*)(.+)$", absolute, text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True, type=Path, help="QuickFIX settings file (see best_price_sor.cfg)")
     args = parser.parse_args(argv)
-    text = args.config.read_text(encoding="utf-8")
+    text = log_path_beside(args.config.read_text(encoding="utf-8"), args.config.resolve().parent)
     if not re.search(r"^\s*DataDictionary\s*=", text, re.MULTILINE):
         text = text.replace("[DEFAULT]", f"[DEFAULT]\nDataDictionary={dictionary_path()}", 1)
     # QuickFIX's acceptor and initiator each want only their own sessions: split the file by ConnectionType.

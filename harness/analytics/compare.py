@@ -223,10 +223,9 @@ def _show(v: Any) -> str:
 def flat_diff(a: Any, b: Any, path: str = "") -> list[tuple[str, str, str]]:
     """Every leaf that differs between two JSON-like values, as (key path, A, B); absent leaves show ``(absent)``.
 
-    Lists are compared by position (``venues[2].fees.take_usd``) unless they are lists of named tables (venues,
-    symbols; latency links by participant/venue/direction) whose names differ between the two or come in another
-    order: those are matched by name (``venues[WHSB]``, ``latency.links[router/EDGX/order_entry]``), so removing a
-    venue is one change.
+    Lists of named tables (venues, symbols; latency links by participant/venue/direction) are matched by name
+    (``venues[XNAS].fees.take_usd``, ``latency.links[router/EDGX/order_entry]``), so removing a venue is one change
+    and reordering them one change (``venues (order)``); other lists are compared by position (``seeds[2]``).
     """
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
@@ -235,9 +234,10 @@ def flat_diff(a: Any, b: Any, path: str = "") -> list[tuple[str, str, str]]:
         return out
     if isinstance(a, list) and isinstance(b, list):
         na, nb = _named(a), _named(b)
-        if na is not None and nb is not None and na != nb:
+        if na is not None and nb is not None and (na or nb):
             ia, ib = dict(zip(na, a, strict=True)), dict(zip(nb, b, strict=True))
-            out = []
+            common_a, common_b = [k for k in na if k in ib], [k for k in nb if k in ia]
+            out = [(f"{path} (order)", _show(na), _show(nb))] if common_a != common_b else []
             for k in [*na, *(k for k in nb if k not in ia)]:
                 out += flat_diff(ia.get(k, _MISSING), ib.get(k, _MISSING), f"{path}[{k}]")
             return out

@@ -14,9 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.analytics.conflict import ConflictParams
-from harness.errors import UserError
 from harness.paths import INSTALLED_SCENARIOS, REPO_SCENARIOS
-from harness.scenario.reading import _format_validation_error, read_toml
+from harness.scenario.reading import read_toml, validation_errors
 from harness.scenario.strict import _FieldError
 
 ALL = "all"
@@ -212,5 +211,5 @@ def load_policy(path: Path | str | None = None) -> ReviewPolicy:
     try:
         return ReviewPolicy.model_validate(data)
     except ValidationError as err:
-        raise UserError(_format_validation_error(str(p), err)) from None
+        raise validation_errors(str(p), err) from None
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.console import fail, fmt, out_console
+from harness.cli.json_output import JsonOption, json_output, records
 from harness.cli.options import BrokerOption, PeriodOption, PolicyOption, analysis_options
 from harness.errors import UserError
 
@@ -64,22 +65,24 @@ def tca(
     fix_log: FixLogOption = None,
     lenient: LenientOption = False,
     symbol_map: SymbolMapFileOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Execution-quality tables (TCA): per order, summary, venue scorecard, paired router comparisons, ranking.
 
     Inputs: a run folder (``--run``), a vendor's ``--orders/--fills/--quotes``, or a FIX log (``--fix-log``, see
     docs/workflows.md).
     """
-    _deprecated_boot(n_boot, boot_seed)
-    try:
-        result, notes = _tca_tables(
-            orders=orders, fills=fills, quotes=quotes, run_folder=run_folder, out=out, policy=policy,
-            broker=broker, period=period, fix_log=fix_log, lenient=lenient, symbol_map=symbol_map,
-        )
-    except UserError as err:
-        fail(str(err))
-        return
-    _print_tca(result, notes)
+    with json_output(as_json, "tca") as info:
+        _deprecated_boot(n_boot, boot_seed)
+        try:
+            result, notes = _tca_tables(
+                orders=orders, fills=fills, quotes=quotes, run_folder=run_folder, out=out, policy=policy,
+                broker=broker, period=period, fix_log=fix_log, lenient=lenient, symbol_map=symbol_map,
+            )
+        except UserError as err:
+            fail(str(err))
+            return
+        info.update(_print_tca(result, notes))
 
 
 def _tca_tables(
@@ -121,8 +124,8 @@ def _tca_tables(
     return result, notes
 
 
-def _print_tca(result: Any, notes: list[str]) -> None:
-    """The per-router table of the TCA, its notes and where its tables are."""
+def _print_tca(result: Any, notes: list[str]) -> dict[str, Any]:
+    """The per-router table of the TCA, its notes and where its tables are; returns them for ``--json``."""
     from harness.analytics.aggregate import pooled_rows
     from harness.analytics.labels import BY_KEY
 
@@ -146,6 +149,9 @@ def _print_tca(result: Any, notes: list[str]) -> None:
     for note in notes:
         out_console.print(f"note: {escape(note)}")
     out_console.print(f"tca tables: {result.out_dir}")
+    folder = Path(result.out_dir)
+    return {"paths": {"tca": str(folder), **{p.name: str(p) for p in sorted(folder.glob("*.csv"))}},
+            "summary": records(pooled), "notes": list(notes)}
 
 
 def compare(
@@ -159,17 +165,23 @@ def compare(
     ] = None,
     n_boot: TcaBootOption = None,
     boot_seed: BootSeedOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Before/after report of a configuration change: B - A per router and figure, paired on identical orders."""
-    _deprecated_boot(n_boot, boot_seed)
-    try:
-        compare_and_print(run_a, run_b, out=out, routers=router)
-    except UserError as err:
-        fail(str(err))
+    with json_output(as_json, "compare") as info:
+        _deprecated_boot(n_boot, boot_seed)
+        try:
+            info.update(compare_and_print(run_a, run_b, out=out, routers=router))
+        except UserError as err:
+            fail(str(err))
 
 
-def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: list[str] | None) -> None:
-    """Compare two runs, write the compare folder and print its summary (``UserError`` on bad input)."""
+def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: list[str] | None) -> dict[str, Any]:
+    """Compare two runs, write the compare folder and print its summary (``UserError`` on bad input).
+
+    Returns what ``--json`` prints: the compare folder and its files, the verdict per router, the figures and the
+    configuration change.
+    """
     from harness.workflows.compare import compare_runs, default_out, write_compare
     from harness.workflows.probe import is_probe_folder
 
@@ -212,3 +224,6 @@ def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: li
     for note in result.notes:
         out_console.print(f"note: {escape(note)}")
     out_console.print(f"compare: {folder}")
+    return {"paths": {"compare": str(folder), **{p.name: str(p) for p in sorted(Path(folder).iterdir())}},
+            "seeds": list(result.seeds), "routers": list(result.routers), "verdicts": dict(result.verdicts),
+            "figures": records(result.figures), "config_diff": records(changes), "notes": list(result.notes)}

@@ -8,9 +8,14 @@ signing them, :mod:`harness.cli.signing`), the market itself
 
 from __future__ import annotations
 
+import inspect
+import re
+import sys
+
 import typer
 
 from harness.cli.analysis import compare, tca
+from harness.cli.json_output import usage_error, wants_json
 from harness.cli.market import bench, lobster_stats_cmd
 from harness.cli.power import power
 from harness.cli.probe import probe
@@ -43,26 +48,35 @@ def _version(value: bool) -> None:
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print sorbench's version (and git commit) and exit.")) -> None:
     """Simulate a fragmented US equity market and benchmark smart order routers on identical order flows."""
-app.command()(run)
-app.command()(routers)
-app.command()(validate)
-app.command()(verify)
-app.command()(sign)
-app.command()(keygen)
-app.command("report")(report_cmd)
-app.command()(query)
-app.command()(schema)
-app.command()(bench)
-app.command("lobster-stats")(lobster_stats_cmd)
-app.command()(tca)
-app.command()(compare)
-app.command()(power)
-app.command()(probe)
+
+def _plain(doc: str | None) -> str:
+    """A command's docstring as help text, RST literals and roles (``:mod:`x```) as plain text, a line per paragraph."""
+    text = inspect.cleandoc(doc or "")
+    text = re.sub(r"``(.+?)``", r"\1", text, flags=re.DOTALL)
+    text = re.sub(r":[a-z]+:`([^`]+)`", r"\1", text)
+    return "\n\n".join(" ".join(para.split()) for para in text.split("\n\n"))  # rich rewraps each paragraph
+
+
+for _name, _command in (
+    ("run", run), ("routers", routers), ("validate", validate), ("verify", verify), ("sign", sign),
+    ("keygen", keygen), ("report", report_cmd), ("query", query), ("schema", schema), ("bench", bench),
+    ("lobster-stats", lobster_stats_cmd), ("tca", tca), ("compare", compare), ("power", power), ("probe", probe),
+):
+    app.command(_name, help=_plain(_command.__doc__))(_command)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; with ``--json``, usage errors (unknown option, bad value) are JSON too."""
+    if not wants_json(sys.argv[1:]):
+        app()
+        return
+    try:
+        code = app(standalone_mode=False)
+    except typer.exceptions.TyperException as exc:  # click's usage errors (ClickException) in standalone_mode=False
+        if not hasattr(exc, "show"):
+            raise
+        sys.exit(usage_error(exc))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -18,16 +18,19 @@ err_console = Console(stderr=True, highlight=False)
 """Errors and progress bars."""
 out_console = Console(highlight=False, width=120)
 """Tables and results."""
+error_lines: list[str] = []
+"""Every line ``fail`` printed in this process, for ``--json`` (:mod:`harness.cli.json_output`)."""
 
 
 def fail(message: str) -> None:
     """Print ``error: message`` on stderr and exit with status 2 (a user's mistake, never a traceback)."""
+    error_lines.append(message)
     # escape: the message quotes the user's values and paths, which must not be read as rich markup ("[/]", "[b]")
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 
-def write_output(path: Path, text: str, *, option: str) -> None:
+def write_output(path: Path, text: str | bytes, *, option: str) -> None:
     """Write a command's output file whole (a temporary file beside it, renamed into place) or fail with one line."""
     if path.is_dir():
         fail(f"{option}: {path} is a directory")
@@ -35,7 +38,10 @@ def write_output(path: Path, text: str, *, option: str) -> None:
         fail(f"{option}: {path}: the folder {path.parent} does not exist")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            tmp.write_bytes(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.table import Table
 from harness.analytics.inference import MIN_SEEDS, too_few_seeds
 from harness.cli.analysis import compare_and_print
 from harness.cli.console import err_console, fail, fmt, out_console, progress_bar
+from harness.cli.json_output import JsonOption, current, json_command, records
 from harness.cli.options import (
     BrokerOption,
     PeriodOption,
@@ -98,6 +100,7 @@ def default_scenario_path() -> Path:
     raise UserError("no scenario given and no scenarios/default.toml found")
 
 
+@json_command("run")
 def run(
     scenario: ScenarioArgument = None,
     router: RouterOption = None,
@@ -126,6 +129,7 @@ def run(
     no_report: NoReportOption = False,
     no_pdf: NoPdfOption = False,
     symbol_map: SymbolMapOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run routers x seeds on a scenario and write a run folder.
 
@@ -160,9 +164,10 @@ def run(
         fail(str(err))
         return
     print_summary(outcome)
+    current().update(run_json(outcome))
     if baseline is not None:
         try:
-            compare_and_print(baseline, outcome.out_dir, out=None, routers=None)
+            current()["compare"] = compare_and_print(baseline, outcome.out_dir, out=None, routers=None)
         except UserError as err:
             fail(f"--baseline: {err} (the run itself is written: {outcome.out_dir})")
     if outcome.partial:
@@ -295,6 +300,25 @@ def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool, report
             review_policy=plan.review, regulatory=plan.regulatory, realtime=plan.realtime, report=report, pdf=pdf,
             on_phase=lambda name: progress.update(task, description=f"{what}: {name}"),
         )
+
+
+def run_json(outcome: Any) -> dict[str, Any]:
+    """What ``run --json`` prints: the run folder and its main files, the summary rows, each router's verdict line."""
+    folder = outcome.out_dir
+    names = ("manifest.json", "summary.csv", "report.html", "report.pdf", "tca", "conflict", "regulatory",
+             "incentive", "fix", "failures")
+    paths = {"run_folder": str(folder), **{n: str(folder / n) for n in names if (folder / n).exists()}}
+    verdicts: list[dict[str, Any]] = []
+    if (folder / "tca" / "review.csv").is_file():
+        from harness.report.context import run_headlines
+        from harness.report.data import load_run_data
+
+        with contextlib.suppress(UserError):  # the console's note says why; the summary rows hold the figures
+            verdicts = [{"router": h.router, "outcome": h.outcome, "benchmark": h.benchmark, "reasons": h.reasons}
+                        for h in run_headlines(load_run_data(folder))]
+    return {"paths": paths, "partial": outcome.partial, "errors": list(outcome.failures),
+            "seeds": sorted({r.seed for r in outcome.results}), "summary": records(outcome.summary),
+            "verdicts": verdicts, "stale_partial_folders": list(outcome.stale)}
 
 
 def print_headlines(folder: Path) -> None:

@@ -11,8 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.console import err_console, out_console, progress_bar
+from harness.cli.json_output import current, records
 from harness.cli.options import analysis_options, router_limits
 from harness.errors import EXIT_PARTIAL, UserError
+
+SUITE_FILES = ("suite.html", "suite.json", "suite_summary.csv")
 
 
 def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, callback_timeout: float,
@@ -46,6 +49,11 @@ def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, c
         )
     print_suite_summary(plan, outcome)
     failures = [rec for rec in outcome.runs if rec["status"] != "ok" or rec.get("failures")]
+    current().update(
+        paths={"bundle": str(outcome.out_dir), **{n: str(outcome.out_dir / n) for n in SUITE_FILES}},
+        partial=bool(failures), runs=outcome.runs, summary=records(outcome.summary),
+        errors=[f"{rec['label']}: {line}" for rec in failures
+                for line in ([str(rec["error"])] if rec["status"] != "ok" else []) + list(rec.get("failures") or ())])
     if failures:
         err_console.print(f"[red]partial suite[/]: {len(failures)} entr{'y' if len(failures) == 1 else 'ies'} "
                           f"failed or partial; exit status {EXIT_PARTIAL}")

@@ -27,26 +27,47 @@ def _loc_text(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _format_validation_error(source: str, err: ValidationError) -> str:
-    first = err.errors()[0]
-    msg = first["msg"]
-    ctx_err = (first.get("ctx") or {}).get("error")
+def _error_line(source: str, error: Any) -> str:
+    """One pydantic error as ``file: field: message (got value)``."""
+    msg = error["msg"]
+    ctx_err = (error.get("ctx") or {}).get("error")
     if isinstance(ctx_err, _FieldError):
-        at = _loc_text(tuple(first["loc"])) if first["loc"] else ""
+        at = _loc_text(tuple(error["loc"])) if error["loc"] else ""
         loc = ctx_err.loc if not at else at + (ctx_err.loc if ctx_err.loc.startswith("[") else f".{ctx_err.loc}")
         return f"{source}: {loc}: {ctx_err.msg}"
-    loc = _loc_text(tuple(first["loc"]))
+    loc = _loc_text(tuple(error["loc"]))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if first["type"] == "extra_forbidden":
+    if error["type"] == "extra_forbidden":
         msg = "unknown key"
-    shown = first.get("input")
-    more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    if first["type"] in {"missing"}:
-        return f"{source}: {loc}: required field is missing{more}"
+    shown = error.get("input")
+    if error["type"] in {"missing"}:
+        return f"{source}: {loc}: required field is missing"
     if isinstance(shown, (dict, list)):
-        return f"{source}: {loc}: {msg}{more}"
-    return f"{source}: {loc}: {msg} (got {shown!r}){more}"
+        return f"{source}: {loc}: {msg}"
+    return f"{source}: {loc}: {msg} (got {shown!r})"
+
+
+class FileErrors(UserError):
+    """Every mistake found in one file, one line each (``lines``); as a message, the first and how many more.
+
+    ``sorbench validate`` prints every line; other commands print the one-line message.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        super().__init__(lines[0] + more)
+
+
+def validation_errors(source: str, err: ValidationError) -> FileErrors:
+    """A pydantic validation error as :class:`FileErrors`: every error, each naming the file, the field and value."""
+    return FileErrors(list(dict.fromkeys(_error_line(source, e) for e in err.errors())))
+
+
+def _format_validation_error(source: str, err: ValidationError) -> str:
+    """The first error of ``err`` as one line, with how many more there are."""
+    return str(validation_errors(source, err))
 
 
 MAX_TOML_BYTES = 16 << 20

@@ -36,20 +36,35 @@ def apply_router_config(scenario: Any, path: Path, registry: RouterRegistry) -> 
     Each table must name a registered router (a misspelt ``[best-prise]`` is an error, not silently ignored) and hold
     valid parameters for it; errors name the config file, the table and the field.
     """
-    from harness.scenario.reading import read_toml
+    from harness.scenario.reading import FileErrors, read_toml
 
     data = read_toml(path, what="router config file")
+    lines = router_config_errors(scenario, data, path=path, registry=registry)
+    if lines:
+        raise FileErrors(lines)
+    return scenario.model_copy(update={"router_params": {**scenario.router_params, **data}})
+
+
+def router_config_errors(scenario: Any, data: dict[str, Any], *, path: Path, registry: RouterRegistry) -> list[str]:
+    """Every mistake in a router-config file's tables (``data``) for ``scenario``, one line each."""
+    from harness.scenario.reading import FileErrors
+
+    lines: list[str] = []
     for name, table in data.items():
         shown = name if name.isprintable() else repr(name)  # one line whatever the table's name holds
         if not isinstance(table, dict):
-            raise UserError(f"{path}: {shown}: expected a table of parameters for router {name!r} "
-                            f"(got {repr(table)[:60]})")
-        if name not in registry:
-            raise UserError(f"{path}: [{shown}]: unknown router (known: {', '.join(registry.names())})")
-    updated = scenario.model_copy(update={"router_params": {**scenario.router_params, **data}})
-    for name in data:
-        resolve_router_params(updated, registry, name, source=str(path), prefix="")
-    return updated
+            lines.append(f"{path}: {shown}: expected a table of parameters for router {name!r} (got {repr(table)[:60]})")
+        elif name not in registry:
+            lines.append(f"{path}: [{shown}]: unknown router (known: {', '.join(registry.names())})")
+        else:
+            updated = scenario.model_copy(update={"router_params": {**scenario.router_params, name: table}})
+            try:
+                resolve_router_params(updated, registry, name, source=str(path), prefix="")
+            except FileErrors as err:
+                lines += err.lines
+            except UserError as err:
+                lines.append(str(err))
+    return lines
 
 
 def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *, source: str,
@@ -63,11 +78,15 @@ def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *,
     try:
         params = cls.Params.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        got = f" (got {first['input']!r})" if first["type"] not in {"extra_forbidden", "missing"} else ""
-        raise UserError(f"{source}: {prefix}{name}.{loc}: {msg}{got}") from None
+        from harness.scenario.reading import FileErrors
+
+        lines = []
+        for e in err.errors():
+            loc = ".".join(str(p) for p in e["loc"])
+            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            got = f" (got {e['input']!r})" if e["type"] not in {"extra_forbidden", "missing"} else ""
+            lines.append(f"{source}: {prefix}{name}.{loc}: {msg}{got}")
+        raise FileErrors(lines) from None
     check = getattr(cls, "check_params", None)
     if check is not None:
         try:

@@ -59,7 +59,7 @@ from harness.scenario.market_structure import (
     WholesalerSpec,
 )
 from harness.scenario.plants import PlantSpec
-from harness.scenario.reading import _format_validation_error, read_toml
+from harness.scenario.reading import read_toml, validation_errors
 from harness.scenario.strict import _NAME_RE, _FieldError, _Strict
 from venues.types import PRICE_SCALE
 
@@ -237,7 +237,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str = "<scenario>", r
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as err:
-        raise UserError(_format_validation_error(source, err)) from None
+        raise validation_errors(source, err) from None
     if registry is not None:
         check_routers(scenario, registry, source=source)
     return scenario

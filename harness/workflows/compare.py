@@ -15,7 +15,7 @@ else *no evidence*. A router's verdict is *better* (some figures better, none wo
 evidence*. Beside the figures: each router's venue mix in both runs (routed and executed shares, from
 ``child_orders.parquet`` and ``fills.parquet`` of the common seeds), the market statistics of both runs
 (``market_stats.csv``) and the configuration change itself, a flat key-path diff of the two manifests' resolved
-scenarios, router parameters and run settings (``venues[2].fees.take_usd: 0.003 -> 0.0025``).
+scenarios, router parameters and run settings (``venues[NSDQ].fees.take_usd: 0.003 -> 0.0025``).
 
 This module reads the two run folders and writes the compare folder; the comparison's data types and computations
 are :mod:`harness.analytics.compare`, the HTML page :mod:`harness.report.compare`.

@@ -36,7 +36,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from harness.errors import UserError
-from harness.scenario.reading import _format_validation_error, read_toml
+from harness.scenario.reading import read_toml, validation_errors
 from harness.scenario.routers import apply_router_config, resolve_router_params
 from harness.scenario.schema import Scenario, load_scenario
 from harness.scenario.strict import _NAME_RE, _FieldError, _Strict
@@ -166,7 +166,7 @@ def load_suite(path: Path | str, *, registry: Any = None) -> SuitePlan:
     try:
         suite = Suite.model_validate(data)
     except ValidationError as err:
-        raise UserError(_format_validation_error(str(path), err)) from None
+        raise validation_errors(str(path), err) from None
     if registry is None:
         try:
             registry = full_registry()

@@ -156,7 +156,11 @@ def test_option_errors(runs, tmp_path):
 def test_flat_diff_key_paths():
     a = {"venues": [{"name": "X", "fees": {"take_usd": 0.003}}, {"name": "Y", "fees": {"take_usd": 0.003}}]}
     b = {"venues": [{"name": "X", "fees": {"take_usd": 0.003}}, {"name": "Y", "fees": {"take_usd": 0.0025}}]}
-    assert flat_diff(a, b) == [("venues[1].fees.take_usd", "0.003", "0.0025")]
+    assert flat_diff(a, b) == [("venues[Y].fees.take_usd", "0.003", "0.0025")]  # named tables: by name
+    swapped = {"venues": [b["venues"][1], b["venues"][0]]}
+    assert flat_diff(a, swapped) == [("venues (order)", '["X", "Y"]', '["Y", "X"]'),
+                                     ("venues[Y].fees.take_usd", "0.003", "0.0025")]
+    assert flat_diff({"seeds": [1, 2]}, {"seeds": [1, 3]}) == [("seeds[1]", "2", "3")]  # unnamed: by position
     c = {"venues": [{"name": "X", "fees": {"take_usd": 0.003}}]}
     assert flat_diff(a, c) == [("venues[Y]", '{"fees": {"take_usd": 0.003}, "name": "Y"}', "(absent)")]
     assert flat_diff({"n": 1}, {"n": 1.0}) == [("n", "1", "1.0")]  # a type change is a change
@@ -203,5 +207,5 @@ def test_run_with_baseline_compares_the_new_run_with_it(tmp_path, monkeypatch):
     diff = pd.read_csv(out / "config_diff.csv", dtype=str).values.tolist()
     # The only configuration change; the manifest's common-market figures (message counts) differ too, since the
     # routed background reacts to the fee even with no router.
-    assert [r for r in diff if r[0] == "scenario"] == [["scenario", "venues[0].fees.take_usd", "0.003", "0.0025"]]
+    assert [r for r in diff if r[0] == "scenario"] == [["scenario", "venues[NSDQ].fees.take_usd", "0.003", "0.0025"]]
     assert all(r[0] == "scenario" or r[1].startswith("common_market.runs[") for r in diff), diff

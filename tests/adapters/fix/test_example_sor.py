@@ -27,13 +27,32 @@ def _configs(tmp: Path, vendor_port: int, gateway_port: int) -> tuple[Path, Path
     cfg = (EXAMPLE / "best_price_sor.cfg").read_text(encoding="utf-8")
     cfg = cfg.replace("SocketAcceptPort=9878", f"SocketAcceptPort={vendor_port}")
     cfg = cfg.replace("SocketConnectPort=9880", f"SocketConnectPort={gateway_port}")
-    cfg = cfg.replace("FileLogPath=best_price_sor_logs", f"FileLogPath={tmp / 'sor-logs'}")
+    cfg = cfg.replace("FileLogPath=logs", f"FileLogPath={tmp / 'sor-logs'}")
     router = (REPO / "scenarios" / "fix" / "fix-router.toml").read_text(encoding="utf-8")
     router = router.replace("port = 9878", f"port = {vendor_port}").replace("port = 9880", f"port = {gateway_port}")
-    assert str(vendor_port) in cfg and str(gateway_port) in router
+    assert str(vendor_port) in cfg and str(gateway_port) in router and "sor-logs" in cfg
     (tmp / "sor.cfg").write_text(cfg, encoding="utf-8")
     (tmp / "fix.toml").write_text(router, encoding="utf-8")
     return tmp / "sor.cfg", tmp / "fix.toml"
+
+
+def test_the_example_sor_logs_beside_its_settings_not_in_the_working_directory(tmp_path, monkeypatch):
+    """The shipped settings' relative FileLogPath=logs is read from the settings file's folder (examples/fix_sor/logs,
+    git-ignored), so starting the SOR from the repository root no longer writes best_price_sor_logs/ there."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("best_price_sor", EXAMPLE / "best_price_sor.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    shipped = (EXAMPLE / "best_price_sor.cfg").read_text(encoding="utf-8")
+    assert "FileLogPath=logs\n" in shipped
+    resolved = module.log_path_beside(shipped, EXAMPLE)
+    assert f"FileLogPath={EXAMPLE / 'logs'}\n" in resolved
+    assert module.log_path_beside(f"FileLogPath={tmp_path}\n", EXAMPLE) == f"FileLogPath={tmp_path}\n"  # absolute
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(EXAMPLE / "logs" / "x.log")], cwd=REPO)
+    assert ignored.returncode == 0
 
 
 def test_the_example_sor_routes_the_parent_flow_over_fix_into_a_complete_run_folder(tmp_path):
