@@ -191,8 +191,9 @@ def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: li
     if is_probe_folder(run_a) or is_probe_folder(run_b):  # the annual refresh: which routing behaviours changed
         from harness.cli.probe import compare_probes_and_print
 
-        compare_probes_and_print(run_a, run_b, out=target)
-        return
+        changes = compare_probes_and_print(run_a, run_b, out=target)
+        return {"paths": {"compare": str(target), "probe_changes": str(target / "probe_changes.csv")},
+                "probe_changes": changes}
     result = compare_runs(run_a, run_b, routers=routers)
     folder = write_compare(result, target, command=sys.argv)
     style = {"better": "green", "worse": "red", "mixed": "yellow"}

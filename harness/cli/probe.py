@@ -195,8 +195,11 @@ def print_claims(checked: Any) -> None:
     out_console.print(table)
 
 
-def compare_probes_and_print(run_a: Path, run_b: Path, *, out: Path) -> None:
-    """``sorbench compare`` on two probe folders: the behaviours that changed (``UserError`` on bad input)."""
+def compare_probes_and_print(run_a: Path, run_b: Path, *, out: Path) -> list[dict[str, Any]]:
+    """``sorbench compare`` on two probe folders: the behaviours that changed (``UserError`` on bad input).
+
+    Returns the changed rows (for ``--json``).
+    """
     from harness.workflows.probe import compare_probe_folders
 
     changes = compare_probe_folders(run_a, run_b, out)
@@ -211,6 +214,7 @@ def compare_probes_and_print(run_a: Path, run_b: Path, *, out: Path) -> None:
     if len(changed):
         out_console.print(table)
     out_console.print(f"compare: {out} (probe_changes.csv)")
+    return [{k: (None if v != v else v) for k, v in row.items()} for row in changed.to_dict("records")]
 
 
 def _share(v: Any) -> str:

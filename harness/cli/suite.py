@@ -31,14 +31,14 @@ def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, c
     review, regulatory = analysis_options(policy, broker, period=period)
     plan = load_suite(path)
     progress = progress_bar(quiet=quiet)
-    current = {"entry": ""}
+    running = {"entry": ""}
 
     def phase(name: str) -> None:
-        where = f"{plan.suite.name}: {current['entry']}" if current["entry"] else plan.suite.name
+        where = f"{plan.suite.name}: {running['entry']}" if running["entry"] else plan.suite.name
         progress.update(task, description=f"suite {where}: {name}")
 
     def entry(e: Any) -> None:
-        current["entry"] = e.label
+        running["entry"] = e.label
 
     with progress:
         task = progress.add_task(f"suite {plan.suite.name}", total=plan.simulations)

@@ -53,7 +53,8 @@ def router_config_errors(scenario: Any, data: dict[str, Any], *, path: Path, reg
     for name, table in data.items():
         shown = name if name.isprintable() else repr(name)  # one line whatever the table's name holds
         if not isinstance(table, dict):
-            lines.append(f"{path}: {shown}: expected a table of parameters for router {name!r} (got {repr(table)[:60]})")
+            lines.append(f"{path}: {shown}: expected a table of parameters for router {name!r} "
+                         f"(got {repr(table)[:60]})")
         elif name not in registry:
             lines.append(f"{path}: [{shown}]: unknown router (known: {', '.join(registry.names())})")
         else:
