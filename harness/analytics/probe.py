@@ -114,7 +114,7 @@ def _coverage(rows: pd.DataFrame) -> str:
     groups: dict[str, list[str]] = {"reaches": [], "partly reaches": [], "does not reach": []}
     for _, r in rows.sort_values("target").iterrows():
         m = r["mean"]
-        key = "reaches" if m >= HIGH else "does not reach" if m < LOW else "partly reaches"
+        key = _level(m, "reaches", "does not reach")
         groups[key].append(f"{r['target']} ({_pct(m)})")
     parts = [f"{k} {', '.join(v)}" for k, v in groups.items() if v]
     return "; ".join(parts) + " (share of the parent shares filled where the best price rested alone)"
@@ -151,10 +151,15 @@ def _size(rows: pd.DataFrame) -> str:
             "their first child orders split across venues")
 
 
+def _level(m: float, yes: str, no: str) -> str:
+    """``yes`` for a high share, ``no`` for a low one, "partly ``yes``" between."""
+    return yes if m >= HIGH else no if m < LOW else f"partly {yes}"
+
+
 def _hidden(rows: pd.DataFrame) -> str:
     r = rows.iloc[0]
     m = float(r["mean"])
-    verb = "finds" if m >= HIGH else "does not find" if m < LOW else "partly finds"
+    verb = _level(m, "finds", "does not find")
     return (f"{verb} hidden liquidity: {_pct(m)} of the parent shares executed against the non-displayed offer one "
             f"tick inside the displayed quotes at {r['target']}")
 
@@ -215,14 +220,14 @@ def _stale(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
 def _locked(rows: pd.DataFrame) -> str:
     r = rows.iloc[0]
     m = float(r["mean"])
-    verb = "takes" if m >= HIGH else "does not take" if m < LOW else "partly takes"
+    verb = _level(m, "takes", "does not take")
     return f"{verb} the locking offer at {r['target']} in a locked market: {_pct(m)} of the parent shares there"
 
 
 def _odd(rows: pd.DataFrame) -> str:
     r = rows.iloc[0]
     m = float(r["mean"])
-    verb = "reaches" if m >= HIGH else "does not reach" if m < LOW else "partly reaches"
+    verb = _level(m, "reaches", "does not reach")
     return f"{verb} the best price at {r['target']} for odd lots: {_pct(m)} of the shares of odd-lot parents there"
 
 
@@ -237,7 +242,7 @@ def _halt(rows: pd.DataFrame) -> str:
 def _block(rows: pd.DataFrame) -> str:
     r = rows.iloc[0]
     m = float(r["mean"])
-    verb = "uses" if m >= HIGH else "does not use" if m < LOW else "partly uses"
+    verb = _level(m, "uses", "does not use")
     return (f"{verb} dark midpoint liquidity for blocks: {_pct(m)} of blocks of {int(float(r['param'])):,} shares "
             f"(50 times one venue's displayed offer) executed in {r['target']}")
 

@@ -240,6 +240,12 @@ class _Market:
                           **extra)
 
 
+def _window(scenario: Scenario, settings: ProbeSettings) -> tuple[int, int]:
+    """The parents' window (ns): after the warm-up, ``window_s`` long."""
+    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
+    return start, start + round(settings.window_s * 1e9)
+
+
 def _market(scenario: Scenario, settings: ProbeSettings) -> _Market:
     data = probe_market(scenario, settings)
     p, tick = _reference_price(data, scenario)
@@ -370,8 +376,7 @@ def failover_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """The best offer at A, and A down from a third of the window to its end."""
     m = _market(scenario, settings)
     a = m.lit[0]
-    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
-    end = start + round(settings.window_s * 1e9)
+    start, end = _window(scenario, settings)
     down = start + (end - start) // 3
     events = [{"kind": "venue_outage", "venue": a, "start": clock(down), "end": m.data["session"]["end"]}]
     plants = [*m.ladder(2, 2), m.offer(a, 1, settings.parent_qty)]
@@ -383,8 +388,7 @@ def stale_twins(scenario: Scenario, settings: ProbeSettings) -> list[Twin]:
     """A's feeds freeze on its best offer, which is withdrawn just after (module docstring)."""
     m = _market(scenario, settings)
     a = m.lit[0]
-    start = scenario.session.start_ns + round(WARMUP_S * 1e9)
-    end = start + round(settings.window_s * 1e9)
+    start, end = _window(scenario, settings)
     frozen = start + (end - start) // 3
     offer = dict(m.offer(a, 1, settings.parent_qty),
                  life_ms=(frozen - scenario.session.start_ns) / 1e6 + 1.0)

@@ -53,10 +53,12 @@ def tradeclient(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return binary
 
 
-# The answers to tradeclient's prompts for one FIX 4.4 limit IOC buy of 100 AAA at 50.50 on NSDQ.
+# The answers to tradeclient's prompts for one FIX 4.4 limit IOC buy of 100 AAA at 49.00 on NSDQ: below the market
+# (AAA trades near $50), so it is accepted (New) and cancelled unfilled; a marketable one would be rejected as a
+# trade-through whenever another venue's offer beats NSDQ's, which the open's wider, venue-offset spreads make common.
 ANSWERS = {
     "BeginString: ": "5", "ClOrdID: ": "IOP1", "Side: ": "1", "OrdType: ": "2", "Symbol: ": "AAA",
-    "OrderQty: ": "100", "TimeInForce: ": "2", "Price: ": "50.5", "SenderCompID: ": VENDOR, "TargetCompID: ": "NSDQ",
+    "OrderQty: ": "100", "TimeInForce: ": "2", "Price: ": "49.0", "SenderCompID: ": VENDOR, "TargetCompID: ": "NSDQ",
     "Use a TargetSubID?: ": "N", "Send order?: ": "Y",
 }
 
