@@ -59,7 +59,10 @@ RESPONSES = {
     "sent_to_target": "child shares sent to the target venue per parent share",
 }
 FINGERPRINT_COLUMNS = ("router", "probe", "twin", "param", "target", "response", "unit", "mean", "ci_low",
-                       "ci_high", "seeds", "failed_seeds", "reference", "reference_mean", "finding")
+                       "ci_high", "seeds", "failed_seeds", "reference", "reference_mean", "window_parents",
+                       "stranded_parents", "median_fill_ms", "rejected_children", "early_mean", "finding")
+"""``window_parents``, ``stranded_parents`` and ``rejected_children`` are summed over the seeds, ``median_fill_ms``
+and ``early_mean`` averaged (NaN for probes without them: :data:`harness.workflows.probe.DETAIL_COLUMNS`)."""
 
 
 def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame, *, reference: str | None = None) -> pd.DataFrame:
@@ -73,12 +76,13 @@ def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame, *, reference: str | N
     for (router, probe, twin), g in df.groupby(["router", "probe", "twin"], sort=True):
         ok = g["status"] == "ok"
         iv = seed_interval(g.loc[ok, "value"].to_numpy(dtype=float))
+        detail = _details(g[ok])
         out.append({
             "router": router, "probe": probe, "twin": int(twin), "param": str(g["param"].iloc[0]),
             "target": g["target"].iloc[0], "response": RESPONSES[g["measure"].iloc[0]], "unit": "share (0-1)",
             "mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high, "seeds": iv.seeds,
             "failed_seeds": int((~ok).sum()), "reference": reference or "", "reference_mean": math.nan,
-            "finding": "",
+            **detail, "finding": "",
         })
     fp = pd.DataFrame(out, columns=list(FINGERPRINT_COLUMNS))
     if reference is not None:
@@ -87,6 +91,31 @@ def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame, *, reference: str | N
     for (router, probe), idx in fp.groupby(["router", "probe"]).groups.items():
         fp.loc[idx, "finding"] = finding(str(probe), fp.loc[idx], context=fp[fp["router"] == router])
     return fp
+
+
+def _details(g: pd.DataFrame) -> dict[str, float]:
+    """A twin's details over its successful seeds (NaN where the probe has none, or no column is there)."""
+    def col(name: str) -> pd.Series:
+        return g[name].astype(float) if name in g.columns else pd.Series([math.nan] * len(g), dtype=float)
+
+    def total(name: str) -> float:
+        c = col(name)
+        return float(c.sum()) if c.notna().any() else math.nan
+
+    early, wait = col("early_value"), col("median_fill_ms")
+    return {"window_parents": total("window_parents"), "stranded_parents": total("stranded_parents"),
+            "median_fill_ms": float(wait.mean()) if wait.notna().any() else math.nan,
+            "rejected_children": total("rejected_children"),
+            "early_mean": float(early.mean()) if early.notna().any() else math.nan}
+
+
+def _evidence(r: pd.Series) -> str:
+    """The failure probes' figures in words: stranded parents, how fast the rest filled, rejected children."""
+    if math.isnan(r["window_parents"]):
+        return ""
+    wait = "" if math.isnan(r["median_fill_ms"]) else f"median {r['median_fill_ms']:.3g} ms to a first fill; "
+    return (f" ({wait}{int(r['stranded_parents'])} of {int(r['window_parents'])} parents stranded; "
+            f"{int(r['rejected_children'])} child orders rejected)")
 
 
 def _pct(x: float) -> str:
@@ -212,9 +241,9 @@ def _stale(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
     m = float(r["mean"])
     if m >= FAILOVER_OK:
         return (f"recovers from a phantom quote: {_pct(m)} of the shares of parents arriving while {r['target']}'s "
-                "feeds were frozen on a withdrawn offer filled within 1 s")
+                f"feeds were frozen on a withdrawn offer filled within 1 s{_evidence(r)}")
     return (f"strands orders on a phantom quote: {_pct(1 - m)} of the shares of parents arriving while "
-            f"{r['target']}'s feeds were frozen on a withdrawn offer were not filled within 1 s")
+            f"{r['target']}'s feeds were frozen on a withdrawn offer were not filled within 1 s{_evidence(r)}")
 
 
 def _locked(rows: pd.DataFrame) -> str:
@@ -232,11 +261,13 @@ def _odd(rows: pd.DataFrame) -> str:
 
 
 def _halt(rows: pd.DataFrame) -> str:
-    m = float(rows["mean"].iloc[0])
+    r = rows.iloc[0]
+    m = float(r["mean"])
     if m >= FAILOVER_OK:
-        return f"resumes after a halt: {_pct(m)} of the shares of parents arriving during it filled within 1 s after it"
+        return (f"resumes after a halt: {_pct(m)} of the shares of parents arriving during it filled within 1 s "
+                f"after it{_evidence(r)}")
     return (f"strands orders through a halt: {_pct(1 - m)} of the shares of parents arriving during it were not filled "
-            "within 1 s after it ended")
+            f"within 1 s after it ended{_evidence(r)}")
 
 
 def _block(rows: pd.DataFrame) -> str:
@@ -291,13 +322,15 @@ def _toxicity(rows: pd.DataFrame) -> str:
         return f"not tested: it sends the dark pools {_pct(float(rows['mean'].max()))} of the shares or less"
     parts = []
     for pool, g in rows.groupby("target", sort=True):
-        by = {("toxic" in str(p)): float(m) for p, m in zip(g["param"], g["mean"], strict=True)}
+        by = {str(p).endswith(" toxic"): float(m) for p, m in zip(g["param"], g["mean"], strict=True)}
         benign, toxic = by.get(False, math.nan), by.get(True, math.nan)
         if math.isnan(benign) or math.isnan(toxic) or benign < LOW:
             parts.append(f"not tested on {pool} (it sends the benign pool {_pct(benign)} of the shares)")
         elif toxic < benign / 2:
+            first = g[g["param"].astype(str).str.endswith(" toxic")]["early_mean"]
+            early = f"; {_pct(float(first.iloc[0]))} in its first third, before it could learn" if len(first) else ""
             parts.append(f"avoids {pool} when it is toxic ({_pct(toxic)} of the shares against {_pct(benign)} when "
-                         "benign, parents in the last third of the window)")
+                         f"benign, parents in the last third of the window{early})")
         else:
             parts.append(f"does not avoid {pool} when it is toxic ({_pct(toxic)} of the shares against "
                          f"{_pct(benign)} when benign, parents in the last third of the window)")
@@ -312,9 +345,9 @@ def _failover(rows: pd.DataFrame, context: pd.DataFrame | None) -> str:
     m = float(r["mean"])
     if m >= FAILOVER_OK:
         return (f"re-routes after an outage at {r['target']} (its last quote still showing): {_pct(m)} of the "
-                "shares of parents arriving during it filled within 1 s")
+                f"shares of parents arriving during it filled within 1 s{_evidence(r)}")
     return (f"strands orders in an outage at {r['target']} (its last quote still showing): {_pct(1 - m)} of the "
-            f"shares of parents arriving during it were not filled within 1 s")
+            f"shares of parents arriving during it were not filled within 1 s{_evidence(r)}")
 
 
 CHANGE_COLUMNS = ("router", "probe", "param", "mean_a", "mean_b", "change", "finding_a", "finding_b", "changed")

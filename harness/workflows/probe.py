@@ -60,8 +60,13 @@ __all__ = [
     "write_probe_folder",
 ]
 
+DETAIL_COLUMNS = ("window_parents", "stranded_parents", "median_fill_ms", "rejected_children", "early_value")
+"""Figures behind a finding, where the probe has them (else NaN): the parents arriving in the twin's window, those
+with nothing filled within FAILOVER_S (of arrival; of the window's end for a halt), the median time from arrival
+(the halt's end) to a parent's first fill, ms, the child orders rejected, and for ``sent_late`` the same response
+for parents arriving in the window's first third (what the router did before it could learn)."""
 RESPONSE_COLUMNS = ("router", "probe", "twin", "param", "target", "seed", "status", "measure", "value",
-                    "numerator", "denominator")
+                    "numerator", "denominator", *DETAIL_COLUMNS)
 """One row per router, twin and seed: the response ``value`` = ``numerator / denominator`` (NaN when failed)."""
 
 
@@ -142,6 +147,45 @@ def _sent_late(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> tuple[
     return sent, sum(inside.values())
 
 
+def _recovery(res: RunResult, twin: Twin, parents: list[ParentOrder], *, from_end: bool) -> dict[str, float]:
+    """The failure probes' details (:data:`DETAIL_COLUMNS`): who was stranded, how fast the rest filled, rejects."""
+    assert twin.window is not None
+    start, end = twin.window
+    inside = {p.parent_id: (end if from_end else p.arrival_ts_ns) for p in parents if start <= p.arrival_ts_ns < end}
+    first: dict[int, int] = {}
+    for pid, t in zip(res.fills["parent_id"], res.fills["exec_ts_ns"], strict=True):
+        if pid in inside and (pid not in first or t < first[pid]):
+            first[pid] = t
+    limit = round(FAILOVER_S * 1e9)
+    waits = sorted(first[pid] - t0 for pid, t0 in inside.items() if pid in first)
+    ch = res.child_orders
+    rejected = sum(1 for pid, st in zip(ch["parent_id"], ch["status"], strict=True)
+                   if pid in inside and st == "rejected")
+    return {"window_parents": len(inside),
+            "stranded_parents": sum(1 for pid, t0 in inside.items() if pid not in first or first[pid] - t0 > limit),
+            "median_fill_ms": (waits[(len(waits) - 1) // 2] / 1e6) if waits else float("nan"),
+            "rejected_children": rejected}
+
+
+def _early(res: RunResult, twin: Twin, parents: list[ParentOrder]) -> dict[str, float]:
+    """``sent_late``'s response for parents arriving in the window's first third instead of its last."""
+    assert twin.window is not None
+    late_start, end = twin.window
+    start = late_start - (end - late_start) * 2  # the late window is the last third of [start, end)
+    first_third = Twin(twin.probe, twin.label, twin.param, twin.target, twin.scenario, twin.measure,
+                       window=(start, start + (end - late_start)))
+    num, den = _sent_late(res, first_third, parents)
+    return {"early_value": num / den if den else float("nan")}
+
+
+DETAILS: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], dict[str, float]]] = {
+    "filled_within": lambda res, twin, parents: _recovery(res, twin, parents, from_end=False),
+    "filled_after": lambda res, twin, parents: _recovery(res, twin, parents, from_end=True),
+    "sent_late": _early,
+}
+"""The measures with figures behind their findings (:data:`DETAIL_COLUMNS`)."""
+
+
 MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, float]]] = {
     "share_at_target": _share_at_target,
     "share_at_price": _share_at_price,
@@ -201,11 +245,16 @@ def run_probes(
             done[key] = _simulate_twin(twin, routers, seeds=seeds, params=params, parents=fixed, registry=registry,
                                        jobs=jobs, on_done=on_done)
         for res in done[key]:
-            num, den = measure(res, twin, flows[res.seed]) if res.status == "ok" else (float("nan"), float("nan"))
+            ok = res.status == "ok"
+            num, den = measure(res, twin, flows[res.seed]) if ok else (float("nan"), float("nan"))
             value = num / den if den and den == den else float("nan")
-            for k, v in zip(RESPONSE_COLUMNS, (res.router, twin.probe, i, str(twin.param), twin.target, res.seed,
-                                               res.status, twin.measure, value, num, den), strict=True):
+            extra = DETAILS[twin.measure](res, twin, flows[res.seed]) if ok and twin.measure in DETAILS else {}
+            base = RESPONSE_COLUMNS[:len(RESPONSE_COLUMNS) - len(DETAIL_COLUMNS)]
+            for k, v in zip(base, (res.router, twin.probe, i, str(twin.param), twin.target, res.seed, res.status,
+                                   twin.measure, value, num, den), strict=True):
                 rows[k].append(v)
+            for k in DETAIL_COLUMNS:
+                rows[k].append(extra.get(k, float("nan")))
     return twins, rows
 
 

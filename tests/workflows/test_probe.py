@@ -138,6 +138,11 @@ def test_failover_catches_a_router_that_never_reroutes(prints):
     # goes to BYX (its venue is NSDQ), so the probe does not test it.
     assert _shares(prints, "best-price", "failover") == {"BYX": 0.0}
     assert _finding(prints, "best-price", "failover").startswith("strands orders in an outage at BYX")
+    # the figures behind it: every parent arriving in the outage stranded, its children rejected (venue_closed)
+    row = prints[(prints["router"] == "best-price") & (prints["probe"] == "failover")].iloc[0]
+    assert row["window_parents"] > 0 and row["stranded_parents"] == row["window_parents"]
+    assert row["rejected_children"] >= row["window_parents"]
+    assert f"{int(row['window_parents'])} of {int(row['window_parents'])} parents stranded" in row["finding"]
     assert _finding(prints, "single-venue", "failover").startswith("not tested: it does not route to BYX")
 
 
