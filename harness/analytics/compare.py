@@ -36,7 +36,7 @@ MARKET_COLUMNS = ["router", "symbol", "venue", "statistic", "value_a", "value_b"
 DIFF_COLUMNS = ["section", "path", "value_a", "value_b"]
 RUN_KEYS_IGNORED = {
     "scenario", "routers", "files", "runs", "started_utc", "finished_utc", "command", "analysis", "scenario_file",
-    "scenario_sha256", "jobs", "platform",
+    "scenario_sha256", "jobs", "platform", "manifest_body_sha256",
 }
 """Manifest keys that are bookkeeping, not configuration (the scenario and routers have their own sections)."""
 

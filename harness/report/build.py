@@ -262,7 +262,8 @@ def rebuild_report(folder: Path | str, *, pdf: bool = True) -> ReportFiles:
 
     A folder without ``tca/`` gets its analytics first (``tca/``, ``regulatory/`` and ``conflict/``, whose files are
     added to the manifest's ``files`` and ``analysis`` set to ``ok``, so a re-run by ``sorbench verify`` analyses too).
-    Every other file's recorded hash is left as it is. With ``pdf=False`` an existing ``report.pdf`` is left alone.
+    Every other file's recorded hash is left as it is. With ``pdf=False`` an existing ``report.pdf`` (of an earlier
+    build, which the rebuilt report no longer matches) is removed with its manifest entry.
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -283,14 +284,17 @@ def rebuild_report(folder: Path | str, *, pdf: bool = True) -> ReportFiles:
         manifest["files"] = dict(sorted(manifest["files"].items()))
         manifest["analysis"] = "ok"
         _write_manifest(folder, manifest)
+    if not pdf and (folder / PDF_NAME).is_file():
+        # a PDF of an earlier build no longer matches the rebuilt report (verify compares them): it goes
+        (folder / PDF_NAME).unlink()
     files = build_report(folder, pdf=pdf)
     manifest = read_manifest(folder)
+    if not pdf:
+        manifest["files"].pop(PDF_NAME, None)
     for name in REPORT_FILES:
         if (folder / name).is_file():
             manifest["files"][name] = sha256_file(folder / name)
     manifest["files"] = dict(sorted(manifest["files"].items()))
     manifest["report"] = report_status(files)
-    if not pdf and (folder / PDF_NAME).is_file():
-        manifest["report"] = "ok (html rebuilt; report.pdf from an earlier build)"
     _write_manifest(folder, manifest)
     return files
