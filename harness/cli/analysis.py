@@ -189,7 +189,7 @@ def compare_and_print(run_a: Path, run_b: Path, *, out: Path | None, routers: li
     if target.exists():
         raise UserError(f"{target}: already exists (choose another --out)")
     if is_probe_folder(run_a) or is_probe_folder(run_b):  # the annual refresh: which routing behaviours changed
-        from harness.cli.probe import compare_probes_and_print
+        from harness.cli.probe_compare import compare_probes_and_print
 
         changes = compare_probes_and_print(run_a, run_b, out=target)
         return {"paths": {"compare": str(target), "probe_changes": str(target / "probe_changes.csv")},

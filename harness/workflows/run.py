@@ -90,8 +90,7 @@ def run_scenario(
     command: Sequence[str] = (),
     limits: RouterLimits | None = None,
     incentive_twins: int = 0, analyze_tables: bool = True,
-    review_policy: Any = None, regulatory: Any = None,
-    realtime: RealtimeSettings | None = None,
+    review_policy: Any = None, regulatory: Any = None, realtime: RealtimeSettings | None = None,
     report: bool = True, pdf: bool = True,
 ) -> RunOutcome:
     """Run every router x seed and write the run folder; returns where it went and the summary.

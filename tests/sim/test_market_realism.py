@@ -86,14 +86,16 @@ def test_inverted_venue_fills_passive_orders_more_often(default_run, seed):
     With routed takers (fee-aware at the NBBO, docs/market-model.md) seeds 1-2 give BYX 0.18-0.20 against 0.12-0.15
     on NSDQ/EDGX, an edge of 0.034-0.075 (0.05-0.09 before spreads responded to the time of day: with wider quotes at
     the open more orders rest behind the NBBO on every venue; before routing it was 0.19-0.25 against 0.11-0.15).
-    The margin is 0.03 (was 0.04); the edge per share at the NBBO, which does not depend on where orders rest, is
+    With the cross-venue reactions merged beside them (makers fading on trades elsewhere), the per-order edge is
+    0.015-0.026 (BYX 0.172-0.177 against at most 0.151-0.157; AAA and BBB, seeds 1-2), so the margin is 0.01
+    (it was 0.04, then 0.03); the edge per share at the NBBO, which does not depend on where orders rest, is
     checked in tests/sim/test_impact_and_spreads.py.
     """
     stats, _ = default_run
     for sym in ("AAA", "BBB"):
         byx = _row(stats, seed, sym, "BYX").passive_fill_prob
         makers = [_row(stats, seed, sym, v).passive_fill_prob for v in ("NSDQ", "EDGX")]
-        assert byx > max(makers) + 0.03
+        assert byx > max(makers) + 0.01
         # LOBSTER's 0.16-0.22 for touch-adding orders is an upper bound for orders at any depth.
         assert all(0.05 <= p <= 0.5 for p in [byx, *makers])
 
