@@ -6,7 +6,7 @@ twin is the mean over seeds with its seed-level Student t interval (:func:`harne
 no interval below 5 seeds). Failed simulations are left out and counted (``failed_seeds``).
 
 Findings, one plain sentence per router and probe, from the means (a share is *high* at :data:`HIGH` or more and
-*low* below :data:`LOW`):
+*low* below :data:`LOW`); read from fewer than 5 seeds (no interval), a finding ends "[indicative: N seeds, ...]":
 
 * ``coverage``: a venue is reached (high), partly reached, or not reached (low).
 * ``price-vs-fee``: the router prefers the better price at a fee gap when the share at A is high or in between
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.analytics.inference import seed_interval
+from harness.analytics.inference import MIN_SEEDS, seed_interval
 
 HIGH = 0.5
 LOW = 0.05
@@ -89,8 +89,17 @@ def fingerprint(rows: dict[str, list[Any]] | pd.DataFrame, *, reference: str | N
         ref = fp[fp["router"] == reference].set_index("twin")["mean"]
         fp["reference_mean"] = fp["twin"].map(ref).astype(float)
     for (router, probe), idx in fp.groupby(["router", "probe"]).groups.items():
-        fp.loc[idx, "finding"] = finding(str(probe), fp.loc[idx], context=fp[fp["router"] == router])
+        fp.loc[idx, "finding"] = _qualified(finding(str(probe), fp.loc[idx], context=fp[fp["router"] == router]),
+                                            int(fp.loc[idx, "seeds"].min()))
     return fp
+
+
+def _qualified(sentence: str, seeds: int) -> str:
+    """A finding read from fewer than :data:`MIN_SEEDS` seeds says so: it is a mean without an interval."""
+    if 0 < seeds < MIN_SEEDS:
+        plural = "s" if seeds > 1 else ""
+        return f"{sentence} [indicative: {seeds} seed{plural}, below the {MIN_SEEDS} an interval needs]"
+    return sentence
 
 
 def _details(g: pd.DataFrame) -> dict[str, float]:

@@ -51,15 +51,19 @@ def test_planted_conflict_is_flagged_and_clean_routers_are_not_on_independent_se
     assert summary.loc["rebate-max", "broker_net_payment_cph"] > summary.loc["best-price", "broker_net_payment_cph"]
 
 
-@pytest.mark.xfail(strict=False, reason="in the merged market (issue 15's cross-venue reactions, impact and responsive "
-                   "spreads) the mean interval-width ratio was 0.83 against < 0.8 (time to first fill 2.28): to "
-                   "re-measure and recalibrate (session note)")
 def test_paired_intervals_shrink_as_seeds_are_added(tmp_path):
     """best-price vs dark-first on 16 seeds: each figure's standard error over seeds (per-seed sd / sqrt(seeds), the
-    "all" row) on all 16 seeds is smaller than the median over the four disjoint 4-seed blocks, and on average about
-    half of it (a quarter of the seeds has twice the standard error, 1/sqrt(4)); 4 seeds allow no interval, so the
-    standard error, not the interval, is compared; time to first fill is heavy-tailed (a few orders wait seconds)
-    and is held only to shrink on average with the others."""
+    "all" row) on all 16 seeds is about half the pooled standard error of four disjoint 4-seed blocks (the root mean
+    square of the blocks' errors: a quarter of the seeds has twice the standard error, 1/sqrt(4)). 4 seeds allow no
+    interval, so the standard error, not the interval, is compared.
+
+    Pooled, not the median of the blocks: the block variances are unbiased whatever the distribution, so the ratio
+    stays near 0.5 for heavy-tailed figures too (time to first fill: a few orders wait seconds), where the median
+    block sd falls far below the sd (the median ratio was 2.28 for time to first fill, 0.90 for fill rate, in the
+    market of issue 15). Sampling distribution of s16 / (2 x rms(s4)) for 16 iid seeds (200,000 simulated sets,
+    normal and Student t3): at least 0.5 x sqrt(12/15) = 0.447 (within-block sum of squares <= total), median 0.49,
+    99% quantile 0.70, P(> 1) below 0.0002; the mean of eight independent ratios has its 99.9% quantile at 0.59.
+    """
     out = tmp_path / "run"
     run_scenario(small_scenario(), scenario_path=None, routers=["best-price", "dark-first"], seeds=list(range(1, 17)),
                  out_dir=out, results_root=tmp_path)
@@ -73,12 +77,13 @@ def test_paired_intervals_shrink_as_seeds_are_added(tmp_path):
 
     full = errors(range(1, 17))
     blocks = pd.DataFrame({lo: errors(range(lo, lo + 4)) for lo in (1, 5, 9, 13)})
-    typical = blocks.median(axis=1)
-    ratio = (full / typical).dropna()
-    ratio = ratio[typical > 0]
-    steady = ratio.drop("time_to_first_fill_ms")
-    assert (steady < 1.0).all(), ratio.to_dict()
-    assert statistics.mean(ratio) < 0.8, ratio.to_dict()
+    pooled = (blocks ** 2).mean(axis=1) ** 0.5
+    ratio = (full / pooled).dropna()
+    ratio = ratio[pooled > 0]
+    print(f"\nse(16 seeds) / pooled se(4 seeds): {ratio.round(3).to_dict()}")
+    assert len(ratio) >= 6, ratio.to_dict()
+    assert (ratio < 1.0).all(), ratio.to_dict()
+    assert statistics.mean(ratio) < 0.7, ratio.to_dict()
 
 
 def test_child_orders_still_in_flight_at_the_end_do_not_break_the_analytics(tmp_path):

@@ -245,6 +245,21 @@ def test_responses_carry_seed_intervals_and_failures(prints):
     assert set(prints["seeds"]) == {len(SEEDS)}
     assert (prints["failed_seeds"] == 0).all()
     assert prints["ci_low"].isna().all()  # two seeds: no interval is called 95% (fewer than 5 seeds)
+    # and every finding says it is read from a mean without an interval
+    assert prints["finding"].str.endswith("[indicative: 2 seeds, below the 5 an interval needs]").all()
+
+
+def test_a_finding_on_five_seeds_is_not_called_indicative():
+    rows = pd.DataFrame({"router": "r", "probe": "hidden", "twin": 0, "param": "", "target": "NSDQ",
+                         "measure": "share_at_price", "status": "ok", "seed": range(1, 6),
+                         "value": [1.0, 0.9, 1.0, 0.8, 1.0]})
+    fp = fingerprint(rows)
+    # mean 4.7 / 5 = 0.94 >= HIGH (0.5): "finds"; five seeds give an interval, so no qualifier
+    assert fp["finding"].iloc[0] == ("finds hidden liquidity: 94% of the parent shares executed against the "
+                                     "non-displayed offer one tick inside the displayed quotes at NSDQ")
+    assert fp["ci_low"].notna().all()
+    fp1 = fingerprint(rows[rows["seed"] == 1])
+    assert fp1["finding"].iloc[0].endswith("[indicative: 1 seed, below the 5 an interval needs]")
 
 
 def test_claims_are_confirmed_contradicted_or_not_testable(prints, tmp_path):
