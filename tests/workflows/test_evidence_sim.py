@@ -65,7 +65,7 @@ def test_paired_intervals_shrink_as_seeds_are_added(tmp_path):
     99% quantile 0.70, P(> 1) below 0.0002; the mean of eight independent ratios has its 99.9% quantile at 0.59.
     That is for a fixed estimand; paired.csv's rows re-estimate the stratum weights from the seeds at hand, so a
     ratio can fall a little below 0.447 (measured on this run: 0.25 for time to first fill, 0.44-0.50 for PI,
-    effective spread, shortfall, markout and queue share, 0.65 for fill rate; mean 0.45).
+    effective spread, shortfall, markout and the effective/quoted spread ratio, 0.65 for fill rate; mean 0.45).
     """
     out = tmp_path / "run"
     run_scenario(small_scenario(), scenario_path=None, routers=["best-price", "dark-first"], seeds=list(range(1, 17)),
