@@ -60,6 +60,56 @@ def child_order_problem(qty: int, price: int | None, *, tick: int, open_qty: int
 
 
 @dataclass(frozen=True, slots=True)
+class ChildOrderArgs:
+    """The arguments of one :meth:`RouterContext.send` call, checked and normalised by :func:`child_order_args`."""
+
+    parent_id: int
+    venue: str
+    side: Side
+    qty: int
+    price: int | None
+    tif: TimeInForce
+    post_only: bool
+    iso: bool
+    midpoint_peg: bool
+    display_qty: int | None
+    min_qty: int
+
+
+def child_order_args(
+    *,
+    parent_id: int,
+    venue: str,
+    side: Side,
+    qty: int,
+    price: int | None,
+    tif: TimeInForce = TimeInForce.DAY,
+    post_only: bool = False,
+    iso: bool = False,
+    midpoint_peg: bool = False,
+    display_qty: int | None = None,
+    min_qty: int = 0,
+) -> ChildOrderArgs:
+    """``send``'s arguments, checked and normalised the same way in every context.
+
+    The simulator's, a router process's and :class:`adapters.testing.FakeContext` all call it. ``side`` must be a
+    :class:`Side` and ``tif`` a :class:`TimeInForce` (``TypeError`` otherwise); quantities and prices become
+    ``int`` (``None`` stays ``None`` where allowed), the flags ``bool``. Whether the values are possible (positive,
+    in range, on the tick, within the parent) is :func:`child_order_problem`'s question, asked by the
+    simulator; whether the parent and the venue exist is the context's.
+    """
+    if not isinstance(side, Side):
+        raise TypeError(f"side must be a Side, got {side!r}")
+    if not isinstance(tif, TimeInForce):
+        raise TypeError(f"tif must be a TimeInForce, got {tif!r}")
+    return ChildOrderArgs(
+        parent_id=parent_id, venue=venue, side=side, qty=int(qty), price=None if price is None else int(price),
+        tif=tif, post_only=bool(post_only), iso=bool(iso), midpoint_peg=bool(midpoint_peg),
+        display_qty=None if display_qty is None else int(display_qty), min_qty=int(min_qty),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ParentOrder:
     """A customer order handed to the router.
 

@@ -2,9 +2,10 @@
 
 The simulator (:mod:`harness.sim.router_process`) starts ``python -c "...router_host.main(...)"`` fresh for every
 (router, seed) run. This process imports only :mod:`adapters` and :mod:`venues` (never the simulation), applies its
-memory and CPU limits to itself before it loads the router's code, then builds the router from the ``hello``
-message and serves callbacks until ``bye``. What the router sees is what :class:`RemoteContext` gives it: the
-contract's members, answered by the simulator (``nbbo``, ``quote``, ``send``, ``cancel``, ``replace``,
+memory and CPU limits to itself (and a zero file-size limit: it cannot write into files; its stdout and stderr
+are a pipe the simulator forwards to its own stderr) before it loads the router's code, then builds the router from
+the ``hello`` message and serves callbacks until ``bye``. What the router sees is what :class:`RemoteContext` gives
+it: the contract's members, answered by the simulator (``nbbo``, ``quote``, ``send``, ``cancel``, ``replace``,
 ``set_timer``) or kept here (``now_ns`` of the callback, the static ``venues`` and ``symbols``, its own ``fills``).
 Timer tokens stay in this process (the simulator sees a number).
 """
@@ -16,10 +17,12 @@ import signal
 import sys
 import traceback
 from collections.abc import Mapping
+from dataclasses import asdict
 from types import MappingProxyType
 from typing import Any
 
-from adapters.contract import ChildFill, Router
+from adapters.confine import die_with_parent, limit_self
+from adapters.contract import ChildFill, Router, child_order_args
 from adapters.protocol import (
     PROTOCOL_VERSION,
     Channel,
@@ -34,31 +37,6 @@ from venues.types import Quote, Side, TimeInForce
 from venues.venue import SymbolInfo, VenueInfo
 
 _ERRORS: dict[str, type[Exception]] = {"ValueError": ValueError, "TypeError": TypeError, "KeyError": KeyError}
-
-
-def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
-    """Address-space and CPU-time limits of this process (0: none); set before any router code runs."""
-    import resource
-
-    if memory_bytes > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    if cpu_seconds > 0:  # SIGXCPU at the soft limit, SIGKILL one second later at the hard one
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-
-
-def _die_with_parent() -> None:
-    """Linux: be killed when the simulator's process ends (even by SIGKILL), so no router process outlives it."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        parent = os.getppid()
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # it ended before the call took effect
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
 
 
 def failure_text(exc: BaseException, memory_bytes: int) -> str:
@@ -136,30 +114,15 @@ class RemoteContext:
         min_qty: int = 0,
     ) -> int:
         """Send a child order; returns its child id (the simulator assigns it)."""
-        if not isinstance(side, Side):
-            raise TypeError(f"side must be a Side, got {side!r}")
-        if not isinstance(tif, TimeInForce):
-            raise TypeError(f"tif must be a TimeInForce, got {tif!r}")
+        args = child_order_args(
+            parent_id=parent_id, venue=venue, side=side, qty=qty, price=price, tif=tif, post_only=post_only, iso=iso,
+            midpoint_peg=midpoint_peg, display_qty=display_qty, min_qty=min_qty,
+        )
         if not isinstance(parent_id, int) or isinstance(parent_id, bool):
             raise ValueError(f"unknown parent order {parent_id!r}")
         if not isinstance(venue, str):
             raise ValueError(f"unknown venue {venue!r}")
-        child_id: int = self._ask(
-            {
-                "t": "send",
-                "parent_id": parent_id,
-                "venue": venue,
-                "side": side.value,
-                "qty": int(qty),
-                "price": None if price is None else int(price),
-                "tif": tif.value,
-                "post_only": bool(post_only),
-                "iso": bool(iso),
-                "midpoint_peg": bool(midpoint_peg),
-                "display_qty": None if display_qty is None else int(display_qty),
-                "min_qty": int(min_qty),
-            }
-        )
+        child_id: int = self._ask({"t": "send", **asdict(args), "side": args.side.value, "tif": args.tif.value})
         return child_id
 
     def fills(self, parent_id: int | None = None) -> list[ChildFill]:
@@ -213,7 +176,7 @@ def _child_id(child_id: Any) -> int:
 
 
 def _build(hello: dict[str, Any]) -> Router:
-    from adapters.loader import load_class
+    from adapters.importing import load_class
 
     sys.path[:] = [p for p in hello["sys_path"] if isinstance(p, str)]
     cls = load_class(hello["spec"])
@@ -224,8 +187,8 @@ def _build(hello: dict[str, Any]) -> Router:
 
 def main(read_fd: int, write_fd: int, memory_bytes: int, cpu_seconds: int) -> None:
     """Serve one router over the pipe ``read_fd`` / ``write_fd`` until ``bye`` or the end of the pipe."""
-    _die_with_parent()
-    _limit_self(memory_bytes, cpu_seconds)
+    die_with_parent()
+    limit_self(memory_bytes, cpu_seconds)  # and no writing into files: its output goes to the simulator's pipe
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the simulator's to handle; it ends this process
     ch = Channel(read_fd, write_fd)
     hello = ch.recv()

@@ -26,9 +26,17 @@ router that works with it uses nothing the simulator does not offer. With sorben
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from adapters.contract import ChildAck, ChildCancelled, ChildFill, ChildReject, ParentOrder, Router
+from adapters.contract import (
+    ChildAck,
+    ChildCancelled,
+    ChildFill,
+    ChildReject,
+    ParentOrder,
+    Router,
+    child_order_args,
+)
 from venues.fees import FeeSchedule
 from venues.types import CancelReason, Liquidity, OrdType, Quote, RejectReason, Side, TimeInForce, usd_to_price
 from venues.venue import SymbolInfo, VenueInfo, VenueKind
@@ -221,26 +229,18 @@ class FakeContext:
         display_qty: int | None = None,
         min_qty: int = 0,
     ) -> int:
-        """Record the child order (``sent``) and return a fresh child id; the venue must exist and qty be > 0."""
-        assert venue in self._venues, venue
-        assert qty > 0, qty
-        self._next_id += 1
-        self.sent.append(
-            Sent(
-                self._next_id,
-                parent_id,
-                venue,
-                side,
-                qty,
-                price,
-                tif,
-                post_only,
-                iso,
-                midpoint_peg,
-                display_qty,
-                min_qty,
-            )
+        """Record the child order (``sent``) and return a fresh child id; the venue must exist and qty be > 0.
+
+        The arguments are checked and normalised as the simulator's context does (:func:`child_order_args`).
+        """
+        args = child_order_args(
+            parent_id=parent_id, venue=venue, side=side, qty=qty, price=price, tif=tif, post_only=post_only, iso=iso,
+            midpoint_peg=midpoint_peg, display_qty=display_qty, min_qty=min_qty,
         )
+        assert args.venue in self._venues, args.venue
+        assert args.qty > 0, args.qty
+        self._next_id += 1
+        self.sent.append(Sent(self._next_id, **asdict(args)))
         return self._next_id
 
     def fills(self, parent_id: int | None = None) -> list[ChildFill]:

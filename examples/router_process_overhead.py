@@ -1,16 +1,19 @@
 """Overhead per callback of a router process: a reference router in sorbench's process and in a process of its own.
 
-Run from the checkout: ``python examples/router_process_overhead.py [ROUTER]`` (default best-price). It simulates the
-small test scenario stretched to a 2-minute window and 60 parents three times each way (``--router-process plugins``
-keeps a built-in router in process, ``always`` moves it out), counts callbacks and requests, and prints the CPU time
-both processes spent per callback beyond the in-process run, the wall time per callback, and the fixed cost of
-starting and stopping one router process. docs/routers.md quotes its output.
+Run from the checkout: ``python examples/router_process_overhead.py [ROUTER] [REPEATS]`` (default best-price, 3).
+It simulates the small test scenario stretched to a 2-minute window and 60 parents ``REPEATS`` times each way
+(``--router-process plugins`` keeps a built-in router in process, ``always`` moves it out), counts callbacks and
+requests, and prints the CPU time both processes spent per callback beyond the in-process run, the wall time per
+callback, the fixed cost of starting and stopping one router process, and the cost of registering a plug-in (the
+short-lived process that inspects it, :mod:`adapters.inspection`), all medians, with the machine's load (``uptime``)
+before and after. docs/routers.md quotes its output.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters import inspection
+from adapters.loader import PluginRegistry
 from adapters.registry import builtin_registry
 from harness.scenario.routers import venue_infos
 from harness.scenario.schema import scenario_from_dict
@@ -54,8 +59,30 @@ def _instrument() -> None:
     RemoteRouter._reap = timed_reap  # type: ignore[method-assign,assignment]
 
 
-def main(router: str) -> None:
+def _registration(repeats: int) -> tuple[float, float]:
+    """Median wall time of registering a file plug-in (one inspecting process), and of validating its parameters."""
+    spec = f"{Path(__file__).resolve().parents[1] / 'tests' / 'data' / 'plugins' / 'ext_router.py'}:ExternalRouter"
+    inspect_wall, params_wall = [], []
+    for _ in range(repeats):
+        inspection._INSPECTED.clear()
+        inspection._VALIDATED.clear()
+        t = time.perf_counter()
+        reg = PluginRegistry()
+        name = reg.add_spec(spec)
+        inspect_wall.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        inspection.validate_params(reg.get(name).plugin, {"venue": "EDGX"}, venues=[])  # type: ignore[attr-defined]
+        params_wall.append(time.perf_counter() - t)
+    return statistics.median(inspect_wall), statistics.median(params_wall)
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def main(router: str, repeats: int = 3) -> None:
     """Measure and print."""
+    print(f"before: {_uptime()}")
     d = small_dict()
     d["session"]["end"] = "09:32:00"
     d["flow"]["orders"] = 60
@@ -65,14 +92,14 @@ def main(router: str) -> None:
     _instrument()
     symbols = {s.name: SymbolInfo(name=s.name, tick=s.tick, round_lot=s.round_lot) for s in sc.symbols}
     idle, idle_wall = [], []
-    for _ in range(3):  # a router process that only starts and stops: the fixed cost of a run
+    for _ in range(repeats):  # a router process that only starts and stops: the fixed cost of a run
         CHILD_CPU.clear()
         t = time.perf_counter()
         RemoteRouter.start(cls, cls.Params(), limits=RouterLimits(), venues=venue_infos(sc), symbols=symbols).close()
         idle_wall.append(time.perf_counter() - t)
         idle.append(CHILD_CPU[-1])
     rows: dict[str, list[tuple[float, float, float]]] = {"plugins": [], "always": []}
-    for _ in range(3):
+    for _ in range(repeats):
         for mode in rows:
             COUNTS.update(cb=0, req=0)
             CHILD_CPU.clear()
@@ -80,6 +107,7 @@ def main(router: str) -> None:
             res = simulate(sc, router, cls.Params(), 1, registry=reg, limits=RouterLimits(router_process=mode))
             assert res.status == "ok", res.error
             rows[mode].append((time.process_time() - c0, sum(CHILD_CPU), res.stats["simulation_wall_seconds"]))
+    inspect_wall, params_wall = _registration(repeats)
     cb, req = COUNTS["cb"], COUNTS["req"]
     med = statistics.median
     sim_in, sim_out = med(r[0] for r in rows["plugins"]), med(r[0] for r in rows["always"])
@@ -96,7 +124,10 @@ def main(router: str) -> None:
         f"wall: simulation {wall_in:.3f} s in process, {wall_out:.3f} s out: {per_cb:.0f} us "
         f"per callback; a router process starts and stops in {med(idle_wall):.3f} s ({med(idle):.3f} s CPU)"
     )
+    print(f"registering a file plug-in (its inspecting process): {inspect_wall:.3f} s wall; validating a "
+          f"parameter table in such a process: {params_wall:.3f} s wall ({repeats} repeats, medians)")
+    print(f"after: {_uptime()}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "best-price")
+    main(sys.argv[1] if len(sys.argv) > 1 else "best-price", int(sys.argv[2]) if len(sys.argv) > 2 else 3)

@@ -213,8 +213,8 @@ def _plan_run(
     from harness.scenario.schema import load_scenario
     from harness.sim.router_node import RouterLimits
 
-    registry, specs = _registry_with_specs(router)
     limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits, isolation=isolation)
+    registry, specs = _registry_with_specs(router, limits)
     review, regulatory = analysis_options(policy, broker, period=period)
     path = scenario if scenario is not None else default_scenario_path()
     sc, resolved = load_scenario(path, registry=registry)
@@ -252,13 +252,18 @@ def _plan_run(
                    orders_file=orders_file, twins=twins, symbol_map=mapping)
 
 
-def _registry_with_specs(router: list[str] | None) -> tuple[Any, dict[str, Any]]:
-    """The router registry, with the ``--router`` values that name a class (``module:Class``, ``file.py:Class``)."""
+def _registry_with_specs(router: list[str] | None, limits: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The router registry, with the ``--router`` values that name a class (``module:Class``, ``file.py:Class``).
+
+    Plug-ins are inspected in child processes contained by the run's router-process limits (default: the defaults).
+    """
     from adapters.loader import full_registry, is_spec
     from adapters.registry import RegistryError
+    from harness.sim.router_node import RouterLimits
+    from harness.sim.router_process import inspection_limits
 
     try:
-        registry = full_registry()
+        registry = full_registry(limits=inspection_limits(limits or RouterLimits()))
         specs = {r: registry.add_spec(r) for r in (router or []) if is_spec(r)}
     except RegistryError as err:
         raise UserError(f"--router: {err}") from None

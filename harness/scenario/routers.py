@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from adapters.contract import Router
-from adapters.registry import RouterRegistry
+from adapters.inspection import ParamsRejected, is_stub, validate_params
+from adapters.registry import RegistryError, RouterRegistry
 from harness.errors import UserError
 from venues.fees import FeeSchedule
 from venues.venue import VenueInfo, VenueKind
@@ -73,21 +74,16 @@ def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *,
     """Validate ``[router_params.<name>]`` against the router's ``Params``; errors name the file and field.
 
     ``prefix`` starts the field's name in errors (``""`` for a router-config file, whose tables are the routers').
+    A plug-in's parameters are validated by its own code in a contained process (:mod:`adapters.inspection`).
     """
     cls = registry.get(name)
     raw = scenario.router_params.get(name, {})
+    if is_stub(cls):
+        return _plugin_params(cls, raw, scenario, registry, name=name, source=source, prefix=prefix)
     try:
         params = cls.Params.model_validate(raw)
     except ValidationError as err:
-        from harness.scenario.reading import FileErrors
-
-        lines = []
-        for e in err.errors():
-            loc = ".".join(str(p) for p in e["loc"])
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            got = f" (got {e['input']!r})" if e["type"] not in {"extra_forbidden", "missing"} else ""
-            lines.append(f"{source}: {prefix}{name}.{loc}: {msg}{got}")
-        raise FileErrors(lines) from None
+        raise _params_errors(err.errors(), name=name, source=source, prefix=prefix) from None
     check = getattr(cls, "check_params", None)
     if check is not None:
         try:
@@ -97,6 +93,46 @@ def resolve_router_params(scenario: Any, registry: RouterRegistry, name: str, *,
     return params
 
 
+def _params_errors(errors: Any, *, name: str, source: str, prefix: str) -> Exception:
+    """One line per invalid field (pydantic's errors; a plug-in's have ``input`` as its repr already)."""
+    from harness.scenario.reading import FileErrors
+
+    lines = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()))
+        msg = "unknown key" if e.get("type") == "extra_forbidden" else e.get("msg")
+        shown = e.get("input") if "input_repr" in e else repr(e.get("input"))
+        got = f" (got {shown})" if e.get("type") not in {"extra_forbidden", "missing"} else ""
+        lines.append(f"{source}: {prefix}{name}.{loc}: {msg}{got}")
+    return FileErrors(lines)
+
+
+def _plugin_params(cls: Any, raw: Any, scenario: Any, registry: Any, *, name: str, source: str,
+                   prefix: str) -> BaseModel:
+    from adapters.protocol import encode_venue
+
+    limits = getattr(registry, "limits", None)
+    venues = [encode_venue(v) for v in venue_infos(scenario).values()]
+    try:
+        data = validate_params(cls.plugin, raw, venues=venues, limits=limits)
+    except ParamsRejected as err:
+        if err.check is not None:
+            raise UserError(f"{source}: {prefix}{name}: {err.check}") from None
+        raise _params_errors([{**e, "input_repr": True} for e in err.errors], name=name, source=source,
+                             prefix=prefix) from None
+    except RegistryError as err:
+        raise UserError(f"{source}: {prefix}{name}: {err}") from None
+    return cls.Params.model_validate(data)
+
+
 def make_router(registry: RouterRegistry, name: str, params: BaseModel) -> Router:
-    """Instantiate a registered router with validated parameters."""
-    return registry.get(name)(params)
+    """Instantiate a registered router with validated parameters in this process.
+
+    A plug-in is imported here only when it must run in this process (``--router-process never``, which is for
+    trusted code, or a router that takes part only in real time).
+    """
+    cls = registry.get(name)
+    if is_stub(cls):
+        real = cls.load()  # type: ignore[attr-defined]
+        return real(real.Params.model_validate(params.model_dump(mode="json")))  # type: ignore[no-any-return]
+    return cls(params)

@@ -26,6 +26,7 @@ from adapters.contract import (
     ChildReject,
     ParentOrder,
     Router,
+    child_order_args,
     child_order_problem,
 )
 from harness.sim.containment import Containment, failure_message
@@ -285,10 +286,10 @@ class RouterNode:
     ) -> int:
         """Send a child order; it reaches the venue after the order-entry latency."""
         vi = self._venue_idx(venue)
-        if not isinstance(side, Side):
-            raise TypeError(f"side must be a Side, got {side!r}")
-        if not isinstance(tif, TimeInForce):
-            raise TypeError(f"tif must be a TimeInForce, got {tif!r}")
+        args = child_order_args(
+            parent_id=parent_id, venue=venue, side=side, qty=qty, price=price, tif=tif, post_only=post_only, iso=iso,
+            midpoint_peg=midpoint_peg, display_qty=display_qty, min_qty=min_qty,
+        )
         parent = self.parents.get(parent_id)
         if parent is None:
             raise ValueError(f"unknown parent order {parent_id!r}")
@@ -297,9 +298,8 @@ class RouterNode:
         child_id = self.market.next_order_id()
         now = self.kernel.env._now
         rec = ChildRecord(
-            child_id, parent_id, vi, parent.symbol, side, int(qty), None if price is None else int(price), tif,
-            bool(post_only), now, iso=bool(iso), midpoint_peg=bool(midpoint_peg),
-            display_qty=None if display_qty is None else int(display_qty), min_qty=int(min_qty),
+            child_id, parent_id, vi, parent.symbol, args.side, args.qty, args.price, args.tif, args.post_only, now,
+            iso=args.iso, midpoint_peg=args.midpoint_peg, display_qty=args.display_qty, min_qty=args.min_qty,
         )
         self.children[child_id] = rec
         problem = child_order_problem(  # the contract boundary: no venue sees an impossible or oversized order

@@ -22,12 +22,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from adapters.contract import Router
+from adapters.inspection import ProcessLimits, is_stub
 from adapters.protocol import (
     PROTOCOL_VERSION,
     Channel,
@@ -50,7 +52,12 @@ _STARTUP_S = 60.0
 
 
 def class_spec(cls: type[Router]) -> str:
-    """How a router process loads ``cls``: ``module:Qualname``, or ``file.py:Qualname`` for a file plug-in."""
+    """How a router process loads ``cls``: a plug-in's registered spec, else ``module:Qualname``.
+
+    ``file.py:Qualname`` for a class loaded from a file in this process.
+    """
+    if is_stub(cls):
+        return str(cls.plugin.spec)  # type: ignore[attr-defined]
     module = sys.modules.get(cls.__module__)
     path = getattr(module, "__file__", None)
     if "<locals>" in cls.__qualname__:
@@ -63,6 +70,16 @@ def class_spec(cls: type[Router]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def inspection_limits(limits: RouterLimits) -> ProcessLimits:
+    """The containment of the processes that inspect plug-ins (:mod:`adapters.inspection`) under ``limits``.
+
+    The memory and CPU limits of a router process; the wall-clock limit of its start (the callback limit, but at
+    least a minute: a plug-in's imports may be slow to load).
+    """
+    return ProcessLimits(wall_s=max(limits.callback_timeout_s or 0.0, _STARTUP_S),
+                         memory_bytes=limits.router_memory_bytes or 0, cpu_s=limits.router_cpu_s or 0)
+
+
 def runs_out_of_process(registry: Any, name: str, limits: RouterLimits) -> bool:
     """Whether router ``name`` runs in a process of its own under ``limits.router_process``.
 
@@ -73,7 +90,7 @@ def runs_out_of_process(registry: Any, name: str, limits: RouterLimits) -> bool:
     cls = registry.get(name)
     if getattr(cls, "requires_realtime", False) or limits.router_process == "never":
         return False
-    if limits.router_process == "always":
+    if limits.router_process == "always" or is_stub(cls):
         return True
     built_in = registry.origin(name) in ("built-in", "internal") and cls.__module__.split(".")[0] in _OWN_PACKAGES
     # A class defined inside a function cannot be loaded by another process; only code already running in this
@@ -82,6 +99,18 @@ def runs_out_of_process(registry: Any, name: str, limits: RouterLimits) -> bool:
 
 
 _OWN_PACKAGES = ("adapters", "harness", "venues")
+
+
+def _forward(fd: int) -> None:
+    """Copy a router process's output to this process's stderr until it ends (then close ``fd``)."""
+    try:
+        while chunk := os.read(fd, 65536):
+            with contextlib.suppress(OSError):
+                os.write(2, chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _signal_name(n: int) -> str:
@@ -141,11 +170,13 @@ class RemoteRouter:
             f"main({to_child_r}, {from_child_w}, {limits.router_memory_bytes or 0}, {limits.router_cpu_s or 0})"
         )
         env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        out_r, out_w = os.pipe()  # its stdout and stderr: it may write into no file, so not into a redirected one
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", code],
                 stdin=subprocess.DEVNULL,
-                stdout=2,
+                stdout=out_w,
+                stderr=out_w,
                 pass_fds=(to_child_r, from_child_w),
                 close_fds=True,
                 start_new_session=True,
@@ -154,10 +185,13 @@ class RemoteRouter:
         except OSError as exc:
             os.close(to_child_w)
             os.close(from_child_r)
+            os.close(out_r)
             raise RouterFailure(name, "__init__", "", f"its router process could not be started: {exc}") from None
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
+            os.close(out_w)
+        threading.Thread(target=_forward, args=(out_r,), name=f"router-output-{proc.pid}", daemon=True).start()
         self = cls(name, proc, Channel(from_child_r, to_child_w, nonblocking=True), limits)
         hello = {
             "t": "hello",
@@ -400,4 +434,4 @@ def _bool(m: dict[str, Any], key: str) -> bool:
     return v
 
 
-__all__ = ["RemoteRouter", "class_spec", "runs_out_of_process"]
+__all__ = ["RemoteRouter", "class_spec", "inspection_limits", "runs_out_of_process"]

@@ -84,6 +84,36 @@ def validate_file(path: Path, *, kind: str | None = None, scenario: Path | None 
     return checked
 
 
+def _router_config_schema(registry: Any) -> dict[str, Any]:
+    """One property per router: its ``Params``' schema (a plug-in's as its inspecting process reported it)."""
+    from pydantic.json_schema import models_json_schema
+
+    from adapters.inspection import is_stub
+
+    names = [n for n in registry.names() if not is_stub(registry.get(n))]
+    refs, defs = models_json_schema([(registry.get(n).Params, "validation") for n in names])
+    properties = {n: refs[(registry.get(n).Params, "validation")] for n in names}
+    all_defs = dict(defs.get("$defs", {}))
+    for n in registry.names():
+        if n not in properties:  # a plug-in: its own $defs move to the top, renamed so that they cannot collide
+            plugin = dict(registry.get(n).plugin.params_schema)
+            own = {f"{n}__{k}": v for k, v in (plugin.pop("$defs", None) or {}).items()}
+            all_defs.update(_renamed_refs(own, n))
+            properties[n] = _renamed_refs(plugin, n)
+    properties = {n: properties[n] for n in registry.names()}
+    return {"type": "object", "additionalProperties": False, **({"$defs": all_defs} if all_defs else {}),
+            "properties": properties}
+
+
+def _renamed_refs(node: Any, prefix: str) -> Any:
+    if isinstance(node, dict):
+        return {k: (f"#/$defs/{prefix}__{v[len('#/$defs/'):]}" if k == "$ref" and isinstance(v, str)
+                    and v.startswith("#/$defs/") else _renamed_refs(v, prefix)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed_refs(v, prefix) for v in node]
+    return node
+
+
 def _registry() -> Any:
     from adapters.loader import full_registry
     from adapters.registry import RegistryError
@@ -151,8 +181,6 @@ _CHECKS = {"scenario": _scenario, "suite": _suite, "policy": _policy, "router-co
 
 def json_schema(kind: str = "scenario") -> dict[str, Any]:
     """The JSON Schema of one kind of file, for editors."""
-    from pydantic.json_schema import models_json_schema
-
     from harness.analytics.review_policy import ReviewPolicy
     from harness.scenario.schema import json_schema as scenario_schema
     from harness.workflows.suite import Suite
@@ -163,14 +191,6 @@ def json_schema(kind: str = "scenario") -> dict[str, Any]:
         schema = (Suite if kind == "suite" else ReviewPolicy).model_json_schema()
         title = "sorbench suite" if kind == "suite" else "sorbench review policy"
     else:
-        registry = _registry()
-        names = registry.names()
-        refs, defs = models_json_schema([(registry.get(n).Params, "validation") for n in names])
-        schema = {
-            "type": "object",
-            "additionalProperties": False,
-            **defs,
-            "properties": {n: refs[(registry.get(n).Params, "validation")] for n in names},
-        }
+        schema = _router_config_schema(_registry())
         title = "sorbench router config"
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": title}

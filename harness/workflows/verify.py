@@ -9,7 +9,8 @@ Three checks, in order:
    re-rendered from the folder's data, and with ``--key`` the folder's signature; what a forger who rewrote the
    hashes still cannot hide.
 3. **Reproduction.** The run is done again from the manifest alone (the resolved scenario with its router parameters,
-   the seeds, the routers by name, the router limits, the incentive twins and, if one was used, the
+   the seeds, the routers by name, the router limits and isolation (router-process mode, memory, CPU, wall-clock
+   and request limits, as recorded), the incentive twins and, if one was used, the
    parent-order file, whose hash must match) into a temporary folder, and every result file's hash is compared with
    the recorded one, and every manifest field a re-run reproduces with the re-run's. A difference names the file
    or field. Runs that charged *measured* decision latency depend on the
@@ -80,18 +81,63 @@ class VerifyReport:
         return not self.problems
 
 
+_LIMIT_FIELDS: dict[str, tuple[Any, str]] = {
+    "callback_timeout_s": (30.0, "a positive number of seconds or null"),
+    "decision_latency": ("none", "'none', 'measured' or a number of ns"),
+    "router_process": ("plugins", "'plugins', 'always' or 'never'"),
+    "router_memory_bytes": (1 << 30, "a positive number of bytes or null"),
+    "router_cpu_s": (600, "a positive number of seconds or null"),
+    "router_requests_per_callback": (10_000, "a positive integer"),
+}
+"""The isolation settings a run records under ``router_limits`` (default: what a run without them used)."""
+
+
+def recorded_limits(manifest: dict[str, Any]) -> Any:
+    """The :class:`~harness.sim.limits.RouterLimits` the run recorded, for its re-run; one-line errors.
+
+    The router-process mode, memory, CPU, wall-clock and request limits are the run's, so that a router that failed
+    on a limit fails again and one that kept within them is contained exactly as it was.
+    """
+    from harness.sim.router_node import RouterLimits
+
+    lim = manifest.get("router_limits")
+    if lim is None:
+        lim = {}
+    if not isinstance(lim, dict):
+        raise UserError(f"manifest.json: router_limits: expected an object, got {repr(lim)[:60]}")
+    values: dict[str, Any] = {}
+    for key, (default, want) in _LIMIT_FIELDS.items():
+        v = lim.get(key, default)
+        number = isinstance(v, int | float) and not isinstance(v, bool)
+        ok = {
+            "callback_timeout_s": v is None or number,
+            "decision_latency": v in ("none", "measured") or (type(v) is int),
+            "router_process": v in ("plugins", "always", "never"),
+            "router_requests_per_callback": type(v) is int,
+        }.get(key, v is None or type(v) is int)
+        if not ok:
+            raise UserError(f"manifest.json: router_limits.{key}: expected {want}, got {repr(v)[:60]}")
+        values[key] = v
+    try:
+        return RouterLimits(**values)
+    except (ValueError, TypeError) as err:
+        raise UserError(f"manifest.json: router_limits: {err}") from None
+
+
 def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tuple[Any, list[str]]:
     """The routers a re-run may use, and one line per router of the run that it cannot re-run.
 
     Only sorbench's built-in routers and the plug-ins the user names (``--router MODULE:CLASS`` or
-    ``FILE.py:CLASS``, loaded here because the user asked) are ever loaded: never an origin the manifest names,
-    never an installed entry point, so verifying a folder cannot run code that came with it. A named plug-in
-    stands in for the run's router of the same name only if the sha256 of its source file is the one recorded.
+    ``FILE.py:CLASS``, inspected in contained child processes under the run's recorded limits, never imported
+    here) are ever loaded: never an origin the manifest names, never an installed entry point, so verifying a
+    folder cannot run code that came with it. A named plug-in stands in for the run's router of the same name
+    only if the sha256 of its source file is the one recorded.
     """
     from adapters.loader import full_registry, source_sha256
     from adapters.registry import RegistryError
+    from harness.sim.router_process import inspection_limits
 
-    registry = full_registry(entry_point_group=None)
+    registry = full_registry(entry_point_group=None, limits=inspection_limits(recorded_limits(manifest)))
     named: dict[str, str] = {}
     try:
         for spec in plugins:
@@ -128,7 +174,6 @@ def reproduce(
     from harness.analytics.review_policy import ReviewPolicy
     from harness.io.orders import load_parents
     from harness.scenario.schema import Scenario
-    from harness.sim.router_node import RouterLimits
     from harness.workflows.provenance import git_commit, package_versions, sorbench_version
     from harness.workflows.run import run_scenario
 
@@ -152,10 +197,10 @@ def reproduce(
         if sha256_file(p) != manifest.get("orders_file_sha256"):
             raise UserError(f"{p}: the parent-order file changed since the run (sha256 differs)")
         parents = load_parents(p, scenario, symbol_map=manifest.get("orders_symbol_map") or None)
-    lim = manifest.get("router_limits") or {}
-    limits = RouterLimits(
-        callback_timeout_s=lim.get("callback_timeout_s", 30.0), decision_latency=lim.get("decision_latency", "none")
-    )
+    limits = recorded_limits(manifest)
+    if limits.router_process == "never" and any(r.get("origin") != "built-in" for r in manifest["routers"]):
+        notes.append("the run was made with --router-process never: the plug-ins named for the re-run ran in "
+                     "this process, as recorded")
     recorded = manifest.get("packages") or {}
     for name, now in package_versions().items():
         if name in recorded and recorded[name] != now:
@@ -212,12 +257,11 @@ def verify_run(
         report.notes.append("re-run skipped (--no-rerun): the files, the manifest and the report were checked, the "
                             "results were not re-run")
         return report
-    limits = manifest.get("router_limits") or {}
     if manifest.get("realtime"):
         report.notes.append("the run was paced against the wall clock (--realtime): results depend on timing and "
                             "are not reproducible byte for byte; re-run skipped")
         return report
-    if limits.get("decision_latency") == "measured":
+    if recorded_limits(manifest).decision_latency == "measured":
         report.notes.append("the run charged measured decision latency: results depend on machine speed and are "
                             "not reproducible byte for byte; re-run skipped")
         return report

@@ -125,3 +125,78 @@ def test_a_manifest_with_wrong_types_is_a_one_line_error(plugin_run, tmp_path, f
     with pytest.raises(UserError) as exc:
         verify_run(run)
     assert text in str(exc.value) and "\n" not in str(exc.value)
+
+
+# --------------------------------------------------------------------------------- the re-run's isolation (item 2)
+FLOOD = f"{REPO / 'tests' / 'data' / 'plugins' / 'os_hostile_routers.py'}:FloodRouter"
+ISOLATION = {"router_process": "always", "router_memory_bytes": 512 << 20, "router_cpu_s": 120,
+             "callback_timeout_s": 20.0, "router_requests_per_callback": 200}
+
+
+@pytest.fixture(scope="module")
+def isolated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """best-price and the flooding plug-in, run with non-default isolation: every router in a process of its own,
+    512 MiB, 120 s of CPU, a 20 s callback limit and 200 requests a callback (the plug-in fails on that limit)."""
+    from harness.sim.router_node import RouterLimits
+
+    root = tmp_path_factory.mktemp("isolated")
+    reg = PluginRegistry()
+    reg.add_builtins()
+    name = reg.add_spec(FLOOD)
+    out = root / "run"
+    outcome = run_scenario(small_scenario(), scenario_path=None, routers=["best-price", name], seeds=[1],
+                           out_dir=out, results_root=root, registry=reg, report=False,
+                           limits=RouterLimits(**ISOLATION))
+    assert {r.router: r.status for r in outcome.results} == {"best-price": "ok", "flood-test": "failed"}
+    assert "more than 200 requests" in next(r.error for r in outcome.results if r.router == "flood-test")
+    return out
+
+
+def test_the_manifest_records_the_isolation(isolated_run):
+    limits = json.loads((isolated_run / "manifest.json").read_text())["router_limits"]
+    assert {k: limits[k] for k in ISOLATION} == ISOLATION
+
+
+def test_the_re_run_uses_the_recorded_isolation_and_reproduces_a_failure_on_a_limit(isolated_run, monkeypatch):
+    """verify re-runs with the run's router-process mode, memory, CPU, wall-clock and request limits (so the plug-in
+    fails again on its 200-request limit, with the same failure file), and the named plug-in is still inspected in a
+    child process, never imported here."""
+    import harness.workflows.run as run_module
+
+    seen = []
+    real = run_module.run_scenario
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["limits"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "run_scenario", spy)
+    before = [m for m in sys.modules if m.startswith("sorbench_plugin_")]
+    report = verify_run(isolated_run, plugins=[FLOOD], check_report=False)
+    assert report.reproduced and report.ok, report.problems
+    assert {k: getattr(seen[0], k) for k in ISOLATION} == ISOLATION
+    assert [m for m in sys.modules if m.startswith("sorbench_plugin_")] == before
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ({"router_process": "sometimes"}, "router_limits.router_process: expected 'plugins', 'always' or 'never'"),
+    ({"router_memory_bytes": "lots"}, "router_limits.router_memory_bytes: expected a positive number of bytes"),
+    ({"router_cpu_s": -5}, "router_limits: router CPU limit must be positive, got -5"),
+    ({"callback_timeout_s": True}, "router_limits.callback_timeout_s: expected a positive number of seconds"),
+    ({"router_requests_per_callback": None}, "router_limits.router_requests_per_callback: expected a positive"),
+    ([], "router_limits: expected an object"),
+])
+def test_recorded_isolation_of_the_wrong_type_is_a_one_line_error(value, text):
+    from harness.workflows.verify import recorded_limits
+
+    with pytest.raises(UserError) as exc:
+        recorded_limits({"router_limits": value})
+    assert text in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_manifest_without_isolation_gets_the_defaults_it_ran_with():
+    from harness.sim.router_node import RouterLimits
+    from harness.workflows.verify import recorded_limits
+
+    assert recorded_limits({"router_limits": {"callback_timeout_s": 30.0, "decision_latency": "none"}}) == \
+        RouterLimits()
