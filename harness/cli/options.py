@@ -68,6 +68,21 @@ def realtime_options(
     return apply_window(sc, span), RealtimeSettings(time_factor=time_factor, window=span)
 
 
+ExecutorOption = Annotated[str, typer.Option(
+    help="Where the simulations run: local (this machine, --jobs processes), dask (a Dask LocalCluster of --jobs "
+         "workers; needs sorbench[dask]) or dask://HOST:PORT (a running Dask scheduler; docs/scaling.md).")]
+
+
+def executor_choice(value: str, *, realtime: bool = False) -> Any:
+    """The checked ``--executor`` value (:class:`~harness.workflows.executor.ExecutorChoice`); one-line errors."""
+    from harness.workflows.executor import parse_executor
+
+    choice = parse_executor(value)
+    if realtime and choice.kind != "local":
+        raise UserError(f"--executor: {value!r}: a real-time run (--realtime) is paced in this process; use local")
+    return choice
+
+
 RouterProcessOption = Annotated[str, typer.Option(
     help="Which routers run in a router process of their own: plugins (every router not built in), always, or "
          "never (debugging one's own router only).")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.console import err_console, fail, out_console, progress_bar
+from harness.cli.options import ExecutorOption, executor_choice
 from harness.errors import EXIT_PARTIAL, UserError
 
 MAX_PROBE_SEEDS = 100
@@ -45,6 +46,7 @@ def probe(
     claims: Annotated[Path | None, typer.Option(help="A vendor's claims (TOML, docs/probes.md): each is marked "
                                                 "confirmed, contradicted or not testable here.")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    executor: ExecutorOption = "local",
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Controlled experiments that reveal each router's routing logic: probe/fingerprint.csv and one line per finding.
@@ -62,7 +64,7 @@ def probe(
     try:
         _probe(scenario, router, out=out, seeds=seeds, orders=orders, parent_qty=parent_qty, symbol=symbol,
                jobs=jobs, quiet=quiet, probes=probe_name, claims=claims, reference=reference, suite=suite,
-               window=window, router_config=router_config)
+               window=window, router_config=router_config, executor=executor)
     except UserError as err:
         fail(str(err))
 
@@ -78,16 +80,17 @@ class _Options:
     reference: str | None
     jobs: int
     quiet: bool
+    executor: Any = None
+    """The opened executor (:class:`~harness.workflows.tasks.TaskExecutor`; None: this machine)."""
 
 
 def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None, seeds: int, orders: int,
            parent_qty: int, symbol: str | None, jobs: int, quiet: bool, probes: list[str] | None,
            claims: Path | None, reference: str, suite: Path | None = None, window: float = 30.0,
-           router_config: Path | None = None) -> None:
+           router_config: Path | None = None, executor: str = "local") -> None:
     from harness.analytics.claims import load_claims
-    from harness.cli.run import _registry_with_specs, _with_routers, default_scenario_path
-    from harness.scenario.schema import load_scenario
-    from harness.workflows.probe import PROBES, ProbeSettings, check_new_folder
+    from harness.workflows.executor import open_executor
+    from harness.workflows.probe import PROBES, ProbeSettings
 
     if not 1 <= seeds <= MAX_PROBE_SEEDS:
         raise UserError(f"--seeds: {seeds} must be between 1 and {MAX_PROBE_SEEDS}")
@@ -97,6 +100,7 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
         raise UserError(f"--parent-qty: {parent_qty} must be between 1 and 1,000,000 shares")
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
+    choice = executor_choice(executor)
     if not 1.0 <= window <= 3600.0:
         raise UserError(f"--window-s: {window} must be between 1 and 3,600 seconds")
     if suite is not None and (scenario is not None or router or router_config):
@@ -107,6 +111,21 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
     opts = _Options(ProbeSettings(symbol=symbol, orders=orders, parent_qty=parent_qty, window_s=window),
                     tuple(probes) if probes else PROBES, load_claims(claims) if claims is not None else None,
                     claims, None if reference == "none" else reference, jobs, quiet)
+    with open_executor(choice, jobs=jobs) as pool:  # one cluster for every scenario probed
+        failed = _probe_targets(scenario, router, suite=suite, out=out, seeds=seeds, router_config=router_config,
+                                opts=replace(opts, executor=pool))
+    if failed:
+        err_console.print(f"[red]partial probe[/]: {failed} simulation(s) failed; exit status {EXIT_PARTIAL}")
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _probe_targets(scenario: Path | None, router: list[str] | None, *, suite: Path | None, out: Path | None,
+                   seeds: int, router_config: Path | None, opts: _Options) -> int:
+    """Probe the suite's scenarios or the one scenario; the number of failed simulations."""
+    from harness.cli.run import _registry_with_specs, _with_routers, default_scenario_path
+    from harness.scenario.schema import load_scenario
+    from harness.workflows.probe import check_new_folder
+
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if suite is not None:
         from harness.workflows.suite import load_suite
@@ -131,9 +150,7 @@ def _probe(scenario: Path | None, router: list[str] | None, *, out: Path | None,
         out_dir = out if out is not None else Path("results") / f"probe-{sc.name}-{stamp}"
         check_new_folder(out_dir)
         failed = _probe_one(sc, routers, registry, seed_list, out_dir, opts)
-    if failed:
-        err_console.print(f"[red]partial probe[/]: {failed} simulation(s) failed; exit status {EXIT_PARTIAL}")
-        raise typer.Exit(EXIT_PARTIAL)
+    return failed
 
 
 def _with_reference(routers: list[str], reference: str | None, registry: Any) -> list[str]:
@@ -156,7 +173,8 @@ def _probe_one(sc: Any, routers: list[str], registry: Any, seed_list: list[int],
         task = progress.add_task(f"probe {sc.name}: {len(twins)} twins x {len(routers)} router(s) x "
                                  f"{len(seed_list)} seed(s)", total=len(twins) * len(routers) * len(seed_list))
         twins, rows = run_probes(sc, routers, seeds=seed_list, registry=registry, settings=opts.settings,
-                                 jobs=opts.jobs, on_done=lambda _res: progress.advance(task), twins=twins)
+                                 jobs=opts.jobs, on_done=lambda _res: progress.advance(task), twins=twins,
+                                 executor=opts.executor)
     fp, checked = write_probe_folder(out_dir, scenario=sc, routers=routers, seeds=seed_list, settings=opts.settings,
                                      twins=twins, rows=rows, claims=opts.claims, claims_file=opts.claims_file,
                                      reference=opts.reference)

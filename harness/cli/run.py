@@ -21,6 +21,7 @@ from harness.cli.console import err_console, fail, fmt, out_console, progress_ba
 from harness.cli.json_output import JsonOption, current, json_command, records
 from harness.cli.options import (
     BrokerOption,
+    ExecutorOption,
     PeriodOption,
     PolicyOption,
     RouterCpuOption,
@@ -28,6 +29,7 @@ from harness.cli.options import (
     RouterProcessOption,
     analysis_options,
     apply_router_config,
+    executor_choice,
     realtime_options,
     router_limits,
 )
@@ -108,6 +110,7 @@ def run(
     seeds: SeedsOption = None,
     out: OutOption = None,
     jobs: JobsOption = 1,
+    executor: ExecutorOption = "local",
     orders: OrdersOption = None,
     router_config: RouterConfigOption = None,
     callback_timeout: CallbackTimeoutOption = 30.0,
@@ -145,7 +148,8 @@ def run(
         try:
             if given:
                 raise UserError(f"--suite and {', '.join(given)} are exclusive (the suite file sets them per run)")
-            run_suite_command(suite, out=out, jobs=jobs, quiet=quiet, callback_timeout=callback_timeout,
+            run_suite_command(suite, out=out, jobs=jobs, executor=executor, quiet=quiet,
+                              callback_timeout=callback_timeout,
                               decision_latency=decision_latency, policy=policy, broker=broker, period=period,
                               isolation=(router_process, router_memory, router_cpu))
         except UserError as err:
@@ -157,7 +161,7 @@ def run(
             callback_timeout=callback_timeout, decision_latency=decision_latency, incentive_test=incentive_test,
             incentive_twins=incentive_twins, policy=policy, broker=broker, period=period, realtime=realtime,
             time_factor=time_factor, window=window, baseline=baseline, symbol_map=symbol_map,
-            isolation=(router_process, router_memory, router_cpu),
+            isolation=(router_process, router_memory, router_cpu), executor=executor,
         )
         outcome = _simulate(plan, out=out, jobs=jobs, quiet=quiet, report=not no_report, pdf=not no_pdf)
     except UserError as err:
@@ -192,6 +196,8 @@ class RunPlan:
     orders_file: Path | None
     twins: int
     symbol_map: dict[str, str] | None = None
+    executor: Any = None
+    """The checked ``--executor`` (:class:`~harness.workflows.executor.ExecutorChoice`; None: local)."""
 
 
 def _plan_run(
@@ -199,7 +205,7 @@ def _plan_run(
     orders: Path | None, router_config: Path | None, callback_timeout: float, decision_latency: str,
     incentive_test: bool, incentive_twins: int, policy: Path | None, broker: str | None, period: str | None,
     realtime: bool, time_factor: float, window: str | None, baseline: Path | None, symbol_map: Path | None = None,
-    isolation: tuple[str, str, int] = ("plugins", "1GiB", 600),
+    isolation: tuple[str, str, int] = ("plugins", "1GiB", 600), executor: str = "local",
 ) -> RunPlan:
     """The run's plan from its options; ``UserError`` (one line) on the first bad one, in the order they are checked."""
     if baseline is not None and seed is None and seeds is None:
@@ -228,6 +234,7 @@ def _plan_run(
         raise UserError(f"--seeds: {seeds} must be between 1 and {MAX_SEEDS:,}")
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
+    choice = executor_choice(executor, realtime=realtime)
     seed_list = [seed] if seed is not None else list(range(sc.session.seed, sc.session.seed + (seeds or 1)))
     if seed_list[-1] >= 2**63:
         raise UserError(f"--seeds: {seeds} seeds from {sc.session.seed} go past the largest seed, 2^63 - 1")
@@ -249,7 +256,8 @@ def _plan_run(
     twins = incentive_twins if incentive_test else 0
     return RunPlan(scenario=sc, scenario_path=resolved, routers=routers, seeds=seed_list, registry=registry,
                    limits=limits, review=review, regulatory=regulatory, realtime=paced, parents=parents,
-                   orders_file=orders_file, twins=twins, symbol_map=mapping)
+                   orders_file=orders_file, twins=twins, symbol_map=mapping,
+                   executor=choice)
 
 
 def _registry_with_specs(router: list[str] | None, limits: Any = None) -> tuple[Any, dict[str, Any]]:
@@ -288,17 +296,18 @@ def _with_routers(sc: Any, router: list[str] | None, *, specs: dict[str, Any], r
 def _simulate(plan: RunPlan, *, out: Path | None, jobs: int, quiet: bool, report: bool = True,
               pdf: bool = True) -> Any:
     """Run the plan into its run folder behind a progress bar; the run's outcome."""
+    from harness.workflows.executor import open_executor
     from harness.workflows.run import run_scenario
 
     sc = plan.scenario
     total = len(plan.routers) * len(plan.seeds) * (1 + plan.twins)
     progress = progress_bar(quiet=quiet)
-    with progress:
+    with open_executor(plan.executor, jobs=jobs) as pool, progress:
         what = f"{sc.name}: {len(plan.routers)} router(s) x {len(plan.seeds)} seed(s)"
         task = progress.add_task(what, total=total)
         return run_scenario(
             sc, scenario_path=plan.scenario_path, routers=plan.routers, seeds=plan.seeds, out_dir=out,
-            results_root=Path("results"), jobs=jobs, parents=plan.parents, orders_file=plan.orders_file,
+            results_root=Path("results"), jobs=jobs, executor=pool, parents=plan.parents, orders_file=plan.orders_file,
             symbol_map=plan.symbol_map,
             registry=plan.registry, on_done=lambda _res: progress.advance(task), command=sys.argv, limits=plan.limits,
             incentive_twins=plan.twins,

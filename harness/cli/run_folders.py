@@ -12,6 +12,7 @@ from rich.table import Table
 
 from harness.cli.console import err_console, fail, out_console, write_output
 from harness.cli.json_output import JsonOption, json_output
+from harness.cli.options import ExecutorOption, executor_choice
 from harness.errors import UserError
 
 
@@ -19,6 +20,7 @@ def verify(
     run_folder: Annotated[Path, typer.Argument(help="A run folder written by sorbench run.")],
     rerun: Annotated[bool, typer.Option(help="Re-run from the manifest and compare every result file's hash.")] = True,
     jobs: Annotated[int, typer.Option(help="Parallel worker processes for the re-run.")] = 1,
+    executor: ExecutorOption = "local",
     router: Annotated[list[str] | None, typer.Option(
         "--router", "-r", help="A plug-in to trust for the re-run, MODULE:CLASS or FILE.py:CLASS (repeatable); "
         "used only if its source's sha256 is the one the manifest records.")] = None,
@@ -33,18 +35,21 @@ def verify(
     ``--router``; a run with any other router is checked for integrity only, and verify says so.
     """
     with json_output(as_json, "verify") as result:
-        _verify(run_folder, rerun=rerun, jobs=jobs, router=router, key=key, result=result)
+        _verify(run_folder, rerun=rerun, jobs=jobs, router=router, key=key, result=result, executor=executor)
 
 
 def _verify(run_folder: Path, *, rerun: bool, jobs: int, router: list[str] | None, key: Path | None,
-            result: dict[str, Any]) -> None:
+            result: dict[str, Any], executor: str = "local") -> None:
     """``verify``'s work and lines; ``result`` gets what ``--json`` prints."""
+    from harness.workflows.executor import open_executor
     from harness.workflows.verify import verify_run
 
     try:
         if jobs < 1:
             raise UserError(f"--jobs: {jobs} must be at least 1")
-        report = verify_run(run_folder, rerun=rerun, jobs=jobs, plugins=router or (), key=key)
+        choice = executor_choice(executor)
+        with open_executor(choice if rerun else None, jobs=jobs) as pool:  # no cluster for an integrity check
+            report = verify_run(run_folder, rerun=rerun, jobs=jobs, plugins=router or (), key=key, executor=pool)
     except UserError as err:
         fail(str(err))
         return

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from harness.cli.console import err_console, out_console, progress_bar
 from harness.cli.json_output import current, records
-from harness.cli.options import analysis_options, router_limits
+from harness.cli.options import analysis_options, executor_choice, router_limits
 from harness.errors import EXIT_PARTIAL, UserError
 
 SUITE_FILES = ("suite.html", "suite.json", "suite_summary.csv")
@@ -20,13 +20,15 @@ SUITE_FILES = ("suite.html", "suite.json", "suite_summary.csv")
 
 def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, callback_timeout: float,
                       decision_latency: str, policy: Path | None, broker: str | None, period: str | None,
-                      isolation: tuple[str, str, int] = ("plugins", "1GiB", 600)) -> None:
+                      isolation: tuple[str, str, int] = ("plugins", "1GiB", 600), executor: str = "local") -> None:
     """``sorbench run --suite``: check the suite, run its scenarios into one bundle and print its summary."""
     from harness.sim.router_node import RouterLimits
+    from harness.workflows.executor import open_executor
     from harness.workflows.suite import load_suite, run_suite
 
     if jobs < 1:
         raise UserError(f"--jobs: {jobs} must be at least 1")
+    choice = executor_choice(executor)
     limits = router_limits(callback_timeout, decision_latency, cls=RouterLimits, isolation=isolation)
     review, regulatory = analysis_options(policy, broker, period=period)
     plan = load_suite(path)
@@ -40,10 +42,10 @@ def run_suite_command(path: Path, *, out: Path | None, jobs: int, quiet: bool, c
     def entry(e: Any) -> None:
         running["entry"] = e.label
 
-    with progress:
+    with open_executor(choice, jobs=jobs) as pool, progress:
         task = progress.add_task(f"suite {plan.suite.name}", total=plan.simulations)
         outcome = run_suite(
-            plan, out_dir=out, results_root=Path("results"), jobs=jobs, command=sys.argv, limits=limits,
+            plan, out_dir=out, results_root=Path("results"), jobs=jobs, executor=pool, command=sys.argv, limits=limits,
             review_policy=review, regulatory=regulatory, on_done=lambda _res: progress.advance(task),
             on_entry=entry, on_phase=phase,
         )

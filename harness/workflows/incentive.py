@@ -17,7 +17,7 @@ from typing import Any
 from adapters.registry import RouterRegistry
 from harness.scenario.schema import Scenario
 from harness.sim.engine import RunResult
-from harness.workflows.tasks import Task, simulate_all
+from harness.workflows.tasks import Task, TaskExecutor, simulate_all
 
 CHANNELS = ("pfof", "maker_rebate", "take_fee")
 """The payment channels, each with its own twins: payment for order flow, maker rebates, take (access) fees."""
@@ -108,7 +108,7 @@ def _count(res: RunResult, channel: str, names: list[str]) -> dict[str, int]:
 
 def incentive_test(
     scenario: Scenario, tasks: list[Task], *, baseline: list[RunResult], registry: RouterRegistry, jobs: int, n: int,
-    on_done: Callable[[RunResult], None] | None,
+    on_done: Callable[[RunResult], None] | None, executor: TaskExecutor | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Rerun every task on ``n`` payment twins per channel; per router, channel, twin, seed and venue: shares, payment.
 
@@ -131,7 +131,7 @@ def incentive_test(
             twin_json = twin.model_dump_json()
             simulated[(channel, rot)] = simulate_all(
                 [Task(twin_json, t.router, t.params, t.seed, t.parents, t.limits) for t in tasks], registry,
-                jobs=jobs, on_done=on_done)
+                jobs=jobs, on_done=on_done, executor=executor)
         plan.append((channel, twin_id, rot, twin, simulated[(channel, rot)]))
     for channel, twin_id, rot, twin, results in plan:
         pay = {v.name: channel_payment_usd(v, channel) for v in twin.venues}

@@ -37,7 +37,7 @@ from harness.workflows.probe_twins import (
     probe_market,
     probe_twins,
 )
-from harness.workflows.tasks import plan_tasks, simulate_all
+from harness.workflows.tasks import TaskExecutor, plan_tasks, simulate_all
 
 __all__ = [
     "FEE_GRID_USD",
@@ -201,7 +201,7 @@ MEASURES: dict[str, Callable[[RunResult, Twin, list[ParentOrder]], tuple[float, 
 
 def _simulate_twin(twin: Twin, routers: Sequence[str], *, seeds: Sequence[int], params: dict[str, Any],
                    parents: list[ParentOrder] | None, registry: RouterRegistry, jobs: int,
-                   on_done: Callable[[RunResult], None] | None) -> list[RunResult]:
+                   on_done: Callable[[RunResult], None] | None, executor: TaskExecutor | None) -> list[RunResult]:
     """Every router x seed on one twin, in virtual time; routers behind an external system (``fix``) in real time.
 
     The real-time ones run one after the other at time factor 1 (keep ``window_s`` short for them: every twin takes
@@ -214,7 +214,8 @@ def _simulate_twin(twin: Twin, routers: Sequence[str], *, seeds: Sequence[int], 
     out: list[RunResult] = []
     if virtual:
         out += simulate_all(plan_tasks(twin.scenario, virtual, seeds=seeds, params=params, parents=parents,
-                                       limits=RouterLimits(), realtime=None), registry, jobs=jobs, on_done=on_done)
+                                       limits=RouterLimits(), realtime=None), registry, jobs=jobs, on_done=on_done,
+                            executor=executor)
     if live:
         out += simulate_all(plan_tasks(twin.scenario, live, seeds=seeds, params=params, parents=parents,
                                        limits=RouterLimits(), realtime=RealtimeSettings()), registry, jobs=1,
@@ -226,7 +227,7 @@ def _simulate_twin(twin: Twin, routers: Sequence[str], *, seeds: Sequence[int], 
 def run_probes(
     scenario: Scenario, routers: Sequence[str], *, seeds: Sequence[int], registry: RouterRegistry,
     settings: ProbeSettings | None = None, jobs: int = 1, on_done: Callable[[RunResult], None] | None = None,
-    twins: list[Twin] | None = None,
+    twins: list[Twin] | None = None, executor: TaskExecutor | None = None,
 ) -> tuple[list[Twin], dict[str, list[Any]]]:
     """Every router x seed on every twin; the responses as column lists (:data:`RESPONSE_COLUMNS`).
 
@@ -243,7 +244,7 @@ def run_probes(
         key = (twin.scenario.sha256(), twin.parents)
         if key not in done:
             done[key] = _simulate_twin(twin, routers, seeds=seeds, params=params, parents=fixed, registry=registry,
-                                       jobs=jobs, on_done=on_done)
+                                       jobs=jobs, on_done=on_done, executor=executor)
         for res in done[key]:
             ok = res.status == "ok"
             num, den = measure(res, twin, flows[res.seed]) if ok else (float("nan"), float("nan"))

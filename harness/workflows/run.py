@@ -46,7 +46,7 @@ from harness.workflows.folder import (
 from harness.workflows.incentive import incentive_test, payment_twins, venue_payment_usd
 from harness.workflows.provenance import RESULT_PACKAGES, git_commit, package_versions, sha256_file, utc_now
 from harness.workflows.provenance import sorbench_version as _version
-from harness.workflows.tasks import plan_common_tasks, plan_tasks, simulate_all
+from harness.workflows.tasks import TaskExecutor, plan_common_tasks, plan_tasks, simulate_all
 
 # Also importable from here, where they used to live: the provenance helpers (harness.workflows.provenance) and the
 # incentive test's payment twins (harness.workflows.incentive).
@@ -82,13 +82,11 @@ def run_scenario(
     seeds: Sequence[int],
     out_dir: Path | None,
     results_root: Path,
-    jobs: int = 1,
+    jobs: int = 1, executor: TaskExecutor | None = None,
     parents: list[ParentOrder] | None = None,
-    orders_file: Path | None = None, symbol_map: dict[str, str] | None = None,
-    registry: RouterRegistry | None = None,
+    orders_file: Path | None = None, symbol_map: dict[str, str] | None = None, registry: RouterRegistry | None = None,
     on_done: Callable[[RunResult], None] | None = None, on_phase: Callable[[str], None] | None = None,
-    command: Sequence[str] = (),
-    limits: RouterLimits | None = None,
+    command: Sequence[str] = (), limits: RouterLimits | None = None,
     incentive_twins: int = 0, analyze_tables: bool = True,
     review_policy: Any = None, regulatory: Any = None, realtime: RealtimeSettings | None = None,
     report: bool = True, pdf: bool = True,
@@ -105,7 +103,8 @@ def run_scenario(
     simulation against the wall clock (:mod:`harness.sim.realtime`), one after the other in this process. ``report``
     (with ``analyze_tables``) writes ``report.html`` and, with ``pdf``, ``report.pdf`` (:mod:`harness.report`) before
     the files are hashed. ``on_phase`` hears each phase's name as it starts (:data:`PHASES`). ``symbol_map`` (which read
-    ``orders_file``) goes into the manifest, for ``verify``.
+    ``orders_file``) goes into the manifest, for ``verify``. ``executor`` (None: this machine, ``jobs`` processes)
+    runs the simulations elsewhere, on a Dask cluster (:mod:`harness.workflows.executor`), with the same results.
     """
     (phase := on_phase or (lambda _name: None))("simulating")
     registry, limits, review_policy, regulatory = _with_defaults(
@@ -117,12 +116,13 @@ def run_scenario(
 
     tasks = plan_tasks(scenario, routers, seeds=seeds, params=params, parents=parents, limits=limits, realtime=realtime)
     results, common = _simulate(tasks, plan_common_tasks(scenario, seeds), registry,
-                                jobs=1 if realtime is not None else jobs, on_done=on_done)
+                                jobs=1 if realtime is not None else jobs, on_done=on_done,
+                                executor=None if realtime is not None else executor)
     twins: list[dict[str, Any]] = []
     shares: dict[str, list[Any]] = {}
     if incentive_twins:
         twins, shares = incentive_test(scenario, tasks, baseline=results, registry=registry, jobs=jobs,
-                                       n=incentive_twins, on_done=on_done)
+                                       n=incentive_twins, on_done=on_done, executor=executor)
 
     phase("writing tables")
     flows = {seed: (list(parents) if parents is not None else build_parents(scenario, seed)) for seed in seeds}
@@ -134,7 +134,7 @@ def run_scenario(
             write_incentive(tmp, twins=twins, shares=shares)
         manifest = _manifest(
             scenario, scenario_path=scenario_path, orders_file=orders_file, seeds=seeds, routers=routers,
-            registry=registry, params=params, jobs=jobs, limits=limits, realtime=realtime,
+            registry=registry, params=params, jobs=jobs, limits=limits, realtime=realtime, executor=executor,
             incentive_twins=incentive_twins, review_policy=review_policy, regulatory=regulatory, started=started,
             results=results, command=command, symbol_map=symbol_map,
         )
@@ -162,7 +162,7 @@ PHASES = ("simulating", "writing tables", "analysing", "writing report", "hashin
 
 def _simulate(
     tasks: list[Any], common: list[Any], registry: RouterRegistry, *, jobs: int,
-    on_done: Callable[[RunResult], None] | None,
+    on_done: Callable[[RunResult], None] | None, executor: TaskExecutor | None = None,
 ) -> tuple[list[RunResult], list[RunResult]]:
     """The routers' simulations and the common market's (one per seed), in one pool; ``on_done`` sees the routers'.
 
@@ -172,7 +172,8 @@ def _simulate(
         if on_done is not None and res.router != COMMON_ROUTER:
             on_done(res)
 
-    every = simulate_all([*tasks, *common], registry, jobs=jobs, on_done=done if on_done is not None else None)
+    every = simulate_all([*tasks, *common], registry, jobs=jobs, on_done=done if on_done is not None else None,
+                         executor=executor)
     return every[:len(tasks)], every[len(tasks):]
 
 
@@ -208,7 +209,8 @@ def _destination(out_dir: Path | None, results_root: Path, *, scenario_name: str
 
 def _manifest(
     scenario: Scenario, *, scenario_path: Path | None, orders_file: Path | None, seeds: Sequence[int],
-    routers: Sequence[str], registry: RouterRegistry, params: dict[str, Any], jobs: int, limits: RouterLimits,
+    routers: Sequence[str], registry: RouterRegistry, params: dict[str, Any], jobs: int,
+    executor: TaskExecutor | None, limits: RouterLimits,
     realtime: RealtimeSettings | None, incentive_twins: int, review_policy: Any, regulatory: Any,
     started: dt.datetime, results: list[RunResult], command: Sequence[str], symbol_map: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -234,6 +236,7 @@ def _manifest(
              "params": params[r].model_dump(mode="json")} for r in routers
         ],
         "jobs": jobs,
+        "executor": executor.description if executor is not None and realtime is None else "local",
         "router_limits": {
             "callback_timeout_s": limits.callback_timeout_s,
             "decision_latency": limits.decision_latency,

@@ -233,11 +233,12 @@ def default_bundle(plan: SuitePlan, results_root: Path, started: dt.datetime) ->
 def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Path("results"), jobs: int = 1,
               on_done: Callable[[Any], None] | None = None, on_entry: Callable[[PlannedRun], None] | None = None,
               command: Sequence[str] = (), limits: Any = None, review_policy: Any = None,
-              regulatory: Any = None, on_phase: Callable[[str], None] | None = None) -> SuiteOutcome:
+              regulatory: Any = None, on_phase: Callable[[str], None] | None = None,
+              executor: Any = None) -> SuiteOutcome:
     """Run every entry into one bundle (see the module docstring); a failing entry is recorded, the others run.
 
     ``limits``, ``review_policy``, ``regulatory`` and ``on_phase`` (each entry's phases, then ``writing suite
-    report``) are passed to every :func:`~harness.workflows.run.run_scenario`.
+    report``) and ``executor`` (None: this machine) are passed to every :func:`~harness.workflows.run.run_scenario`.
     """
     from harness.report.suite import render_suite_html
     from harness.workflows.run import run_scenario
@@ -270,9 +271,9 @@ def run_suite(plan: SuitePlan, *, out_dir: Path | None, results_root: Path = Pat
             try:
                 outcome = run_scenario(
                     entry.scenario, scenario_path=entry.scenario_path, routers=entry.routers, seeds=entry.seeds,
-                    out_dir=tmp / entry.label, results_root=tmp, jobs=jobs, parents=entry.parents,
+                    out_dir=tmp / entry.label, results_root=tmp, jobs=jobs, parents=entry.parents, on_phase=on_phase,
                     orders_file=entry.orders_file, registry=plan.registry, on_done=on_done, command=command,
-                    limits=limits, review_policy=review_policy, regulatory=regulatory, on_phase=on_phase,
+                    limits=limits, review_policy=review_policy, regulatory=regulatory, executor=executor,
                 )
             except Exception as exc:  # recorded; the other entries still run
                 record.update(status="failed", error=f"{type(exc).__name__}: {exc}" if not isinstance(exc, UserError)

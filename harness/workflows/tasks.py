@@ -1,7 +1,7 @@
-"""A run's simulations as tasks: one per router x seed, run in order in-process or in a pool of spawned workers.
+"""A run's simulations as tasks: one per router x seed, run in-process, in a pool of spawned workers or on a cluster.
 
-A router that raises, or kills its worker process, gives a failed :class:`~harness.sim.engine.RunResult` for its own
-task only; the others still run.
+The cluster is an executor such as Dask's (:mod:`harness.workflows.executor`). A router that raises, or kills its
+worker process, gives a failed :class:`~harness.sim.engine.RunResult` for its own task only; the others still run.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.contract import ParentOrder
 from adapters.registry import RouterRegistry, builtin_registry
@@ -21,6 +21,9 @@ from harness.sim.engine import RunResult, simulate
 from harness.sim.realtime import RealtimeSettings
 from harness.sim.router_node import RouterLimits
 from harness.workflows.common import COMMON_ROUTER, common_registry
+
+WORKER_DIED = "its worker process died"
+"""Why a task failed whose worker process died each time it ran, even alone (the exception is in the traceback)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Task:
     realtime: RealtimeSettings | None = None
 
 
-def _failed(task: Task, why: str, exc: BaseException) -> RunResult:
+def failed_result(task: Task, why: str, exc: BaseException) -> RunResult:
     """A failed result for a task whose worker did not return one."""
     return RunResult(
         router=task.router, seed=task.seed, status="failed", error=f"router {task.router!r} failed: {why}",
@@ -44,7 +47,7 @@ def _failed(task: Task, why: str, exc: BaseException) -> RunResult:
     )
 
 
-def _run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
+def run_task(task: Task, registry: RouterRegistry | None = None) -> RunResult:
     """Worker entry point (also used in-process); ``registry`` defaults to the built-in routers."""
     scenario = Scenario.model_validate_json(task.scenario_json)
     if task.router == COMMON_ROUTER:  # the common market's host, whatever routers the run's registry holds
@@ -79,14 +82,28 @@ def plan_common_tasks(scenario: Scenario, seeds: Sequence[int]) -> list[Task]:
     return [Task(scenario_json, COMMON_ROUTER, {}, seed, (), None, None) for seed in seeds]
 
 
+class TaskExecutor(Protocol):
+    """Somewhere else to run tasks (:class:`harness.workflows.executor.DaskExecutor`); the manifest records where."""
+
+    description: str
+
+    def simulate(self, tasks: list[Task], registry: RouterRegistry, *,
+                 on_done: Callable[[RunResult], None] | None) -> list[RunResult]:
+        """The tasks' results in task order, ``on_done`` called as each completes; a failing router never raises."""
+        ...
+
+
 def simulate_all(
-    tasks: list[Task], registry: RouterRegistry, *, jobs: int, on_done: Callable[[RunResult], None] | None
+    tasks: list[Task], registry: RouterRegistry, *, jobs: int, on_done: Callable[[RunResult], None] | None,
+    executor: TaskExecutor | None = None,
 ) -> list[RunResult]:
-    """Run the tasks in order (in-process, or in ``jobs`` spawned workers); a failing router never raises here."""
+    """Run the tasks in order (in-process, ``jobs`` spawned workers, ``executor``); a router failure never raises."""
+    if executor is not None and tasks:
+        return executor.simulate(tasks, registry, on_done=on_done)
     results: list[RunResult] = []
     if jobs <= 1 or len(tasks) == 1:
         for t in tasks:
-            res = _run_task(t, registry)
+            res = run_task(t, registry)
             results.append(res)
             if on_done:
                 on_done(res)
@@ -96,14 +113,14 @@ def simulate_all(
     done: dict[int, RunResult] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         # The registry travels to the workers by reference (its router classes must be importable there).
-        futures = [pool.submit(_run_task, t, registry) for t in tasks]
+        futures = [pool.submit(run_task, t, registry) for t in tasks]
         for i, fut in enumerate(futures):
             try:
                 done[i] = fut.result()
             except BrokenProcessPool:
                 broken.append(i)  # some worker died; which task killed it is not known yet
             except (Exception, SystemExit) as exc:
-                done[i] = _failed(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
+                done[i] = failed_result(tasks[i], f"worker raised {type(exc).__name__}: {exc}", exc)
             if i in done and on_done:
                 on_done(done[i])
     # A router that kills its process (os._exit, a crash in native code) breaks the whole pool: rerun each
@@ -111,9 +128,9 @@ def simulate_all(
     for i in broken:
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
             try:
-                done[i] = solo.submit(_run_task, tasks[i], registry).result()
+                done[i] = solo.submit(run_task, tasks[i], registry).result()
             except Exception as exc:
-                done[i] = _failed(tasks[i], f"its worker process died ({type(exc).__name__})", exc)
+                done[i] = failed_result(tasks[i], WORKER_DIED, exc)
         if on_done:
             on_done(done[i])
     return [done[i] for i in range(len(tasks))]

@@ -164,11 +164,12 @@ def rerun_registry(manifest: dict[str, Any], plugins: Sequence[str] = ()) -> tup
 
 
 def reproduce(
-    manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None
+    manifest: dict[str, Any], *, jobs: int = 1, registry: Any = None, executor: Any = None
 ) -> tuple[dict[str, str], list[str], dict[str, Any]]:
     """Run again from the manifest into a temporary folder; returns the new files' hashes, notes and manifest.
 
-    ``registry`` comes from :func:`rerun_registry` (default: built-in routers only).
+    ``registry`` comes from :func:`rerun_registry` (default: built-in routers only); ``executor`` (a
+    :class:`~harness.workflows.tasks.TaskExecutor`, None: this machine) runs the simulations.
     """
     from harness.analytics.regulatory_settings import regulatory_from_manifest
     from harness.analytics.review_policy import ReviewPolicy
@@ -215,7 +216,8 @@ def reproduce(
         out = tmp / "rerun"
         run_scenario(
             scenario, scenario_path=None, routers=[r["name"] for r in manifest["routers"]],
-            seeds=list(manifest["seeds"]), out_dir=out, results_root=tmp, jobs=jobs, parents=parents,
+            seeds=list(manifest["seeds"]), out_dir=out, results_root=tmp, jobs=jobs, executor=executor,
+            parents=parents,
             orders_file=Path(orders_file) if orders_file else None, registry=registry, limits=limits,
             symbol_map=manifest.get("orders_symbol_map") or None,
             incentive_twins=int(manifest.get("incentive_twins") or 0),
@@ -239,7 +241,7 @@ def reproduce(
 
 def verify_run(
     folder: Path, *, rerun: bool = True, jobs: int = 1, plugins: Sequence[str] = (), key: Path | None = None,
-    check_report: bool = True,
+    check_report: bool = True, executor: Any = None,
 ) -> VerifyReport:
     """Integrity, evidence and (with ``rerun``) reproduction checks of a run folder.
 
@@ -270,7 +272,7 @@ def verify_run(
         report.not_rerun = missing
         report.notes += [*missing, "re-run skipped: only integrity was checked"]
         return report
-    result = reproduce(manifest, jobs=jobs, registry=registry)
+    result = reproduce(manifest, jobs=jobs, registry=registry, executor=executor)
     again, notes = result[0], result[1]
     report.notes += notes
     if len(result) > 2:
