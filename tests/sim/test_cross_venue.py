@@ -94,14 +94,8 @@ def _run(name: str, seconds: int):
 
 
 # Whole 10-minute windows: locks are rare events (a few a minute at most), so shorter windows can hold none.
-_MERGED_MARKET = pytest.mark.xfail(
-    strict=False, reason="issue 15, open: with the impact and responsive spreads merged beside the cross-venue "
-                         "reactions, calm-large-cap's mid-change autocorrelation is +0.07 and default's locked time 0 "
-                         "over these 10 minutes (each passed alone); the market is to be recalibrated")
-
-
-@pytest.mark.parametrize(("name", "seconds"), [pytest.param("calm-large-cap", 600, marks=_MERGED_MARKET),
-                                                pytest.param("default", 600, marks=_MERGED_MARKET)])
+@pytest.mark.parametrize(("name", "seconds"), [("calm-large-cap", 600),
+                                                ("default", 600)])
 def test_venues_move_together_and_quotes_mean_revert(name, seconds):
     """Per symbol: NBBO locked/crossed 0-2% of the time, cross-venue sign correlation > 0, mid changes revert."""
     rows = _run(name, seconds)
