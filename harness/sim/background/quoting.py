@@ -49,22 +49,12 @@ def open_widening(t_ns: int, *, boost: float, decay_minutes: float) -> float:
 
 
 def improve_gaps(start_ns: int, end_ns: int, *, boost: float, decay_minutes: float) -> list[int]:
-    """Per second of ``[start, end]``: whole ticks (at least 1) averaging :func:`open_widening` minus a half.
+    """Per second of ``[start, end]``: the nearest whole number of ticks (at least 1) to :func:`open_widening`.
 
-    Zero-intelligence limit flow improves an NBBO spread only when it is wider than this. The whole numbers are
-    dithered (error diffusion, deterministic: no draws), so the threshold falls smoothly through the morning instead
-    of stepping from 2 to 1 tick at one instant; its mean over a few seconds is the width factor minus 0.5 (the
-    nearest whole number's midpoint rule made continuous). With a threshold of 1 in some seconds, two slow limit
-    orders can improve into a two-tick gap from both sides and lock the NBBO for a moment, as at any other time.
+    Zero-intelligence limit flow improves an NBBO spread only when it is wider than this.
     """
-    gaps = []
-    acc = 0.0
-    for t in range(start_ns, end_ns + _NS, _NS):
-        target = max(1.0, open_widening(t, boost=boost, decay_minutes=decay_minutes) - 0.5)
-        whole = math.floor(acc + target + 1e-9)
-        gaps.append(whole)
-        acc += target - whole
-    return gaps
+    return [max(1, round(open_widening(t, boost=boost, decay_minutes=decay_minutes)))
+            for t in range(start_ns, end_ns + _NS, _NS)]
 
 
 class QuotePricer:
