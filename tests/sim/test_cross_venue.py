@@ -93,15 +93,16 @@ def _run(name: str, seconds: int):
     return checks.merge(cross_venue(trades=trades, nbbo=nbbo, window=window).drop(columns="venue"), on="symbol")
 
 
+_DEFAULT_NO_LOCK = pytest.mark.xfail(
+    strict=False, reason="issue 15, open: default's window is the open, where limit flow improves only spreads wider "
+                         "than 2 ticks, so two improvements from both sides never lock; locked time 0 (AAA and BBB, "
+                         "seed 1). A 20 ms limit-flow view lag gives 0.01% / 0.0001% but the inverted venue then "
+                         "loses its per-share NBBO edge on BBB (0.61 against 0.62); 10 ms leaves AAA at 0")
+
+
 # Whole 10-minute windows: locks are rare events (a few a minute at most), so shorter windows can hold none.
-_MERGED_MARKET = pytest.mark.xfail(
-    strict=False, reason="issue 15, open: with the impact and responsive spreads merged beside the cross-venue "
-                         "reactions, calm-large-cap's mid-change autocorrelation is +0.07 and default's locked time 0 "
-                         "over these 10 minutes (each passed alone); the market is to be recalibrated")
-
-
-@pytest.mark.parametrize(("name", "seconds"), [pytest.param("calm-large-cap", 600, marks=_MERGED_MARKET),
-                                                pytest.param("default", 600, marks=_MERGED_MARKET)])
+@pytest.mark.parametrize(("name", "seconds"), [("calm-large-cap", 600),
+                                                pytest.param("default", 600, marks=_DEFAULT_NO_LOCK)])
 def test_venues_move_together_and_quotes_mean_revert(name, seconds):
     """Per symbol: NBBO locked/crossed 0-2% of the time, cross-venue sign correlation > 0, mid changes revert."""
     rows = _run(name, seconds)
