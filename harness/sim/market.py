@@ -348,30 +348,7 @@ class Market:
         for ev in events:
             kind = type(ev)
             if kind is Fill:
-                maker, taker = ev.maker_owner, ev.taker_owner  # type: ignore[union-attr]
-                tracked = self.tracked_owners
-                taker_id = ev.taker_order_id  # type: ignore[union-attr]
-                self.tape.append(
-                    (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, _SIDE_VALUE[ev.taker_side],  # type: ignore[union-attr]
-                     maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders,
-                     len(self.nbbo[symbol].ts) - 1)
-                )
-                self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
-                flow = self.flow_listeners.get(symbol)
-                if flow is not None:  # before anyone reacts: the price has moved when they look
-                    flow.on_execution(ev.ts_ns, taker_id, ev.taker_side, ev.qty)  # type: ignore[union-attr]
-                h = owners[maker]
-                if h is not None:
-                    h.on_exec(venue_idx, symbol, ev, True)  # type: ignore[arg-type]
-                h = owners[taker]
-                if h is not None:
-                    h.on_exec(venue_idx, symbol, ev, False)  # type: ignore[arg-type]
-                watcher = self.trade_watcher
-                if watcher is not None and (taker in tracked or watcher.react_all) and self.kinds[venue_idx] is _LIT:
-                    watcher.on_trade(venue_idx, symbol, ev)
-                if self.lit_trade_watchers and self.kinds[venue_idx] is _LIT:
-                    for callback in self.lit_trade_watchers.get(symbol, ()):
-                        callback(venue_idx, ev)  # type: ignore[arg-type]
+                self._on_fill(venue_idx, symbol, ev, owners)  # type: ignore[arg-type]
             elif kind is QuoteUpdate:
                 self._on_quote(venue_idx, symbol, ev)  # type: ignore[arg-type]
             elif kind is Cancelled:
@@ -386,6 +363,34 @@ class Market:
                 h = owners[ev.owner]  # type: ignore[union-attr]
                 if h is not None:
                     h.on_reject(venue_idx, symbol, ev)  # type: ignore[arg-type]
+
+    def _on_fill(self, venue_idx: int, symbol: str, ev: Fill, owners: list[Owner | None]) -> None:
+        """A trade: the tape, the passive fill record, the efficient price's flow, both owners, then the watchers."""
+        maker, taker = ev.maker_owner, ev.taker_owner
+        tracked = self.tracked_owners
+        taker_id = ev.taker_order_id
+        self.tape.append(
+            (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, _SIDE_VALUE[ev.taker_side],
+             maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders,
+             len(self.nbbo[symbol].ts) - 1)
+        )
+        self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)
+        flow = self.flow_listeners.get(symbol)
+        if flow is not None:  # before anyone reacts: the price has moved when they look
+            flow.on_execution(ev.ts_ns, taker_id, ev.taker_side, ev.qty)
+        h = owners[maker]
+        if h is not None:
+            h.on_exec(venue_idx, symbol, ev, True)
+        h = owners[taker]
+        if h is not None:
+            h.on_exec(venue_idx, symbol, ev, False)
+        if self.kinds[venue_idx] is _LIT:
+            watcher = self.trade_watcher
+            if watcher is not None and (taker in tracked or watcher.react_all):
+                watcher.on_trade(venue_idx, symbol, ev)
+            if self.lit_trade_watchers:
+                for callback in self.lit_trade_watchers.get(symbol, ()):
+                    callback(venue_idx, ev)
 
     def _route_out(self, arg: tuple[int, str, RouteOut]) -> None:
         """A routed-out remainder reaches the best away protected quote as an IOC ISO at that quote's price.
