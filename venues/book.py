@@ -288,18 +288,19 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
             self._quote_event(ts_ns, events)
         return events
 
-    def cancel_quiet(self, order_id: int, owner: int, ts_ns: int) -> QuoteUpdate | None:
-        """:meth:`cancel` for a caller that ignores everything but the quote: the :class:`QuoteUpdate` or ``None``.
+    def cancel_quiet(self, order_id: int, owner: int, ts_ns: int) -> tuple[int | None, int, int | None, int] | None:
+        """:meth:`cancel` for a caller that ignores everything but the quote: the new top, or ``None``.
 
-        The book changes exactly as with :meth:`cancel` (an unknown order or another owner's changes nothing); only
-        the :class:`Cancelled` or :class:`Reject` event is not built.
+        The book changes exactly as with :meth:`cancel` (an unknown order or another owner's changes nothing); no
+        event is built. Returns the displayed top ``(bid, bid_size, ask, ask_size)`` when it changed (the fields of
+        the :class:`QuoteUpdate` :meth:`cancel` would return), else ``None``.
         """
         order = self._orders.get(order_id)
         if order is None or order.owner != owner:
             return None
         if order.__class__ is not _Order:
             events = self.cancel(order_id, owner=owner, ts_ns=ts_ns)
-            return events[-1] if len(events) > 1 else None  # type: ignore[return-value]
+            return self._top if len(events) > 1 else None
         qty = order.qty
         price = order.price
         if order.side is _BUY:
@@ -322,14 +323,61 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
                 keys.remove(key)
         if not at_top:
             return None
+        t = self._top
         if left:  # the best displayed level keeps some size: only its size changes
-            t = self._top
             top = (t[0], left, t[2], t[3]) if key > 0 else (t[0], t[1], t[2], left)
-            self._top = top
-            return QuoteUpdate(ts_ns, *top)
-        events = []
-        self._quote_event(ts_ns, events)
-        return events[0] if events else None  # type: ignore[return-value]
+        else:
+            top = self._scan_top()
+            if top == t:
+                return None
+        self._top = top
+        return top
+
+    def rest_passive(
+        self, order_id: int, owner: int, side: Side, qty: int, price: int, ts_ns: int
+    ) -> tuple[int | None, int, int | None, int] | bool | None:
+        """Rest a plain DAY limit order that cannot trade on arrival: :meth:`submit`'s path without its events.
+
+        The background's hot path. When ``submit(order_id, owner, side, qty, price=price, ts_ns=ts_ns)`` would
+        only rest the order (valid, a new id, and no contra price within its limit, displayed or not), the book
+        changes exactly as it would and the new displayed top ``(bid, bid_size, ask, ask_size)`` is returned if
+        the order changed it (the fields of the :class:`QuoteUpdate` ``submit`` would return), else ``None``.
+        Any other order changes nothing and returns ``False``: the caller submits it instead.
+        """
+        if qty <= 0 or price <= 0 or price % self.tick or order_id in self._orders:
+            return False
+        if side is _BUY:
+            contra = self._ask_keys
+            if contra and contra[-1] >= -price:
+                return False
+            own_top = self._top[0]
+            levels, keys, key = self._bid_levels, self._bid_keys, price
+            joins = own_top is None or price >= own_top
+        else:
+            contra = self._bid_keys
+            if contra and contra[-1] >= price:
+                return False
+            own_top = self._top[2]
+            levels, keys, key = self._ask_levels, self._ask_keys, -price
+            joins = own_top is None or price <= own_top
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = _Level(price)
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                insort(keys, key)
+        order = _Order(order_id, owner, side, price, qty, ts_ns)
+        level.orders.append(order)
+        level.total += qty
+        self._orders[order_id] = order
+        if not joins:
+            return None
+        # only this side's top changed, and this order's level is now its best displayed level
+        t = self._top
+        top = (price, level.total, t[2], t[3]) if key > 0 else (t[0], t[1], price, level.total)
+        self._top = top
+        return top
 
     def replace(
         self, order_id: int, *, owner: int, qty: int, price: int, ts_ns: int, rest_price: int | None = None
@@ -496,7 +544,8 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
                 keys.remove(key)
         return shown and top is not None and s * (order.price - top) >= 0
 
-    def _quote_event(self, ts_ns: int, events: list[Event]) -> None:
+    def _scan_top(self) -> tuple[int | None, int, int | None, int]:
+        """The displayed top of book as the levels now hold it (``_top`` is not updated)."""
         bk = self._bid_keys
         ak = self._ask_keys
         if bk:
@@ -515,7 +564,10 @@ class OrderBook(_VenuePrimitives, _BookQueries, _HiddenReserveMinQty):
                 ask, ask_size = self._displayed_best(self._ask_levels, ak)
         else:
             ask, ask_size = None, 0
-        top = (bid, bid_size, ask, ask_size)
+        return (bid, bid_size, ask, ask_size)
+
+    def _quote_event(self, ts_ns: int, events: list[Event]) -> None:
+        top = self._scan_top()
         if top != self._top:
             self._top = top
-            events.append(QuoteUpdate(ts_ns, bid, bid_size, ask, ask_size))
+            events.append(QuoteUpdate(ts_ns, *top))

@@ -9,7 +9,8 @@ time as of which the subscriber sees the venue now (``now - latency``), never go
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -120,9 +121,14 @@ def model_from_spec(spec: Any) -> LatencyModel:
 
 
 class Link:
-    """One direction of one connection: per-message delays, in-order delivery, monotone views."""
+    """One direction of one connection: per-message delays, in-order delivery, monotone views.
 
-    __slots__ = ("model", "_rng", "_buf", "_i", "_const", "_last_delivery", "_last_view", "offset_ns")
+    :attr:`delay` is a C-level callable (no Python frame per message): ``itertools.repeat(...).__next__`` for a
+    constant delay, else the next element of the link's draws, taken in batches of ``_BATCH`` from its stream at the
+    moment the previous batch is used up.
+    """
+
+    __slots__ = ("model", "_rng", "_const", "_last_delivery", "_last_view", "offset_ns", "delay")
 
     def __init__(self, model: LatencyModel, rng: np.random.Generator | None, *, offset_ns: int = 0) -> None:
         """``offset_ns`` is a fixed delay added to every draw (a venue's speed bump)."""
@@ -135,22 +141,18 @@ class Link:
         self._const = None if const is None else const + offset_ns
         if self._const is None and rng is None:
             raise ValueError("a random latency model needs a random stream")
-        self._buf: list[int] = []
-        self._i = 0
+        self.delay: Callable[[], int] = (
+            repeat(self._const).__next__ if self._const is not None else chain.from_iterable(self._batches()).__next__
+        )
+        """The next message's latency in ns."""
         self._last_delivery = 0
         self._last_view = 0
 
-    def delay(self) -> int:
-        """The next message's latency in ns."""
-        if self._const is not None:
-            return self._const
-        i = self._i
-        if i >= len(self._buf):
+    def _batches(self) -> Iterator[list[int]]:
+        """The link's draws, one batch at a time, drawn when the consumer reaches it."""
+        while True:
             draws = self.model.sample(self._rng, _BATCH)  # type: ignore[arg-type]
-            self._buf = (draws + self.offset_ns if self.offset_ns else draws).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+            yield (draws + self.offset_ns if self.offset_ns else draws).tolist()
 
     def deliver_at(self, send_ns: int) -> int:
         """Arrival time of a message sent at ``send_ns``, never before an earlier message on this link."""

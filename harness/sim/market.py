@@ -10,18 +10,16 @@ protected venues' tops whenever one changes and kept as a history too.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from harness.sim.kernel import Kernel
+from harness.sim.quote_history import _EMPTY_TOP, QuoteHistory, _Top, consolidate, nbbo_after
 from venues.types import (
-    EMPTY_QUOTE,
     Cancelled,
     CancelReason,
     Event,
     Fill,
-    Quote,
     QuoteUpdate,
     Reject,
     RejectReason,
@@ -38,8 +36,9 @@ _LIT = VenueKind.LIT
 _DARK = VenueKind.DARK
 _WHOLESALER = VenueKind.WHOLESALER
 AnyVenue = LitVenue | DarkPool | Wholesaler
-_Top = tuple[int | None, int, int | None, int]
-_EMPTY_TOP: _Top = (None, 0, None, 0)
+_SIDE_VALUE = {side: side.value for side in Side}
+"""A side's value without the enum's descriptor (the tape stores plain ints)."""
+__all__ = ["Market", "Owner", "QuoteHistory", "consolidate"]
 
 
 class Owner(Protocol):
@@ -53,58 +52,6 @@ class Owner(Protocol):
 
     def on_reject(self, venue_idx: int, symbol: str, event: Reject) -> None:
         """One of its requests was refused."""
-
-
-class QuoteHistory:
-    """Top-of-book states in time order; ``at(t)`` is the state in force at ``t`` (the last update at or before)."""
-
-    __slots__ = ("ts", "tops")
-
-    def __init__(self) -> None:
-        self.ts: list[int] = []
-        self.tops: list[_Top] = []
-
-    def append(self, ts_ns: int, top: _Top) -> None:
-        """Record a new state (times must not decrease)."""
-        self.ts.append(ts_ns)
-        self.tops.append(top)
-
-    def top_at(self, t_ns: int) -> tuple[int, _Top]:
-        """``(publication time, (bid, bid_size, ask, ask_size))`` in force at ``t_ns``."""
-        i = bisect_right(self.ts, t_ns) - 1
-        if i < 0:
-            return 0, _EMPTY_TOP
-        return self.ts[i], self.tops[i]
-
-    def at(self, t_ns: int) -> Quote:
-        """The :class:`Quote` in force at ``t_ns``."""
-        i = bisect_right(self.ts, t_ns) - 1
-        if i < 0:
-            return EMPTY_QUOTE
-        bid, bid_size, ask, ask_size = self.tops[i]
-        return Quote(ts_ns=self.ts[i], bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size)
-
-    def __len__(self) -> int:
-        return len(self.ts)
-
-
-def consolidate(tops: Sequence[_Top]) -> _Top:
-    """NBBO of some venues' tops: best bid and ask, with the sizes summed over venues at those prices."""
-    bid: int | None = None
-    ask: int | None = None
-    bid_size = ask_size = 0
-    for b, bs, a, as_ in tops:
-        if b is not None:
-            if bid is None or b > bid:
-                bid, bid_size = b, bs
-            elif b == bid:
-                bid_size += bs
-        if a is not None:
-            if ask is None or a < ask:
-                ask, ask_size = a, as_
-            elif a == ask:
-                ask_size += as_
-    return (bid, bid_size, ask, ask_size)
 
 
 class Market:
@@ -222,21 +169,25 @@ class Market:
             return
         venue = self.venues[venue_idx]
         book = venue.books.get(symbol)
+        now = self.kernel.env._now
+        counts = self.counts[venue_idx][symbol]
+        counts[0] += 1
         if book is not None and venue.open and not venue.pegs and (not post_only or not venue._reprice_post_only):
             # the hot path: a plain order to an open lit venue, straight to its book (what LitVenue.submit does too)
-            events = book.submit(order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif,
-                                 post_only=post_only)
-            counts = self.counts[venue_idx][symbol]
-            counts[0] += 1
+            if tif is _DAY and price is not None and not post_only:
+                top = book.rest_passive(order_id, owner, side, qty, price, now)
+                if top is not False:  # it rested without trading: no events but the new top
+                    counts[3] += 1
+                    if top is not None:
+                        self._publish(venue_idx, symbol, now, top)  # type: ignore[arg-type]
+                    return
+            events = book.submit(order_id, owner, side, qty, price=price, ts_ns=now, tif=tif, post_only=post_only)
             if tif is _DAY and order_id in book._orders:
                 counts[3] += 1
         else:
             events = venue.submit(
-                symbol, order_id, owner, side, qty, price=price, ts_ns=self.kernel.env._now, tif=tif,
-                post_only=post_only,
+                symbol, order_id, owner, side, qty, price=price, ts_ns=now, tif=tif, post_only=post_only,
             )
-            counts = self.counts[venue_idx][symbol]
-            counts[0] += 1
             if tif is _DAY and book is not None and order_id in book:
                 counts[3] += 1
         if events:
@@ -344,18 +295,19 @@ class Market:
         self.messages += 1
         self.counts[venue_idx][symbol][1] += 1
         venue = self.venues[venue_idx]
+        now = self.kernel.env._now
         if self.kinds[venue_idx] is _LIT and not venue.pegs:  # straight to the book (what LitVenue.cancel does too)
             book = venue.books[symbol]
             if self.owners[owner] is None:
                 # An owner with no handler (background flow) hears nothing: only a quote change matters, and the
                 # book builds no Cancelled or Reject event for it.
-                quote = book.cancel_quiet(order_id, owner, self.kernel.env._now)
-                if quote is not None:
-                    self._on_quote(venue_idx, symbol, quote)
+                top = book.cancel_quiet(order_id, owner, now)
+                if top is not None:
+                    self._publish(venue_idx, symbol, now, top)
                 return
-            events = book.cancel(order_id, owner=owner, ts_ns=self.kernel.env._now)
+            events = book.cancel(order_id, owner=owner, ts_ns=now)
         else:
-            events = venue.cancel(symbol, order_id, owner=owner, ts_ns=self.kernel.env._now)
+            events = venue.cancel(symbol, order_id, owner=owner, ts_ns=now)
         if self.owners[owner] is None and type(events[0]) is Cancelled:
             # An owner with no handler (background flow) hears nothing: only a quote change matters.
             if len(events) == 2 and type(events[1]) is QuoteUpdate:
@@ -396,30 +348,7 @@ class Market:
         for ev in events:
             kind = type(ev)
             if kind is Fill:
-                maker, taker = ev.maker_owner, ev.taker_owner  # type: ignore[union-attr]
-                tracked = self.tracked_owners
-                taker_id = ev.taker_order_id  # type: ignore[union-attr]
-                self.tape.append(
-                    (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, ev.taker_side.value,  # type: ignore[union-attr]
-                     maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders,
-                     len(self.nbbo[symbol].ts) - 1)
-                )
-                self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)  # type: ignore[union-attr]
-                flow = self.flow_listeners.get(symbol)
-                if flow is not None:  # before anyone reacts: the price has moved when they look
-                    flow.on_execution(ev.ts_ns, taker_id, ev.taker_side, ev.qty)  # type: ignore[union-attr]
-                h = owners[maker]
-                if h is not None:
-                    h.on_exec(venue_idx, symbol, ev, True)  # type: ignore[arg-type]
-                h = owners[taker]
-                if h is not None:
-                    h.on_exec(venue_idx, symbol, ev, False)  # type: ignore[arg-type]
-                watcher = self.trade_watcher
-                if watcher is not None and (taker in tracked or watcher.react_all) and self.kinds[venue_idx] is _LIT:
-                    watcher.on_trade(venue_idx, symbol, ev)
-                if self.lit_trade_watchers and self.kinds[venue_idx] is _LIT:
-                    for callback in self.lit_trade_watchers.get(symbol, ()):
-                        callback(venue_idx, ev)  # type: ignore[arg-type]
+                self._on_fill(venue_idx, symbol, ev, owners)  # type: ignore[arg-type]
             elif kind is QuoteUpdate:
                 self._on_quote(venue_idx, symbol, ev)  # type: ignore[arg-type]
             elif kind is Cancelled:
@@ -434,6 +363,34 @@ class Market:
                 h = owners[ev.owner]  # type: ignore[union-attr]
                 if h is not None:
                     h.on_reject(venue_idx, symbol, ev)  # type: ignore[arg-type]
+
+    def _on_fill(self, venue_idx: int, symbol: str, ev: Fill, owners: list[Owner | None]) -> None:
+        """A trade: the tape, the passive fill record, the efficient price's flow, both owners, then the watchers."""
+        maker, taker = ev.maker_owner, ev.taker_owner
+        tracked = self.tracked_owners
+        taker_id = ev.taker_order_id
+        self.tape.append(
+            (ev.ts_ns, venue_idx, symbol, ev.price, ev.qty, _SIDE_VALUE[ev.taker_side],
+             maker in tracked or taker in tracked, taker_id, taker_id in self.iso_orders,
+             len(self.nbbo[symbol].ts) - 1)
+        )
+        self.filled_makers[venue_idx][symbol].add(ev.maker_order_id)
+        flow = self.flow_listeners.get(symbol)
+        if flow is not None:  # before anyone reacts: the price has moved when they look
+            flow.on_execution(ev.ts_ns, taker_id, ev.taker_side, ev.qty)
+        h = owners[maker]
+        if h is not None:
+            h.on_exec(venue_idx, symbol, ev, True)
+        h = owners[taker]
+        if h is not None:
+            h.on_exec(venue_idx, symbol, ev, False)
+        if self.kinds[venue_idx] is _LIT:
+            watcher = self.trade_watcher
+            if watcher is not None and (taker in tracked or watcher.react_all):
+                watcher.on_trade(venue_idx, symbol, ev)
+            if self.lit_trade_watchers:
+                for callback in self.lit_trade_watchers.get(symbol, ()):
+                    callback(venue_idx, ev)
 
     def _route_out(self, arg: tuple[int, str, RouteOut]) -> None:
         """A routed-out remainder reaches the best away protected quote as an IOC ISO at that quote's price.
@@ -472,9 +429,12 @@ class Market:
             self._dispatch(best, symbol, events)
 
     def _on_quote(self, venue_idx: int, symbol: str, ev: QuoteUpdate) -> None:
-        top = (ev.bid, ev.bid_size, ev.ask, ev.ask_size)
-        ts = ev.ts_ns
-        if not (self.frozen_feeds and venue_idx in self.frozen_feeds):  # a frozen feed publishes nothing
+        self._publish(venue_idx, symbol, ev.ts_ns, (ev.bid, ev.bid_size, ev.ask, ev.ask_size))
+
+    def _publish(self, venue_idx: int, symbol: str, ts: int, top: _Top) -> None:
+        """Venue ``venue_idx``'s displayed top in ``symbol`` became ``top`` at ``ts``: its feed, watchers, the NBBO."""
+        frozen = self.frozen_feeds and venue_idx in self.frozen_feeds  # a frozen feed publishes nothing
+        if not frozen:
             hist = self.history[venue_idx][symbol]
             hist.ts.append(ts)
             hist.tops.append(top)
@@ -483,14 +443,15 @@ class Market:
         tops[symbol] = top
         slot = self._pslot[venue_idx].get(symbol)
         if slot is not None:
-            if self._top_watchers and (old[0] != top[0] or old[2] != top[2]) and not (
-                    self.frozen_feeds and venue_idx in self.frozen_feeds):
+            if self._top_watchers and (old[0] != top[0] or old[2] != top[2]) and not frozen:
                 for watcher in self._top_watchers.get(symbol, ()):
                     watcher(venue_idx)
             ptops = self._ptops[symbol]
+            last = self._nbbo_last[symbol]
+            before = ptops[slot]
             ptops[slot] = top
-            nbbo = consolidate(ptops)
-            if nbbo != self._nbbo_last[symbol]:
+            nbbo = nbbo_after(last, before, top, ptops)
+            if nbbo != last:
                 self._nbbo_last[symbol] = nbbo
                 nb = self.nbbo[symbol]
                 nb.ts.append(ts)

@@ -156,7 +156,7 @@ def run_paced(
         if nxt >= until_ns:
             break
         max_lag = max(max_lag, late)
-        env.step()
+        kernel.step()
     return {"realtime_max_lag_ms": max_lag * 1000.0, "realtime_wakeups": float(wakeups)}
 
 

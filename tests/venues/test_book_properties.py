@@ -520,8 +520,8 @@ def test_cancel_quiet_changes_the_book_as_cancel_does_and_returns_its_quote_upda
     """``cancel_quiet`` (the background's cancel) leaves the same book as ``cancel`` and returns the same quote change.
 
     Before every cancel of the random sequence, a copy of the book is cancelled quietly; after the real cancel both
-    books' queues and quotes agree, and the quiet call returned the real call's :class:`QuoteUpdate` (or ``None``
-    when there was none, including for a rejected cancel).
+    books' queues and quotes agree, and the quiet call returned the fields of the real call's :class:`QuoteUpdate`
+    (or ``None`` when there was none, including for a rejected cancel).
     """
     import copy
 
@@ -537,8 +537,47 @@ def test_cancel_quiet_changes_the_book_as_cancel_does_and_returns_its_quote_upda
             quiet = twin.cancel_quiet(order_id, owner, driver.ts_ns + 1)
         events, _ = driver.apply(op)
         if isinstance(op, Cancel):
-            updates = [e for e in events if isinstance(e, QuoteUpdate)]
+            updates = [(e.bid, e.bid_size, e.ask, e.ask_size) for e in events if isinstance(e, QuoteUpdate)]
             assert quiet == (updates[0] if updates else None), op
             for side in (Side.BUY, Side.SELL):
                 assert twin.queue(side) == driver.book.queue(side), (op, side)
             assert twin.quote(driver.ts_ns) == driver.book.quote(driver.ts_ns)
+
+
+@settings(max_examples=120, deadline=None)
+@given(tick=ticks, ops=operations)
+def test_rest_passive_rests_as_submit_does_or_declines_changing_nothing(tick: int, ops: list[Op]) -> None:
+    """``rest_passive`` (the background's limit order) rests as ``submit`` would, or declines and changes nothing.
+
+    Before every DAY limit order of the random sequence that is not post-only, a copy of the book gets it through
+    ``rest_passive``. If it declines (``False``) the copy is unchanged; otherwise the real ``submit`` only rested the
+    order (no fill, cancel or reject), both books agree afterwards, and ``rest_passive`` returned the fields of
+    ``submit``'s :class:`QuoteUpdate` (``None`` when there was none).
+    """
+    import copy
+
+    driver = Driver(tick, with_reference=False)
+    for op in ops:
+        plain = (
+            isinstance(op, Submit) and op.tif is TimeInForce.DAY and not op.post_only and op.price_ticks is not None
+        )
+        if plain:
+            twin = copy.deepcopy(driver.book)
+            before = copy.deepcopy(driver.book)
+            order_id = driver._pick(op.reuse, stale=True) if op.reuse is not None and driver.ids else driver.next_id
+            price = op.price_ticks * tick + op.off_grid
+            top = twin.rest_passive(order_id, op.owner, op.side, op.qty, price, driver.ts_ns + 1)
+        events, _ = driver.apply(op)
+        if not plain:
+            continue
+        if top is False:
+            for side in (Side.BUY, Side.SELL):
+                assert twin.queue(side) == before.queue(side), (op, side)
+            assert twin.quote() == before.quote()
+            continue
+        assert all(isinstance(e, QuoteUpdate) for e in events), op
+        assert top == ((events[0].bid, events[0].bid_size, events[0].ask, events[0].ask_size) if events else None), op
+        for side in (Side.BUY, Side.SELL):
+            assert twin.queue(side) == driver.book.queue(side), (op, side)
+        assert twin.quote(driver.ts_ns) == driver.book.quote(driver.ts_ns)
+        assert twin.open_qty(order_id) == driver.book.open_qty(order_id) == op.qty

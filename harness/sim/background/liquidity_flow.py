@@ -26,8 +26,8 @@ Implementation (speed; the output does not depend on it)
     Candidates are drawn ``_BATCH`` at a time from the stream, in a fixed order whatever each turns out to be (common
     random numbers). :meth:`LiquidityFlow._refill` turns a batch into absolute times, applies the thinning test there
     (thinned candidates never reach the kernel) and precomputes each kept event's kind, depth in price units and
-    size; the arrival only reads the NBBO and prices the order. One event object is re-armed for every arrival, and
-    each limit order's expiry is one call the kernel keeps in its timer wheel.
+    size; the arrival only reads the NBBO and prices the order. Each limit order's expiry is one call the kernel
+    keeps in its timer wheel.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import numpy as np
 from harness.sim.background.efficient_price import ActivityCurve
 from harness.sim.background.routing import TakerRouter
 from harness.sim.background.shared import _BATCH, _BUY, _IOC, _NS, _SELL
-from harness.sim.kernel import _CALLBACKS, Kernel, _Call
+from harness.sim.kernel import Kernel
 from harness.sim.market import Market
 from venues.types import Side
 
@@ -106,7 +106,7 @@ class LiquidityFlow:
         self._i = 0
         self._next_ns = start_ns  # time of the next candidate event to draw (before its gap)
         self._first = True
-        self._call = _Call(self._arrival, None)  # one event object, re-armed for each arrival
+        self._arrival_fn = self._arrival
         self._expire_fn = self._expire
         self._submit = market.submit
         # Per second of the grid: the spread (price units) above which a limit order improves the NBBO.
@@ -173,10 +173,7 @@ class LiquidityFlow:
             if self._next_ns >= self._horizon_ns:
                 return
             self._refill()
-        call = self._call
-        call.callbacks = _CALLBACKS
-        self.kernel.scheduled += 1
-        self._push(self._rows[self._i][0], call)
+        self._push(self._rows[self._i][0], self._arrival_fn, None)
 
     def _arrival(self, _: object) -> None:
         i = self._i
@@ -219,19 +216,18 @@ class LiquidityFlow:
                 if price is not None and bid is not None and price <= bid:
                     price = bid + tick
             if price is not None and lag:  # its own venue's book it sees live: a resting order, never marketable
-                book = self.book
+                own = self.book._top  # (best_bid, _, best_ask, _), without the properties' calls
                 if side is _BUY:
-                    if book.best_ask is not None and price >= book.best_ask:
-                        price = book.best_ask - tick
-                elif book.best_bid is not None and price <= book.best_bid:
-                    price = book.best_bid + tick
+                    if own[2] is not None and price >= own[2]:
+                        price = own[2] - tick
+                elif own[0] is not None and price <= own[0]:
+                    price = own[0] + tick
             if price is not None and price > 0:
                 market = self.market
                 order_id = market._next_order_id
                 market._next_order_id = order_id + 1
                 self._submit(self.venue_idx, self.symbol, order_id, self.owner, side, qty, price)
-                self.kernel.scheduled += 1
-                self._push(_t + life, _Call(self._expire_fn, order_id))
+                self._push(_t + life, self._expire_fn, order_id)
         else:
             p = self.spec.sign_persistence
             # Keep the previous side with probability p, else a fair coin from the rest of the same uniform.
@@ -240,10 +236,7 @@ class LiquidityFlow:
             self._take(side, qty, u_route, u_retail)
         rows = self._rows
         if i + 1 < len(rows):  # the next event is in this batch (inlined _schedule_next)
-            call = self._call
-            call.callbacks = _CALLBACKS
-            self.kernel.scheduled += 1
-            self._push(rows[i + 1][0], call)
+            self._push(rows[i + 1][0], self._arrival_fn, None)
         else:
             self._schedule_next()
 

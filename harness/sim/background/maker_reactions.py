@@ -102,8 +102,11 @@ class MakerReactions:
         side = 1 if buy else 0
         if not order_id or self.fading[side] == order_id:
             return
-        price = maker.book.order_price(order_id)
-        if price is None or (price > fill.price if buy else price < fill.price):
+        order = maker.book._orders.get(order_id)  # (book.order_price, inline: called for every print)
+        if order is None:
+            return
+        price = order.price
+        if price > fill.price if buy else price < fill.price:
             return  # its quote is not at or through the traded price: no reason to pull it
         self.fading[side] = order_id
         t = maker.kernel.env._now + link.delay() + maker.entry.delay()
