@@ -271,6 +271,7 @@ def test_validate_checks_the_scenarios_own_order_file(tmp_path):
     assert proc.stderr.count("\n") == 1 and "orders.csv: row 2: qty: 0 is not positive" in proc.stderr
 
 
+@pytest.mark.slow
 def test_run_replays_the_order_file_to_every_router(tmp_path):
     scenario = tmp_path / "tiny.toml"
     scenario.write_bytes(tomli_w.dumps(tiny_dict()).encode())

@@ -63,6 +63,7 @@ def compare(*args: object):
     return CliRunner().invoke(app, ["compare", *map(str, args)])
 
 
+@pytest.mark.slow
 def test_slower_order_entry_makes_time_to_first_fill_worse(runs, tmp_path):
     a_orders, b_orders = load_side(runs["a5"]).orders, load_side(runs["b5"]).orders  # stored tca/ or computed
     assert b_orders["time_to_first_fill_ms"].min() >= SLOW_NS / 1e6  # the certain fact the direction rests on
@@ -171,6 +172,7 @@ def test_flat_diff_key_paths():
     assert config_diff(ma, mb).values.tolist() == [["router", "r.params.k", "1", "2"]]
 
 
+@pytest.mark.slow
 def test_run_with_baseline_compares_the_new_run_with_it(tmp_path, monkeypatch):
     """``run --baseline``: B lowers NSDQ's take fee from 0.003 to 0.0025 for single-venue, which sends every child to
     NSDQ; its removing fills pay 0.0005 less per share and its adding fills' rebate is unchanged, so its net fees per

@@ -75,6 +75,7 @@ def _text_of_page(reader: PdfReader, k: int) -> str:
     return unicodedata.normalize("NFKC", reader.pages[k].extract_text() or "")
 
 
+@pytest.mark.slow
 def test_the_weasyprint_pdf_is_the_same_document_without_a_browser_and_byte_identical(run_copy, monkeypatch):
     if weasyprint_version() is None:
         pytest.skip("WeasyPrint does not import here (it needs the Pango library)")

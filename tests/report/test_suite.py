@@ -70,6 +70,7 @@ def run_cli(*args: object):
     return CliRunner().invoke(app, ["run", *map(str, args)])
 
 
+@pytest.mark.slow
 def test_a_suite_runs_every_scenario_into_one_bundle(suite_dir):
     bundle = suite_dir / "bundle"
     res = run_cli("--suite", suite_dir / "tiny.toml", "--out", bundle, "--quiet")

@@ -35,6 +35,8 @@ from harness.sim.engine import simulate
 from harness.sim.engine_setup import efficient_prices
 from venues.types import OrdType, Side
 
+pytestmark = pytest.mark.slow  # long sessions and large parents (-m "not slow" leaves it out)
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
 _MIN = 60 * NS_PER_SECOND

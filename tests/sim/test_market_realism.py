@@ -25,6 +25,8 @@ from harness.analytics.market_stats import order_size_summary, trade_sign_autoco
 from harness.scenario.schema import load_scenario
 from harness.workflows.run import run_scenario
 
+pytestmark = pytest.mark.slow  # 10-minute sessions of the shipped scenarios (-m "not slow" leaves it out)
+
 DEFAULT = Path(__file__).resolve().parents[2] / "scenarios" / "default.toml"
 
 

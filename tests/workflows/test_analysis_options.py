@@ -53,6 +53,7 @@ def test_broker_and_period_reach_the_606_files(run_with_options):
     assert len(rule605) and rule605.RptDate.eq("202605").all()
 
 
+@pytest.mark.slow
 def test_verify_reanalyses_with_the_recorded_policy_and_settings(run_with_options):
     """A re-run with the default policy and broker would write a different review.csv and 606 files; verify passes
     only because it uses what the manifest recorded."""

@@ -22,6 +22,8 @@ from harness.scenario.routers import resolve_router_params
 from harness.sim.engine import simulate
 from tests.sim.helpers import REPO, small_dict, small_scenario
 
+pytestmark = pytest.mark.slow  # every table of a multi-router run, across processes and --jobs
+
 TABLES = ["fills.parquet", "nbbo.parquet", "child_orders.parquet", "parent_orders.parquet", "trades.parquet",
           "common/nbbo.parquet"]
 

@@ -16,6 +16,8 @@ from harness.analytics.paired import paired_table
 from harness.workflows.run import run_scenario
 from tests.sim.helpers import small_dict, small_scenario
 
+pytestmark = pytest.mark.slow  # multi-seed evidence runs (-m "not slow" leaves it out)
+
 # rebate-max is the planted conflict: it sends every marketable order to the venue that pays the broker most (the
 # wholesaler with the highest PFOF, else the best maker rebate). best-price and sequential route on price alone;
 # wholesaler routes on the wholesalers' expected improvement. All four see identical flows and markets per seed.

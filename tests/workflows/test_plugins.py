@@ -101,6 +101,7 @@ def test_plugin_registry_rebuilds_itself_from_its_sources_when_unpickled():
     assert copy.origin(name) == f"{PLUGIN_FILE}:HangingRouter"
 
 
+@pytest.mark.slow
 def test_an_installed_package_s_router_is_found_through_the_entry_point(tmp_path):
     """`sorbench routers` lists the entry point's router with its origin; `sorbench run -r external-test` runs it."""
     site = _install_package(tmp_path)

@@ -23,6 +23,8 @@ from harness.workflows.probe import (
 )
 from tests.sim.helpers import registry_with
 
+pytestmark = pytest.mark.slow  # the probes on the default market (a 9-min module fixture at load 5)
+
 SETTINGS = ProbeSettings(orders=6, parent_qty=300, window_s=6.0)
 SEEDS = [11, 12]
 

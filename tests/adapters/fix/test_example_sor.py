@@ -19,6 +19,8 @@ import pandas as pd
 from tests.adapters.fix.helpers import free_port
 from tests.sim.helpers import REPO
 
+pytestmark = pytest.mark.slow  # the example vendor SOR over FIX in real time (-m "not slow" leaves it out)
+
 EXAMPLE = REPO / "examples" / "fix_sor"
 
 
