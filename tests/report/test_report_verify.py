@@ -35,7 +35,8 @@ def rerun(report_run: Path) -> tuple[dict[str, str], list[str]]:
 
 
 def test_a_run_with_its_report_verifies_and_the_pdf_is_not_compared(report_run, rerun, monkeypatch):
-    monkeypatch.setattr(harness.workflows.verify, "reproduce", lambda manifest, jobs=1, registry=None, executor="local": rerun)
+    monkeypatch.setattr(harness.workflows.verify, "reproduce",
+                        lambda manifest, jobs=1, registry=None, executor="local": rerun)
     report = verify_run(report_run)
     assert report.ok, report.problems
     assert report.integrity["report.html"] == "ok" and report.integrity["report.pdf"] == "ok"
@@ -46,7 +47,8 @@ def test_a_run_with_its_report_verifies_and_the_pdf_is_not_compared(report_run, 
 
 
 def test_a_report_edited_outside_its_run_block_is_caught_by_the_rerun(run_copy, rerun, monkeypatch):
-    monkeypatch.setattr(harness.workflows.verify, "reproduce", lambda manifest, jobs=1, registry=None, executor="local": rerun)
+    monkeypatch.setattr(harness.workflows.verify, "reproduce",
+                        lambda manifest, jobs=1, registry=None, executor="local": rerun)
     html = (run_copy / "report.html").read_text(encoding="utf-8")
     verdict = re.search(r'<span class="badge (?:fail|review)">(fail|review)</span>', html)
     assert verdict is not None
@@ -61,7 +63,8 @@ def test_the_run_specific_block_is_left_out_of_the_rerun_comparison_but_checked_
 ):
     """The block differs in a re-run, so the re-run comparison leaves it out; but what it shows must be what sorbench
     renders from its data, so an edited commit there is named by the re-rendering."""
-    monkeypatch.setattr(harness.workflows.verify, "reproduce", lambda manifest, jobs=1, registry=None, executor="local": rerun)
+    monkeypatch.setattr(harness.workflows.verify, "reproduce",
+                        lambda manifest, jobs=1, registry=None, executor="local": rerun)
     html = (run_copy / "report.html").read_text(encoding="utf-8")
     block = html[html.rindex(BEGIN):html.rindex(END)]  # the reproducibility section's block (the last)
     commit = re.search(r"git commit</td><td[^>]*>([^<]*)</td>", block)
